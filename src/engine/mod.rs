@@ -1,0 +1,538 @@
+//! The discrete-event core: one run of one model at one population, on one
+//! thread. It interprets compiled plans; it knows nothing of SQLite or PgBouncer.
+//!
+//! The hot loop allocates nothing once its queues have grown to their working
+//! size, boxes nothing, and dispatches on plain enums.
+
+mod calendar;
+mod resource;
+mod station;
+pub mod stats;
+
+use crate::model::{Model, Plan, Population, Step};
+use calendar::{Calendar, EventKind};
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Exp1};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use resource::{Acquire, ResourceState};
+use station::StationState;
+use stats::{
+    ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TimeAverage, TypeStats,
+};
+use std::collections::VecDeque;
+
+/// Index of a request slot. In a closed model slot i belongs to user i.
+pub type JobId = u32;
+const NO_JOB: JobId = u32::MAX;
+const NOT_WAITING: u32 = u32::MAX;
+
+/// Longest response time the histogram resolves: one hour. Longer responses
+/// are counted at one hour (and still exactly in the mean).
+const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
+
+/// How long one run goes on.
+#[derive(Clone, Copy, Debug)]
+pub struct RunConfig {
+    /// Closed population size (ignored by open models).
+    pub users: u32,
+    pub seed: u64,
+    /// Requests that leave before measurement starts.
+    pub warmup_requests: u64,
+    /// Requests that leave during measurement; the run then stops.
+    pub measured_requests: u64,
+    /// Hard cap on calendar events, warm-up included.
+    pub max_events: u64,
+    /// Open models: most requests in the system before the run is declared
+    /// overflowing. Bounds memory when arrivals outpace service.
+    pub max_in_system: u32,
+}
+
+impl RunConfig {
+    pub fn new(users: u32, seed: u64) -> Self {
+        RunConfig {
+            users,
+            seed,
+            warmup_requests: 20_000,
+            measured_requests: 200_000,
+            max_events: 200_000_000,
+            max_in_system: 1_000_000,
+        }
+    }
+}
+
+/// One request in flight (or, in a closed model, one user between requests).
+#[derive(Clone, Copy)]
+struct Job {
+    /// Absolute index of the current step in `Model::steps`.
+    step: u32,
+    plan_first: u32,
+    plan_end: u32,
+    rtype: u32,
+    started: u64,
+    /// Passive resources held, one bit each.
+    held: u64,
+    /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
+    token: u32,
+    waiting_on: u32,
+}
+
+const IDLE_JOB: Job = Job {
+    step: 0,
+    plan_first: 0,
+    plan_end: 0,
+    rtype: 0,
+    started: 0,
+    held: 0,
+    token: 0,
+    waiting_on: NOT_WAITING,
+};
+
+struct Engine<'m> {
+    model: &'m Model,
+    cfg: RunConfig,
+    rng: Xoshiro256PlusPlus,
+    cal: Calendar,
+    now: u64,
+    jobs: Vec<Job>,
+    free_jobs: Vec<JobId>,
+    stations: Vec<StationState>,
+    resources: Vec<ResourceState>,
+    /// Jobs ready to run their next step at `now` (woken by a release or a
+    /// processor-sharing completion), in the order they became ready.
+    ready: VecDeque<JobId>,
+    /// Cumulative weights for picking a request type.
+    cum_weights: Vec<f64>,
+    /// Round-robin position per request type across its plan variants.
+    next_plan: Vec<u32>,
+    // Measurement.
+    measuring: bool,
+    warmup_end: u64,
+    departures: u64,
+    in_system: TimeAverage,
+    live: u64,
+    started: u64,
+    completed: u64,
+    errors: [u64; ErrorCause::COUNT],
+    response: Histogram<u64>,
+    response_sum_ns: f64,
+    sojourn_sum_ns: f64,
+    per_type: Vec<TypeStats>,
+    total_started: u64,
+    total_completed: u64,
+    total_errored: u64,
+    stop: Option<StopReason>,
+    events: u64,
+}
+
+/// Simulate `model` under `cfg` and return what was measured.
+///
+/// Deterministic: the same model and config give the same `RunStats`.
+pub fn run(model: &Model, cfg: &RunConfig) -> RunStats {
+    let mut e = Engine::new(model, *cfg);
+    e.start();
+    e.main_loop();
+    e.finish()
+}
+
+impl<'m> Engine<'m> {
+    fn new(model: &'m Model, cfg: RunConfig) -> Self {
+        let total: f64 = model.request_types.iter().map(|t| t.weight).sum();
+        let mut acc = 0.0;
+        let cum_weights = model
+            .request_types
+            .iter()
+            .map(|t| {
+                acc += t.weight / total;
+                acc
+            })
+            .collect();
+        let closed_users = match model.population {
+            Population::Closed { .. } => cfg.users as usize,
+            Population::Open { .. } => 0,
+        };
+        Engine {
+            model,
+            cfg,
+            rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),
+            cal: Calendar::with_capacity(closed_users + 64),
+            now: 0,
+            jobs: vec![IDLE_JOB; closed_users],
+            free_jobs: Vec::new(),
+            stations: model.stations.iter().map(StationState::new).collect(),
+            resources: model.resources.iter().map(ResourceState::new).collect(),
+            ready: VecDeque::new(),
+            cum_weights,
+            next_plan: vec![0; model.request_types.len()],
+            measuring: cfg.warmup_requests == 0,
+            warmup_end: 0,
+            departures: 0,
+            in_system: TimeAverage::default(),
+            live: 0,
+            started: 0,
+            completed: 0,
+            errors: [0; ErrorCause::COUNT],
+            response: Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3)
+                .expect("static histogram bounds are valid"),
+            response_sum_ns: 0.0,
+            sojourn_sum_ns: 0.0,
+            per_type: vec![TypeStats::default(); model.request_types.len()],
+            total_started: 0,
+            total_completed: 0,
+            total_errored: 0,
+            stop: None,
+            events: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        match self.model.population {
+            Population::Closed { think } => {
+                // Every user starts with a think time drawn afresh, so the first
+                // requests are spread out as in steady state rather than all at t=0.
+                for user in 0..self.cfg.users {
+                    let t = think.sample(&mut self.rng);
+                    self.cal.schedule(t, EventKind::Arrival, user, 0);
+                }
+            }
+            Population::Open { rate_per_s } => {
+                let t = self.interarrival(rate_per_s);
+                self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
+            }
+        }
+    }
+
+    #[inline]
+    fn interarrival(&mut self, rate_per_s: f64) -> u64 {
+        let e: f64 = Exp1.sample(&mut self.rng);
+        (e * 1e9 / rate_per_s).round() as u64
+    }
+
+    fn main_loop(&mut self) {
+        let mut events: u64 = 0;
+        while self.stop.is_none() {
+            let Some(ev) = self.cal.pop() else { break };
+            events += 1;
+            if events > self.cfg.max_events {
+                self.stop = Some(StopReason::EventBudget);
+                break;
+            }
+            self.now = ev.time;
+            match ev.kind {
+                EventKind::Arrival => {
+                    if ev.a == NO_JOB {
+                        self.open_arrival();
+                    } else {
+                        self.begin(ev.a);
+                    }
+                }
+                EventKind::Done => {
+                    let job = ev.a;
+                    let j = self.jobs[job as usize];
+                    if let Step::Use { station, .. } = self.model.steps[j.step as usize] {
+                        self.stations[station as usize].depart(self.now, &mut self.cal);
+                    }
+                    self.jobs[job as usize].step += 1;
+                    self.advance(job);
+                }
+                EventKind::PsDone => {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    self.stations[ev.a as usize].ps_done(
+                        ev.a,
+                        ev.b,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &job in ready.iter() {
+                        self.jobs[job as usize].step += 1;
+                    }
+                    self.ready = ready;
+                }
+                EventKind::Timeout => self.timeout(ev.a, ev.b),
+            }
+            while let Some(job) = self.ready.pop_front() {
+                self.advance(job);
+            }
+        }
+        self.events = events;
+    }
+
+    fn open_arrival(&mut self) {
+        let Population::Open { rate_per_s } = self.model.population else {
+            return;
+        };
+        let t = self.now + self.interarrival(rate_per_s);
+        self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
+        if self.live >= self.cfg.max_in_system as u64 {
+            self.stop = Some(StopReason::Overflow);
+            return;
+        }
+        let job = match self.free_jobs.pop() {
+            Some(j) => j,
+            None => {
+                self.jobs.push(IDLE_JOB);
+                (self.jobs.len() - 1) as JobId
+            }
+        };
+        self.begin(job);
+    }
+
+    /// A new request starts in slot `job`.
+    #[inline]
+    fn begin(&mut self, job: JobId) {
+        let u: f64 = self.rng.random();
+        let rtype = self
+            .cum_weights
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.cum_weights.len() - 1);
+        let rt = &self.model.request_types[rtype];
+        let k = self.next_plan[rtype];
+        self.next_plan[rtype] = if k + 1 == rt.plans.len() as u32 {
+            0
+        } else {
+            k + 1
+        };
+        let Plan { first, len } = rt.plans[k as usize];
+        let token = self.jobs[job as usize].token;
+        self.jobs[job as usize] = Job {
+            step: first,
+            plan_first: first,
+            plan_end: first + len,
+            rtype: rtype as u32,
+            started: self.now,
+            held: 0,
+            token,
+            waiting_on: NOT_WAITING,
+        };
+        self.total_started += 1;
+        if self.measuring {
+            self.started += 1;
+        }
+        self.live += 1;
+        self.in_system.set(self.now, self.live as f64);
+        self.advance(job);
+    }
+
+    /// Run `job`'s plan from its current step until it must wait for time or
+    /// for a resource, or until it ends.
+    #[inline]
+    fn advance(&mut self, job: JobId) {
+        let model = self.model;
+        loop {
+            let j = &mut self.jobs[job as usize];
+            if j.step >= j.plan_end {
+                self.complete(job);
+                return;
+            }
+            match model.steps[j.step as usize] {
+                Step::Use { station, demand } => {
+                    let d = demand.sample(&mut self.rng);
+                    self.stations[station as usize].arrive(
+                        station,
+                        job,
+                        d,
+                        self.now,
+                        &mut self.cal,
+                    );
+                    return;
+                }
+                Step::Delay(dist) => {
+                    let d = dist.sample(&mut self.rng);
+                    self.cal.schedule(self.now + d, EventKind::Done, job, 0);
+                    return;
+                }
+                Step::Branch { p, to } => {
+                    let first = j.plan_first;
+                    let take = self.rng.random::<f64>() < p;
+                    let j = &mut self.jobs[job as usize];
+                    j.step = if take { first + to } else { j.step + 1 };
+                }
+                Step::Acquire(r) => {
+                    let token = j.token;
+                    match self.resources[r as usize].acquire(job, token, self.now) {
+                        Acquire::Granted => {
+                            j.held |= 1 << r;
+                            j.step += 1;
+                        }
+                        Acquire::Waiting => {
+                            j.waiting_on = r;
+                            if let Some(t) = self.resources[r as usize].timeout_ns() {
+                                self.cal
+                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                            }
+                            return;
+                        }
+                        Acquire::Refused => {
+                            self.fail(job, ErrorCause::Refused);
+                            return;
+                        }
+                    }
+                }
+                Step::Release(r) => {
+                    j.held &= !(1 << r);
+                    j.step += 1;
+                    self.release(r);
+                }
+            }
+        }
+    }
+
+    /// Give back one unit of `r`; a waiter that receives it becomes ready.
+    #[inline]
+    fn release(&mut self, r: u32) {
+        let jobs = &self.jobs;
+        let next = self.resources[r as usize].release(self.now, |w, token| {
+            let wj = &jobs[w as usize];
+            wj.token == token && wj.waiting_on == r
+        });
+        if let Some(w) = next {
+            let wj = &mut self.jobs[w as usize];
+            wj.waiting_on = NOT_WAITING;
+            wj.token = wj.token.wrapping_add(1);
+            wj.held |= 1 << r;
+            wj.step += 1;
+            self.ready.push_back(w);
+        }
+    }
+
+    fn timeout(&mut self, job: JobId, token: u32) {
+        let j = &mut self.jobs[job as usize];
+        if j.token != token || j.waiting_on == NOT_WAITING {
+            return;
+        }
+        let r = j.waiting_on;
+        j.waiting_on = NOT_WAITING;
+        j.token = j.token.wrapping_add(1);
+        self.resources[r as usize].abandon(self.now);
+        self.fail(job, ErrorCause::Timeout);
+    }
+
+    /// The request fails: it lets go of everything it holds and leaves.
+    fn fail(&mut self, job: JobId, cause: ErrorCause) {
+        self.release_all(job);
+        let j = self.jobs[job as usize];
+        self.total_errored += 1;
+        if self.measuring {
+            self.errors[cause as usize] += 1;
+            self.per_type[j.rtype as usize].errors += 1;
+            self.sojourn_sum_ns += (self.now - j.started) as f64;
+        }
+        self.leave(job);
+    }
+
+    fn complete(&mut self, job: JobId) {
+        self.release_all(job);
+        let j = self.jobs[job as usize];
+        self.total_completed += 1;
+        if self.measuring {
+            let r = self.now - j.started;
+            self.completed += 1;
+            self.response_sum_ns += r as f64;
+            self.sojourn_sum_ns += r as f64;
+            self.response.saturating_record(r.max(1));
+            let t = &mut self.per_type[j.rtype as usize];
+            t.completed += 1;
+            t.response_sum_ns += r as f64;
+        }
+        self.leave(job);
+    }
+
+    #[inline]
+    fn release_all(&mut self, job: JobId) {
+        let mut held = self.jobs[job as usize].held;
+        self.jobs[job as usize].held = 0;
+        while held != 0 {
+            let r = held.trailing_zeros();
+            held &= held - 1;
+            self.release(r);
+        }
+    }
+
+    /// The request has left the system, completed or failed.
+    fn leave(&mut self, job: JobId) {
+        self.live -= 1;
+        self.in_system.set(self.now, self.live as f64);
+        match self.model.population {
+            Population::Closed { think } => {
+                let t = self.now + think.sample(&mut self.rng);
+                self.cal.schedule(t, EventKind::Arrival, job, 0);
+            }
+            Population::Open { .. } => self.free_jobs.push(job),
+        }
+        self.departures += 1;
+        if !self.measuring {
+            if self.departures >= self.cfg.warmup_requests {
+                self.begin_measurement();
+            }
+        } else if self.departures >= self.cfg.warmup_requests + self.cfg.measured_requests {
+            self.stop = Some(StopReason::Target);
+        }
+    }
+
+    fn begin_measurement(&mut self) {
+        self.measuring = true;
+        self.warmup_end = self.now;
+        let now = self.now;
+        self.in_system.restart(now);
+        for s in &mut self.stations {
+            s.present.restart(now);
+            s.busy.restart(now);
+        }
+        for r in &mut self.resources {
+            r.held_avg.restart(now);
+            r.waiting_avg.restart(now);
+        }
+    }
+
+    fn finish(self) -> RunStats {
+        let now = self.now;
+        let window_ns = now.saturating_sub(self.warmup_end);
+        let measured = self.measuring;
+        let mean = |t: &TimeAverage| if measured { t.mean(now) } else { f64::NAN };
+        RunStats {
+            stop: self.stop.unwrap_or(StopReason::Target),
+            events: self.events,
+            warmup_s: self.warmup_end as f64 / 1e9,
+            window_s: if measured {
+                window_ns as f64 / 1e9
+            } else {
+                0.0
+            },
+            started: self.started,
+            completed: self.completed,
+            errors: self.errors,
+            response: self.response,
+            response_sum_ns: self.response_sum_ns,
+            sojourn_sum_ns: self.sojourn_sum_ns,
+            mean_in_system: mean(&self.in_system),
+            per_type: self.per_type,
+            stations: self
+                .stations
+                .iter()
+                .map(|s| {
+                    let servers = s.servers();
+                    StationStats {
+                        mean_present: mean(&s.present),
+                        mean_busy: servers.map(|_| mean(&s.busy)),
+                        utilisation: servers.map(|c| mean(&s.busy) / c),
+                    }
+                })
+                .collect(),
+            resources: self
+                .resources
+                .iter()
+                .map(|r| ResourceStats {
+                    mean_held: mean(&r.held_avg),
+                    utilisation: mean(&r.held_avg) / r.capacity() as f64,
+                    mean_waiting: mean(&r.waiting_avg),
+                })
+                .collect(),
+            total_started: self.total_started,
+            total_completed: self.total_completed,
+            total_errored: self.total_errored,
+            in_flight_at_end: self.live,
+        }
+    }
+}

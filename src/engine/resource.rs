@@ -1,0 +1,88 @@
+//! Passive resources: units held across steps (a worker, a connection),
+//! with a FIFO waiting line, an optional bound on it, and an optional timeout.
+
+use super::stats::TimeAverage;
+use super::JobId;
+use crate::model::{Resource, WaitPolicy};
+use std::collections::VecDeque;
+
+/// Outcome of asking for a unit.
+pub enum Acquire {
+    Granted,
+    /// Queued; the caller schedules the timeout if the policy has one.
+    Waiting,
+    Refused,
+}
+
+pub struct ResourceState {
+    capacity: u32,
+    policy: WaitPolicy,
+    held: u32,
+    /// Live waiters (the line may also hold stale entries of jobs that timed out).
+    waiting: u32,
+    /// (job, wait token): an entry is live while the job's token still matches.
+    line: VecDeque<(JobId, u32)>,
+    pub held_avg: TimeAverage,
+    pub waiting_avg: TimeAverage,
+}
+
+impl ResourceState {
+    pub fn new(spec: &Resource) -> Self {
+        ResourceState {
+            capacity: spec.capacity,
+            policy: spec.policy,
+            held: 0,
+            waiting: 0,
+            line: VecDeque::new(),
+            held_avg: TimeAverage::default(),
+            waiting_avg: TimeAverage::default(),
+        }
+    }
+
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    pub fn timeout_ns(&self) -> Option<u64> {
+        self.policy.timeout_ns
+    }
+
+    #[inline]
+    pub fn acquire(&mut self, job: JobId, token: u32, now: u64) -> Acquire {
+        if self.held < self.capacity {
+            self.held += 1;
+            self.held_avg.set(now, self.held as f64);
+            Acquire::Granted
+        } else if self.policy.max_waiting.is_some_and(|m| self.waiting >= m) {
+            Acquire::Refused
+        } else {
+            self.waiting += 1;
+            self.waiting_avg.set(now, self.waiting as f64);
+            self.line.push_back((job, token));
+            Acquire::Waiting
+        }
+    }
+
+    /// A waiter gave up (timeout): its line entry is now stale.
+    #[inline]
+    pub fn abandon(&mut self, now: u64) {
+        self.waiting -= 1;
+        self.waiting_avg.set(now, self.waiting as f64);
+    }
+
+    /// Give a unit back. If a live waiter is first in line (as judged by
+    /// `is_live`), the unit passes straight to it and it is returned.
+    #[inline]
+    pub fn release(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
+        while let Some((job, token)) = self.line.pop_front() {
+            if is_live(job, token) {
+                self.waiting -= 1;
+                self.waiting_avg.set(now, self.waiting as f64);
+                return Some(job);
+            }
+        }
+        self.held -= 1;
+        self.held_avg.set(now, self.held as f64);
+        None
+    }
+}

@@ -1,0 +1,201 @@
+//! Active stations: where requests receive service and time passes.
+
+use super::calendar::{Calendar, EventKind};
+use super::stats::TimeAverage;
+use super::JobId;
+use crate::model::{Discipline, Station};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// `servers` servers in front of one first-come-first-served queue.
+pub struct FcfsStation {
+    servers: u32,
+    busy: u32,
+    /// Waiting jobs with their already-drawn service demand.
+    queue: VecDeque<(JobId, u64)>,
+}
+
+/// Processor sharing over `cores`: n jobs each progress at min(1, cores/n).
+///
+/// Tracked in virtual time V (service received by any one job): a job that
+/// arrives at V₀ with demand d leaves when V reaches V₀ + d. Only the earliest
+/// finisher has an event on the calendar; when n changes, the station's epoch
+/// moves on and the old event is ignored when it pops.
+pub struct PsStation {
+    cores: f64,
+    n: u32,
+    v: f64,
+    last: u64,
+    epoch: u32,
+    /// (virtual finish time as f64 bits — monotone for non-negative floats, job)
+    finishers: BinaryHeap<Reverse<(u64, JobId)>>,
+}
+
+/// Infinite servers: a pure delay.
+pub struct DelayStation {
+    present: u32,
+}
+
+/// One active station with its statistics.
+pub struct StationState {
+    pub kind: StationKind,
+    pub present: TimeAverage,
+    pub busy: TimeAverage,
+}
+
+pub enum StationKind {
+    Fcfs(FcfsStation),
+    Ps(PsStation),
+    Delay(DelayStation),
+}
+
+impl StationState {
+    pub fn new(spec: &Station) -> Self {
+        let kind = match spec.discipline {
+            Discipline::Fcfs => StationKind::Fcfs(FcfsStation {
+                servers: spec.servers,
+                busy: 0,
+                queue: VecDeque::new(),
+            }),
+            Discipline::ProcessorSharing => StationKind::Ps(PsStation {
+                cores: spec.servers as f64,
+                n: 0,
+                v: 0.0,
+                last: 0,
+                epoch: 0,
+                finishers: BinaryHeap::new(),
+            }),
+            Discipline::Delay => StationKind::Delay(DelayStation { present: 0 }),
+        };
+        StationState {
+            kind,
+            present: TimeAverage::default(),
+            busy: TimeAverage::default(),
+        }
+    }
+
+    /// Job `job` arrives with service demand `demand`; schedules what follows.
+    #[inline]
+    pub fn arrive(&mut self, id: u32, job: JobId, demand: u64, now: u64, cal: &mut Calendar) {
+        self.present.add(now, 1.0);
+        match &mut self.kind {
+            StationKind::Fcfs(s) => {
+                if s.busy < s.servers {
+                    s.busy += 1;
+                    self.busy.set(now, s.busy as f64);
+                    cal.schedule(now + demand, EventKind::Done, job, 0);
+                } else {
+                    s.queue.push_back((job, demand));
+                }
+            }
+            StationKind::Ps(s) => {
+                s.advance(now);
+                let finish = s.v + demand as f64;
+                s.finishers.push(Reverse((finish.to_bits(), job)));
+                s.n += 1;
+                self.busy.set(now, (s.n as f64).min(s.cores));
+                s.reschedule(id, now, cal);
+            }
+            StationKind::Delay(s) => {
+                s.present += 1;
+                cal.schedule(now + demand, EventKind::Done, job, 0);
+            }
+        }
+    }
+
+    /// Job leaves an FCFS or delay station after its `Done` event.
+    #[inline]
+    pub fn depart(&mut self, now: u64, cal: &mut Calendar) {
+        self.present.add(now, -1.0);
+        match &mut self.kind {
+            StationKind::Fcfs(s) => {
+                if let Some((next, demand)) = s.queue.pop_front() {
+                    cal.schedule(now + demand, EventKind::Done, next, 0);
+                } else {
+                    s.busy -= 1;
+                    self.busy.set(now, s.busy as f64);
+                }
+            }
+            StationKind::Delay(s) => s.present -= 1,
+            StationKind::Ps(_) => unreachable!("PS stations finish jobs by PsDone events"),
+        }
+    }
+
+    /// A `PsDone` event for epoch `epoch` popped: push the jobs that finished
+    /// onto `done` and schedule the next finisher. Stale events do nothing.
+    #[inline]
+    pub fn ps_done(
+        &mut self,
+        id: u32,
+        epoch: u32,
+        now: u64,
+        cal: &mut Calendar,
+        done: &mut VecDeque<JobId>,
+    ) {
+        let StationKind::Ps(s) = &mut self.kind else {
+            return;
+        };
+        if epoch != s.epoch {
+            return;
+        }
+        s.advance(now);
+        // The event time was rounded up to whole nanoseconds, so every job due
+        // by now has V ≥ its finish time, up to floating-point error.
+        let due = s.v + 1e-3;
+        let mut left = 0u32;
+        while let Some(&Reverse((bits, job))) = s.finishers.peek() {
+            if f64::from_bits(bits) > due {
+                break;
+            }
+            s.finishers.pop();
+            done.push_back(job);
+            left += 1;
+        }
+        s.n -= left;
+        if s.n == 0 {
+            // Restart virtual time while idle so it never loses precision.
+            s.v = 0.0;
+        }
+        self.present.add(now, -(left as f64));
+        self.busy.set(now, (s.n as f64).min(s.cores));
+        s.reschedule(id, now, cal);
+    }
+
+    /// Servers, for utilisation (`None` for delays).
+    pub fn servers(&self) -> Option<f64> {
+        match &self.kind {
+            StationKind::Fcfs(s) => Some(s.servers as f64),
+            StationKind::Ps(s) => Some(s.cores),
+            StationKind::Delay(_) => None,
+        }
+    }
+}
+
+impl PsStation {
+    #[inline]
+    fn rate(&self) -> f64 {
+        if self.n as f64 <= self.cores {
+            1.0
+        } else {
+            self.cores / self.n as f64
+        }
+    }
+
+    #[inline]
+    fn advance(&mut self, now: u64) {
+        if self.n > 0 {
+            self.v += (now - self.last) as f64 * self.rate();
+        }
+        self.last = now;
+    }
+
+    #[inline]
+    fn reschedule(&mut self, id: u32, now: u64, cal: &mut Calendar) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if let Some(&Reverse((bits, _))) = self.finishers.peek() {
+            let work = (f64::from_bits(bits) - self.v).max(0.0);
+            let dt = (work / self.rate()).ceil() as u64;
+            cal.schedule(now + dt, EventKind::PsDone, id, self.epoch);
+        }
+    }
+}

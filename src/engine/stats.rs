@@ -1,0 +1,219 @@
+//! What one run measures.
+
+use hdrhistogram::Histogram;
+
+/// Why a request failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCause {
+    /// Turned away at once: the resource's waiting room was full
+    /// (a listen backlog, PgBouncer's `max_client_conn`, an Erlang-B loss).
+    Refused = 0,
+    /// Waited longer than the resource's timeout.
+    Timeout = 1,
+}
+
+impl ErrorCause {
+    pub const COUNT: usize = 2;
+    pub const ALL: [ErrorCause; Self::COUNT] = [ErrorCause::Refused, ErrorCause::Timeout];
+
+    /// Column-friendly name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCause::Refused => "refused",
+            ErrorCause::Timeout => "timeout",
+        }
+    }
+}
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The requested number of measured requests finished.
+    Target,
+    /// The event budget ran out first.
+    EventBudget,
+    /// An open workload piled up more requests in the system than allowed:
+    /// arrivals outpace service and no steady state exists.
+    Overflow,
+}
+
+impl StopReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Target => "target",
+            StopReason::EventBudget => "event_budget",
+            StopReason::Overflow => "overflow",
+        }
+    }
+}
+
+/// A time-weighted average of a piecewise-constant quantity
+/// (jobs present, servers busy, units held).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TimeAverage {
+    value: f64,
+    last: u64,
+    area: f64,
+    start: u64,
+}
+
+impl TimeAverage {
+    #[inline]
+    pub fn set(&mut self, now: u64, value: f64) {
+        self.area += self.value * (now - self.last) as f64;
+        self.last = now;
+        self.value = value;
+    }
+
+    #[inline]
+    pub fn add(&mut self, now: u64, delta: f64) {
+        let v = self.value + delta;
+        self.set(now, v);
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// Forget the past (end of warm-up) but keep the current value.
+    pub fn restart(&mut self, now: u64) {
+        self.set(now, self.value);
+        self.area = 0.0;
+        self.start = now;
+    }
+
+    /// Mean over [restart, now].
+    pub fn mean(&self, now: u64) -> f64 {
+        let area = self.area + self.value * (now - self.last) as f64;
+        let span = (now - self.start) as f64;
+        if span > 0.0 {
+            area / span
+        } else {
+            self.value
+        }
+    }
+}
+
+/// Per request type, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct TypeStats {
+    pub completed: u64,
+    pub errors: u64,
+    pub response_sum_ns: f64,
+}
+
+/// Per active station, over the measured window.
+#[derive(Clone, Debug)]
+pub struct StationStats {
+    /// Mean number of jobs at the station, waiting or in service.
+    pub mean_present: f64,
+    /// Mean number of busy servers (`None` for infinite-server delays).
+    pub mean_busy: Option<f64>,
+    /// Busy servers over servers, in [0, 1] (`None` for delays).
+    pub utilisation: Option<f64>,
+}
+
+/// Per passive resource, over the measured window.
+#[derive(Clone, Debug)]
+pub struct ResourceStats {
+    /// Mean units held.
+    pub mean_held: f64,
+    /// Held over capacity, in [0, 1].
+    pub utilisation: f64,
+    /// Mean number of requests waiting for a unit.
+    pub mean_waiting: f64,
+}
+
+/// Everything one run measured. Counts and averages cover the measured
+/// window (after warm-up) unless named `total_*`.
+#[derive(Clone, Debug)]
+pub struct RunStats {
+    pub stop: StopReason,
+    /// Calendar events processed over the whole run, warm-up included.
+    pub events: u64,
+    pub warmup_s: f64,
+    /// Length of the measured window.
+    pub window_s: f64,
+    pub started: u64,
+    pub completed: u64,
+    pub errors: [u64; ErrorCause::COUNT],
+    /// Response times of completed requests, in nanoseconds.
+    pub response: Histogram<u64>,
+    pub response_sum_ns: f64,
+    /// Time in system of every request that left (completed or failed).
+    pub sojourn_sum_ns: f64,
+    /// Time-average number of requests in the system (not thinking).
+    pub mean_in_system: f64,
+    pub per_type: Vec<TypeStats>,
+    pub stations: Vec<StationStats>,
+    pub resources: Vec<ResourceStats>,
+    /// Over the whole run, for the conservation check:
+    /// `total_started = total_completed + total_errored + in_flight_at_end`.
+    pub total_started: u64,
+    pub total_completed: u64,
+    pub total_errored: u64,
+    pub in_flight_at_end: u64,
+}
+
+impl RunStats {
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// Requests that left the system in the window, completed or not.
+    pub fn departures(&self) -> u64 {
+        self.completed + self.errors_total()
+    }
+
+    pub fn throughput_rps(&self) -> f64 {
+        if self.window_s > 0.0 {
+            self.completed as f64 / self.window_s
+        } else {
+            0.0
+        }
+    }
+
+    pub fn error_rate(&self) -> f64 {
+        let d = self.departures();
+        if d == 0 {
+            0.0
+        } else {
+            self.errors_total() as f64 / d as f64
+        }
+    }
+
+    pub fn mean_response_ms(&self) -> f64 {
+        if self.completed == 0 {
+            f64::NAN
+        } else {
+            self.response_sum_ns / self.completed as f64 / 1e6
+        }
+    }
+
+    /// Response-time quantile of completed requests, in ms (`q` in [0, 1]).
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.response.is_empty() {
+            f64::NAN
+        } else {
+            self.response.value_at_quantile(q) as f64 / 1e6
+        }
+    }
+
+    pub fn max_ms(&self) -> f64 {
+        if self.response.is_empty() {
+            f64::NAN
+        } else {
+            self.response.max() as f64 / 1e6
+        }
+    }
+
+    /// Mean time in system of all departures (Little's law's R), in seconds.
+    pub fn mean_sojourn_s(&self) -> f64 {
+        let d = self.departures();
+        if d == 0 {
+            f64::NAN
+        } else {
+            self.sojourn_sum_ns / d as f64 / 1e9
+        }
+    }
+}

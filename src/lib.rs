@@ -1,0 +1,16 @@
+//! capsim: a discrete-event capacity simulator that shows the arithmetic
+//! behind scalability guides.
+//!
+//! Data flows one way: [`scenario`] files are parsed and validated, each phase
+//! is [`compile`]d into an immutable [`model::Model`], the [`sweep`] runs
+//! (phase × users × replication) in parallel through the [`engine`], and
+//! [`report`] writes what was measured.
+
+pub mod compile;
+pub mod dist;
+pub mod engine;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod sweep;

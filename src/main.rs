@@ -1,0 +1,92 @@
+//! `simulate`: parse the command line and hand over to the library.
+
+use capsim::run::{self, RunOptions, EXIT_INVALID_INPUT};
+use capsim::sweep::SweepOptions;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Simulate the capacity of each phase of an architecture, from scenario files.
+///
+/// Each scenario's results go to OUT/<scenario file stem>/: runs.csv (one row per
+/// phase × users × replication), resources.csv and requests.csv.
+#[derive(Parser, Debug)]
+#[command(
+    name = "simulate",
+    version,
+    after_help = "Exit status: 0 success; 1 a run or a write failed; 2 invalid scenario or option (nothing was run)."
+)]
+struct Cli {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+
+    /// Folder for the results.
+    #[arg(short, long, default_value = "output", value_name = "DIR")]
+    out: PathBuf,
+
+    /// Override every scenario's seed.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+
+    /// Simulate only these user counts instead of the sweep (comma-separated).
+    #[arg(long, value_name = "N", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    users: Option<Vec<u32>>,
+
+    /// Simulate only the phase with this name.
+    #[arg(long, value_name = "NAME")]
+    phase: Option<String>,
+
+    /// Independent replications per point (overrides the scenario).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    replications: Option<u32>,
+
+    /// Requests measured per run (overrides the scenario).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    measured_requests: Option<u64>,
+
+    /// Validate the scenario files and exit without running.
+    #[arg(long)]
+    check: bool,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_INVALID_INPUT
+            } else {
+                0
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let opts = RunOptions {
+        scenarios: cli.scenarios,
+        out: cli.out,
+        jobs: cli.jobs.map(usize::from),
+        check_only: cli.check,
+        quiet: cli.quiet,
+        sweep: SweepOptions {
+            seed: cli.seed,
+            users: cli.users,
+            phase: cli.phase,
+            replications: cli.replications,
+            measured_requests: cli.measured_requests,
+            warmup_requests: None,
+        },
+    };
+    if let Err(f) = run::run(&opts) {
+        eprintln!("error: {:#}", f.error);
+        std::process::exit(f.code);
+    }
+}

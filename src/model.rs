@@ -1,0 +1,212 @@
+//! The compiled, immutable form of one phase: stations, passive resources and
+//! request plans. The engine interprets it; architectures compile into it.
+//!
+//! Keeping this vocabulary small is what lets SQLite, PostgreSQL, poolers and
+//! caches share one engine: a new architecture is a new compiler, not a new engine.
+
+use crate::dist::Dist;
+
+/// Index of an active station in [`Model::stations`].
+pub type StationId = u32;
+/// Index of a passive resource in [`Model::resources`].
+pub type ResourceId = u32;
+
+/// Passive resources are tracked per request in a 64-bit mask.
+pub const MAX_RESOURCES: usize = 64;
+
+/// How an active station shares its servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Discipline {
+    /// `servers` identical servers, one queue, first come first served.
+    Fcfs,
+    /// Processor sharing over `servers` cores: with n jobs present each
+    /// progresses at rate min(1, servers / n) — how an OS shares CPU cores.
+    ProcessorSharing,
+    /// Infinite servers: every job is served at once (network, sleeps).
+    Delay,
+}
+
+/// An active station: does work and takes time.
+#[derive(Clone, Debug)]
+pub struct Station {
+    pub name: String,
+    pub discipline: Discipline,
+    /// Number of servers or cores (ignored for `Delay`).
+    pub servers: u32,
+}
+
+/// What happens to a request that finds a passive resource busy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WaitPolicy {
+    /// Most requests allowed to wait; one more is refused at once.
+    /// `None`: unbounded. `Some(0)`: a loss system (Erlang B).
+    pub max_waiting: Option<u32>,
+    /// Longest wait before the request fails with a timeout error.
+    pub timeout_ns: Option<u64>,
+}
+
+/// A passive resource: held while other work happens (a worker, a connection).
+#[derive(Clone, Debug)]
+pub struct Resource {
+    pub name: String,
+    pub capacity: u32,
+    pub policy: WaitPolicy,
+}
+
+/// One step of a request plan.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// Take one unit of a passive resource, waiting by its policy.
+    Acquire(ResourceId),
+    /// Give one unit back.
+    Release(ResourceId),
+    /// Receive service at an active station.
+    Use { station: StationId, demand: Dist },
+    /// Pure delay outside any station (think of a client-side pause).
+    Delay(Dist),
+    /// With probability `p` jump to step `to` (an index within the plan),
+    /// otherwise fall through.
+    Branch { p: f64, to: u32 },
+}
+
+/// A named request type of the workload with its share of requests.
+#[derive(Clone, Debug)]
+pub struct RequestType {
+    pub name: String,
+    /// Probability that a new request is of this type.
+    pub weight: f64,
+    /// Alternative plans (for example one per app host); consecutive requests
+    /// of this type take them in round-robin order, like a load balancer.
+    pub plans: Vec<Plan>,
+}
+
+/// A contiguous range of [`Model::steps`].
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub first: u32,
+    pub len: u32,
+}
+
+/// Where requests come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Population {
+    /// N users, each thinking for `think` between a response and its next request.
+    Closed { think: Dist },
+    /// Poisson arrivals at a fixed rate, independent of the system (validation).
+    Open { rate_per_s: f64 },
+}
+
+/// An immutable compiled phase, shared by every run of that phase.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub stations: Vec<Station>,
+    pub resources: Vec<Resource>,
+    pub steps: Vec<Step>,
+    pub request_types: Vec<RequestType>,
+    pub population: Population,
+}
+
+impl Model {
+    /// Steps of a plan.
+    pub fn plan_steps(&self, plan: Plan) -> &[Step] {
+        &self.steps[plan.first as usize..(plan.first + plan.len) as usize]
+    }
+
+    /// Mean service demand per request at each station (D_k = V_k · S_k),
+    /// averaged over request types and their plan variants, in seconds.
+    ///
+    /// Branches are followed with their probabilities; plans are acyclic
+    /// (branches only jump forward, checked by `validate`).
+    pub fn station_demands_s(&self) -> Vec<f64> {
+        let mut d = vec![0.0; self.stations.len()];
+        for rt in &self.request_types {
+            let share = rt.weight / rt.plans.len() as f64;
+            for &plan in &rt.plans {
+                let steps = self.plan_steps(plan);
+                // Probability of reaching each step.
+                let mut reach = vec![0.0; steps.len() + 1];
+                reach[0] = 1.0;
+                for (i, step) in steps.iter().enumerate() {
+                    let r = reach[i];
+                    match *step {
+                        Step::Branch { p, to } => {
+                            reach[to as usize] += r * p;
+                            reach[i + 1] += r * (1.0 - p);
+                        }
+                        Step::Use { station, demand } => {
+                            d[station as usize] += share * r * demand.mean_ns() / 1e9;
+                            reach[i + 1] += r;
+                        }
+                        _ => reach[i + 1] += r,
+                    }
+                }
+            }
+        }
+        d
+    }
+
+    /// Check the structural rules the engine relies on. Compilers produce
+    /// valid models; this guards hand-written networks and future compilers.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.resources.len() > MAX_RESOURCES {
+            return Err(format!(
+                "{} passive resources; at most {MAX_RESOURCES} are supported",
+                self.resources.len()
+            ));
+        }
+        if self.request_types.is_empty() {
+            return Err("no request types".into());
+        }
+        for s in &self.stations {
+            if s.discipline != Discipline::Delay && s.servers == 0 {
+                return Err(format!("station `{}` has no servers", s.name));
+            }
+        }
+        for r in &self.resources {
+            if r.capacity == 0 {
+                return Err(format!("resource `{}` has capacity 0", r.name));
+            }
+        }
+        for rt in &self.request_types {
+            if rt.plans.is_empty() {
+                return Err(format!("request type `{}` has no plan", rt.name));
+            }
+            for &plan in &rt.plans {
+                let mut held = 0u64;
+                for (i, step) in self.plan_steps(plan).iter().enumerate() {
+                    match *step {
+                        Step::Acquire(r) if (r as usize) < self.resources.len() => {
+                            if held & (1 << r) != 0 {
+                                return Err(format!(
+                                    "request `{}` acquires `{}` twice",
+                                    rt.name, self.resources[r as usize].name
+                                ));
+                            }
+                            held |= 1 << r;
+                        }
+                        Step::Release(r) if (r as usize) < self.resources.len() => {
+                            held &= !(1 << r);
+                        }
+                        Step::Use { station, .. } if (station as usize) < self.stations.len() => {}
+                        Step::Branch { p, to } => {
+                            if !(0.0..=1.0).contains(&p) || to as usize <= i || to > plan.len {
+                                return Err(format!(
+                                    "request `{}` has a branch at step {i} that does not jump forward within its plan",
+                                    rt.name
+                                ));
+                            }
+                        }
+                        Step::Delay(_) => {}
+                        _ => {
+                            return Err(format!(
+                                "request `{}` names a station or resource that does not exist",
+                                rt.name
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! Writing results: CSV tables, always complete or absent.
+
+mod atomic;
+mod runs;
+
+pub use atomic::write_atomically;
+pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv};
+
+/// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
+/// thousands separator; empty when undefined (NaN), which spreadsheets read
+/// as a blank cell rather than as text.
+pub fn num(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        let s = format!("{x:.decimals$}");
+        // "-0.000" reads as a sign error in a spreadsheet.
+        if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+            s[1..].to_string()
+        } else {
+            s
+        }
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_are_plain_decimals() {
+        assert_eq!(num(1234567.891, 2), "1234567.89");
+        assert_eq!(num(-0.0001, 3), "0.000");
+        assert_eq!(num(f64::NAN, 3), "");
+        assert_eq!(num(1e-9, 3), "0.000");
+    }
+}

@@ -1,0 +1,130 @@
+//! The `simulate` job: load every scenario, run its sweep, write its outputs.
+
+use crate::report;
+use crate::scenario::{self, Scenario};
+use crate::sweep::{self, SweepOptions};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Exit code: everything ran and was written.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: a run or a write failed (disk full, interrupted…).
+pub const EXIT_RUNTIME: i32 = 1;
+/// Exit code: a scenario file or an option is invalid; nothing was run.
+pub const EXIT_INVALID_INPUT: i32 = 2;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub scenarios: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub jobs: Option<usize>,
+    pub check_only: bool,
+    pub quiet: bool,
+    pub sweep: SweepOptions,
+}
+
+/// A failure, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub error: anyhow::Error,
+}
+
+/// Load all scenarios first, so that one invalid file stops the job before
+/// any run starts, and every invalid file is reported, not just the first.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Failure> {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match scenario::load(p) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    let mut slugs = std::collections::HashMap::new();
+    for s in &scenarios {
+        if let Some(other) = slugs.insert(s.slug.clone(), s.path.clone()) {
+            errors.push(format!(
+                "{} and {} would both write to the output folder `{}`; rename one",
+                other.display(),
+                s.path.display(),
+                s.slug
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(errors.join("\n")),
+        })
+    }
+}
+
+pub fn run(opts: &RunOptions) -> Result<(), Failure> {
+    let scenarios = load_all(&opts.scenarios)?;
+    let mut plans = Vec::new();
+    for s in &scenarios {
+        let plan = sweep::plan(s, &opts.sweep).map_err(|e| Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(e),
+        })?;
+        plans.push(plan);
+    }
+    if opts.check_only {
+        if !opts.quiet {
+            for p in &plans {
+                eprintln!(
+                    "{}: valid ({} phases, {} runs)",
+                    p.scenario.path.display(),
+                    p.scenario.phases.len(),
+                    p.points.len()
+                );
+            }
+        }
+        return Ok(());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_RUNTIME,
+            error: anyhow::anyhow!("cannot start worker threads: {e}"),
+        })?;
+    for plan in &plans {
+        let started = Instant::now();
+        let runs = pool.install(|| plan.run_all());
+        let dir = opts.out.join(&plan.scenario.slug);
+        write_outputs(&dir, plan, &runs).map_err(|error| Failure {
+            code: EXIT_RUNTIME,
+            error,
+        })?;
+        if !opts.quiet {
+            let events: u64 = runs.iter().map(|r| r.events).sum();
+            eprintln!(
+                "{}: {} runs, {:.1} M events in {:.1} s → {}",
+                plan.scenario.name,
+                runs.len(),
+                events as f64 / 1e6,
+                started.elapsed().as_secs_f64(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn write_outputs(
+    dir: &Path,
+    plan: &sweep::SweepPlan,
+    runs: &[sweep::RunRecord],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let sc = plan.scenario;
+    report::write_runs_csv(&dir.join("runs.csv"), sc, &plan.models, runs)?;
+    report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
+    report::write_requests_csv(&dir.join("requests.csv"), sc, runs)?;
+    Ok(())
+}

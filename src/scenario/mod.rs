@@ -1,0 +1,1325 @@
+//! Scenario files: parse (serde + toml), check every field, and hand back a
+//! validated [`Scenario`] — or every problem of the file at once, each with
+//! file:line:column, the field, and what would be valid.
+
+mod diag;
+mod raw;
+
+pub use diag::{Diagnostic, ScenarioError};
+
+use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
+use crate::model::{self, Discipline, Population, Step, WaitPolicy};
+use diag::Diagnostics;
+use raw::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A validated scenario: a workload, the phases of an architecture, a sweep.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub path: PathBuf,
+    /// Short name used for the output folder: the file stem.
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub guide: Option<String>,
+    pub seed: u64,
+    pub workload: Workload,
+    pub sweep: Sweep,
+    pub slo: Slo,
+    pub phases: Vec<Phase>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub population: Population,
+    pub requests: Vec<RequestSpec>,
+}
+
+impl Workload {
+    pub fn is_open(&self) -> bool {
+        matches!(self.population, Population::Open { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    Read,
+    Write,
+}
+
+#[derive(Clone, Debug)]
+pub struct RequestSpec {
+    pub name: String,
+    /// Normalised so that the weights of a workload sum to one.
+    pub weight: f64,
+    pub kind: RequestKind,
+    /// CPU time on an app host.
+    pub app_cpu: Option<Dist>,
+    /// Service time of the request's database work.
+    pub db: Option<Dist>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// Closed populations to simulate, ascending (one point for open workloads).
+    pub users: Vec<u32>,
+    pub replications: u32,
+    pub warmup_requests: u64,
+    pub measured_requests: u64,
+    pub max_events: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Slo {
+    pub p95_ms: f64,
+    pub error_rate: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Phase {
+    pub name: String,
+    pub description: Option<String>,
+    pub architecture: Architecture,
+    pub costs: Vec<CostItem>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CostItem {
+    pub item: String,
+    pub usd_month: f64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Architecture {
+    /// App hosts in front of an optional database.
+    Tiers(Tiers),
+    /// A hand-built queueing network (validation models, experts).
+    Network(NetworkSpec),
+}
+
+#[derive(Clone, Debug)]
+pub struct Tiers {
+    pub app: AppTier,
+    pub database: Option<Database>,
+    /// Round trip per database call, in ms.
+    pub rtt_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct AppTier {
+    pub hosts: u32,
+    pub cores_per_host: u32,
+    /// Synchronous workers per host, each held for a whole request.
+    pub workers_per_host: u32,
+    /// Requests that may wait for a worker on a host; one more is refused.
+    pub backlog: Option<u32>,
+    /// Longest wait for a worker before the request fails.
+    pub timeout_s: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Database {
+    pub cores: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkSpec {
+    pub stations: Vec<model::Station>,
+    pub resources: Vec<model::Resource>,
+    /// One plan per request of the workload, in workload order.
+    pub plans: Vec<Vec<Step>>,
+}
+
+const DEFAULT_SEED: u64 = 1;
+const MAX_USERS: i64 = 10_000_000;
+
+/// Read and validate a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, anyhow::Error> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    Ok(parse(path, &source)?)
+}
+
+/// Validate scenario text; `path` names it in errors and gives the slug.
+pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
+    let mut d = Diagnostics::new(path, source);
+    let raw: RawScenario = match toml::from_str(source) {
+        Ok(r) => r,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            d.error(span, "", toml_message(&e));
+            return d.finish(None);
+        }
+    };
+    let scenario = check(&mut d, path, raw);
+    d.finish(scenario)
+}
+
+/// The toml error's own message, without the source excerpt it appends
+/// (we print file:line:column ourselves).
+fn toml_message(e: &toml::de::Error) -> String {
+    let m = e.message().trim().to_string();
+    if m.is_empty() {
+        "invalid TOML".into()
+    } else {
+        m
+    }
+}
+
+fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario> {
+    let slug = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    let name = raw
+        .name
+        .as_ref()
+        .map(|n| n.get_ref().clone())
+        .unwrap_or_else(|| slug.clone());
+    if let Some(n) = &raw.name {
+        if n.get_ref().trim().is_empty() {
+            d.error(n.span(), "name", "must not be empty");
+        }
+    }
+    let seed = match &raw.seed {
+        None => DEFAULT_SEED,
+        Some(s) if *s.get_ref() < 0 => {
+            d.error(
+                s.span(),
+                "seed",
+                format!("must be a whole number ≥ 0 (got {})", s.get_ref()),
+            );
+            0
+        }
+        Some(s) => *s.get_ref() as u64,
+    };
+    let workload = check_workload(d, &raw.workload);
+    let is_open = workload.as_ref().is_some_and(|w| w.is_open());
+    let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
+    let slo = check_slo(d, raw.slo.as_ref());
+    let phases = check_phases(d, &raw.phase, workload.as_ref());
+    if raw.phase.is_empty() {
+        d.error(0..0, "phase", "a scenario needs at least one [[phase]]");
+    }
+    Some(Scenario {
+        path: path.to_path_buf(),
+        slug,
+        name,
+        description: raw.description,
+        guide: raw.guide,
+        seed,
+        workload: workload?,
+        sweep: sweep?,
+        slo,
+        phases: phases?,
+    })
+}
+
+fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
+    let span = w.span();
+    let w = w.get_ref();
+    let population = match (&w.think_time, &w.arrival_rate_per_s) {
+        (Some(t), None) => Population::Closed {
+            think: check_dist(d, t, "workload.think_time")?,
+        },
+        (None, Some(r)) => {
+            let rate = *r.get_ref();
+            if !(rate.is_finite() && rate > 0.0) {
+                d.error(
+                    r.span(),
+                    "workload.arrival_rate_per_s",
+                    format!("must be a rate above 0 requests per second (got {rate})"),
+                );
+                return None;
+            }
+            Population::Open { rate_per_s: rate }
+        }
+        (Some(t), Some(_)) => {
+            d.error(
+                t.span(),
+                "workload",
+                "give either think_time (a closed population of users) or arrival_rate_per_s (open Poisson arrivals), not both",
+            );
+            return None;
+        }
+        (None, None) => {
+            d.error(
+                span,
+                "workload",
+                "missing think_time (a closed population of users, e.g. think_time = { dist = \"exponential\", mean_s = 30 }) or arrival_rate_per_s (open Poisson arrivals)",
+            );
+            return None;
+        }
+    };
+    if w.request.is_empty() {
+        d.error(
+            span,
+            "workload.request",
+            "at least one [[workload.request]] is needed",
+        );
+        return None;
+    }
+    let mut requests = Vec::new();
+    let mut seen = HashMap::new();
+    let mut ok = true;
+    for (i, r) in w.request.iter().enumerate() {
+        let field = |f: &str| format!("workload.request[{i}].{f}");
+        let rs = r.get_ref();
+        let name = rs.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            d.error(rs.name.span(), field("name"), "must not be empty");
+            ok = false;
+        } else if seen.insert(name.clone(), i).is_some() {
+            d.error(
+                rs.name.span(),
+                field("name"),
+                format!("`{name}` names two requests; request names must be unique"),
+            );
+            ok = false;
+        }
+        let weight = *rs.weight.get_ref();
+        if !(weight.is_finite() && weight > 0.0) {
+            d.error(
+                rs.weight.span(),
+                field("weight"),
+                format!("must be a share above 0 (got {weight})"),
+            );
+            ok = false;
+        }
+        let kind = match rs.kind.as_ref().map(|k| k.get_ref().as_str()) {
+            None | Some("read") => RequestKind::Read,
+            Some("write") => RequestKind::Write,
+            Some(other) => {
+                d.error(
+                    rs.kind.as_ref().unwrap().span(),
+                    field("kind"),
+                    format!("`{other}` is not a request kind; valid: \"read\", \"write\""),
+                );
+                ok = false;
+                RequestKind::Read
+            }
+        };
+        let app_cpu = rs
+            .app_cpu
+            .as_ref()
+            .map(|x| check_dist(d, x, &field("app_cpu")));
+        let db = rs.db.as_ref().map(|x| check_dist(d, x, &field("db")));
+        if app_cpu.as_ref().is_some_and(Option::is_none) || db.as_ref().is_some_and(Option::is_none)
+        {
+            ok = false;
+        }
+        requests.push(RequestSpec {
+            name,
+            weight,
+            kind,
+            app_cpu: app_cpu.flatten(),
+            db: db.flatten(),
+        });
+    }
+    let total: f64 = requests.iter().map(|r| r.weight).sum();
+    if ok && (total - 1.0).abs() > 1e-6 {
+        let last = w.request.last().unwrap().get_ref();
+        d.error(
+            last.weight.span(),
+            "workload.request.weight",
+            format!("weights must sum to 1 (they sum to {total}); they are shares of all requests"),
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    for r in &mut requests {
+        r.weight /= total;
+    }
+    Some(Workload {
+        population,
+        requests,
+    })
+}
+
+/// A duration field given in one of several units.
+fn one_duration(
+    d: &mut Diagnostics,
+    field: &str,
+    name: &str,
+    s: &Option<S<f64>>,
+    ms: &Option<S<f64>>,
+    us: &Option<S<f64>>,
+    whole: std::ops::Range<usize>,
+) -> Option<Option<f64>> {
+    let given: Vec<(&S<f64>, f64, &str)> = [
+        (s, NS_PER_S, "_s"),
+        (ms, NS_PER_MS, "_ms"),
+        (us, 1e3, "_us"),
+    ]
+    .into_iter()
+    .filter_map(|(v, k, u)| v.as_ref().map(|v| (v, k, u)))
+    .collect();
+    match given.as_slice() {
+        [] => Some(None),
+        [(v, k, u)] => {
+            let x = *v.get_ref();
+            if !(x.is_finite() && x >= 0.0) {
+                d.error(
+                    v.span(),
+                    format!("{field}.{name}{u}"),
+                    format!("must be a duration ≥ 0 (got {x})"),
+                );
+                return None;
+            }
+            Some(Some(x * k))
+        }
+        _ => {
+            d.error(
+                whole,
+                format!("{field}.{name}"),
+                format!("give {name} in one unit only: {name}_s, {name}_ms or {name}_us"),
+            );
+            None
+        }
+    }
+}
+
+const DIST_NAMES: &str = "\"constant\", \"exponential\", \"lognormal\", \"gamma\", \"uniform\"";
+
+fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> {
+    let span = x.span();
+    let r = x.get_ref();
+    let mean = one_duration(
+        d,
+        field,
+        "mean",
+        &r.mean_s,
+        &r.mean_ms,
+        &r.mean_us,
+        span.clone(),
+    )?;
+    let min = one_duration(
+        d,
+        field,
+        "min",
+        &r.min_s,
+        &r.min_ms,
+        &r.min_us,
+        span.clone(),
+    )?;
+    let max = one_duration(
+        d,
+        field,
+        "max",
+        &r.max_s,
+        &r.max_ms,
+        &r.max_us,
+        span.clone(),
+    )?;
+    let cv = r.cv.as_ref().map(|c| (*c.get_ref(), c.span()));
+    let kind = r.dist.get_ref().as_str();
+    let need_mean = |d: &mut Diagnostics| {
+        d.error(
+            span.clone(),
+            field,
+            format!("a {kind} distribution needs its mean: mean_s, mean_ms or mean_us"),
+        );
+    };
+    let unused = |d: &mut Diagnostics, what: &str| {
+        d.error(
+            span.clone(),
+            field,
+            format!("a {kind} distribution takes no {what}"),
+        );
+    };
+    let check_cv = |d: &mut Diagnostics| -> Option<f64> {
+        match cv.clone() {
+            None => {
+                d.error(
+                    span.clone(),
+                    field,
+                    format!("a {kind} distribution needs cv, its coefficient of variation (standard deviation / mean), above 0"),
+                );
+                None
+            }
+            Some((c, s)) if !(c.is_finite() && c > 0.0 && c <= 100.0) => {
+                d.error(
+                    s,
+                    format!("{field}.cv"),
+                    format!("must be above 0 and at most 100 (got {c})"),
+                );
+                None
+            }
+            Some((c, _)) => Some(c),
+        }
+    };
+    match kind {
+        "constant" | "exponential" | "lognormal" | "gamma" => {
+            if min.is_some() || max.is_some() {
+                unused(d, "min or max (those are for \"uniform\")");
+                return None;
+            }
+            let Some(m) = mean else {
+                need_mean(d);
+                return None;
+            };
+            match kind {
+                "constant" | "exponential" => {
+                    if cv.is_some() {
+                        unused(d, "cv");
+                        return None;
+                    }
+                    if kind == "constant" {
+                        Some(Dist::Constant { ns: m })
+                    } else if m > 0.0 {
+                        Some(Dist::Exponential { mean_ns: m })
+                    } else {
+                        d.error(
+                            span.clone(),
+                            field,
+                            "an exponential distribution needs a mean above 0",
+                        );
+                        None
+                    }
+                }
+                _ => {
+                    let c = check_cv(d)?;
+                    if m <= 0.0 {
+                        d.error(
+                            span.clone(),
+                            field,
+                            format!("a {kind} distribution needs a mean above 0"),
+                        );
+                        return None;
+                    }
+                    Some(if kind == "lognormal" {
+                        Dist::lognormal(m, c)
+                    } else {
+                        Dist::gamma(m, c)
+                    })
+                }
+            }
+        }
+        "uniform" => {
+            if mean.is_some() || cv.is_some() {
+                unused(d, "mean or cv: give min and max");
+                return None;
+            }
+            match (min, max) {
+                (Some(lo), Some(hi)) if lo <= hi => Some(Dist::Uniform {
+                    lo_ns: lo,
+                    hi_ns: hi,
+                }),
+                (Some(_), Some(_)) => {
+                    d.error(
+                        span.clone(),
+                        field,
+                        "a uniform distribution needs min ≤ max",
+                    );
+                    None
+                }
+                _ => {
+                    d.error(
+                        span.clone(),
+                        field,
+                        "a uniform distribution needs both min and max (e.g. min_ms = 2, max_ms = 8)",
+                    );
+                    None
+                }
+            }
+        }
+        other => {
+            d.error(
+                r.dist.span(),
+                format!("{field}.dist"),
+                format!("`{other}` is not a distribution; valid: {DIST_NAMES}"),
+            );
+            None
+        }
+    }
+}
+
+/// An integer field within [lo, hi].
+fn int_in(
+    d: &mut Diagnostics,
+    v: &S<i64>,
+    field: &str,
+    lo: i64,
+    hi: i64,
+    what: &str,
+) -> Option<i64> {
+    let x = *v.get_ref();
+    if x < lo || x > hi {
+        d.error(
+            v.span(),
+            field,
+            format!("must be {what}, a whole number from {lo} to {hi} (got {x})"),
+        );
+        None
+    } else {
+        Some(x)
+    }
+}
+
+fn check_sweep(d: &mut Diagnostics, s: Option<&S<RawSweep>>, is_open: bool) -> Option<Sweep> {
+    let mut sweep = Sweep {
+        users: log_grid(3, 1_000_000, 25),
+        replications: 5,
+        warmup_requests: 20_000,
+        measured_requests: 200_000,
+        max_events: 100_000_000,
+    };
+    let Some(s) = s else {
+        if is_open {
+            sweep.users = vec![0];
+        }
+        return Some(sweep);
+    };
+    let r = s.get_ref();
+    let mut ok = true;
+    if let Some(u) = &r.users {
+        match u.get_ref() {
+            RawUsers::List(list) => {
+                if list.is_empty() || list.iter().any(|&x| !(1..=MAX_USERS).contains(&x)) {
+                    d.error(
+                        u.span(),
+                        "sweep.users",
+                        format!("each user count must be a whole number from 1 to {MAX_USERS}, and the list must not be empty"),
+                    );
+                    ok = false;
+                } else {
+                    let mut v: Vec<u32> = list.iter().map(|&x| x as u32).collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    sweep.users = v;
+                }
+            }
+            RawUsers::Grid(g) => {
+                if !(1..=MAX_USERS).contains(&g.from)
+                    || !(1..=MAX_USERS).contains(&g.to)
+                    || g.from > g.to
+                {
+                    d.error(
+                        u.span(),
+                        "sweep.users",
+                        format!(
+                            "needs 1 ≤ from ≤ to ≤ {MAX_USERS} (got from = {}, to = {})",
+                            g.from, g.to
+                        ),
+                    );
+                    ok = false;
+                } else if !(1..=1000).contains(&g.points) || (g.points == 1 && g.from != g.to) {
+                    d.error(
+                        u.span(),
+                        "sweep.users.points",
+                        format!(
+                            "must be from 2 to 1000 (1 only when from = to) (got {})",
+                            g.points
+                        ),
+                    );
+                    ok = false;
+                } else {
+                    sweep.users = log_grid(g.from as u32, g.to as u32, g.points as u32);
+                }
+            }
+        }
+    }
+    if is_open {
+        if let Some(u) = &r.users {
+            d.error(
+                u.span(),
+                "sweep.users",
+                "an open workload (arrival_rate_per_s) has no user count to sweep; remove sweep.users",
+            );
+            ok = false;
+        }
+        sweep.users = vec![0];
+    }
+    if let Some(v) = &r.replications {
+        match int_in(
+            d,
+            v,
+            "sweep.replications",
+            1,
+            1000,
+            "the number of independent runs per point",
+        ) {
+            Some(x) => sweep.replications = x as u32,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.warmup_requests {
+        match int_in(
+            d,
+            v,
+            "sweep.warmup_requests",
+            0,
+            1_000_000_000,
+            "the requests discarded before measuring",
+        ) {
+            Some(x) => sweep.warmup_requests = x as u64,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.measured_requests {
+        match int_in(
+            d,
+            v,
+            "sweep.measured_requests",
+            1,
+            1_000_000_000,
+            "the requests measured per run",
+        ) {
+            Some(x) => sweep.measured_requests = x as u64,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.max_events {
+        match int_in(
+            d,
+            v,
+            "sweep.max_events",
+            1000,
+            100_000_000_000,
+            "the event budget per run",
+        ) {
+            Some(x) => sweep.max_events = x as u64,
+            None => ok = false,
+        }
+    }
+    ok.then_some(sweep)
+}
+
+/// `points` user counts from `from` to `to`, evenly spaced on a log scale,
+/// rounded to whole users (duplicates from rounding removed).
+pub fn log_grid(from: u32, to: u32, points: u32) -> Vec<u32> {
+    if points <= 1 || from == to {
+        return vec![from];
+    }
+    let (a, b) = ((from as f64).ln(), (to as f64).ln());
+    let mut v: Vec<u32> = (0..points)
+        .map(|i| (a + (b - a) * i as f64 / (points - 1) as f64).exp().round() as u32)
+        .collect();
+    v[0] = from;
+    *v.last_mut().unwrap() = to;
+    v.dedup();
+    v
+}
+
+fn check_slo(d: &mut Diagnostics, s: Option<&S<RawSlo>>) -> Slo {
+    let mut slo = Slo {
+        p95_ms: 500.0,
+        error_rate: 0.01,
+    };
+    if let Some(s) = s {
+        let r = s.get_ref();
+        if let Some(p) = &r.p95_ms {
+            let x = *p.get_ref();
+            if x.is_finite() && x > 0.0 {
+                slo.p95_ms = x;
+            } else {
+                d.error(
+                    p.span(),
+                    "slo.p95_ms",
+                    format!("must be a latency above 0 ms (got {x})"),
+                );
+            }
+        }
+        if let Some(e) = &r.error_rate {
+            let x = *e.get_ref();
+            if (0.0..=1.0).contains(&x) {
+                slo.error_rate = x;
+            } else {
+                d.error(
+                    e.span(),
+                    "slo.error_rate",
+                    format!("must be a fraction from 0 to 1 (got {x})"),
+                );
+            }
+        }
+    }
+    slo
+}
+
+/// Field-by-field inheritance: what the child sets wins.
+fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
+    fn pick<T: Clone>(c: &Option<T>, p: &Option<T>) -> Option<T> {
+        c.clone().or_else(|| p.clone())
+    }
+    let app = match (&child.app, &parent.app) {
+        (Some(c), Some(p)) => {
+            let (cr, pr) = (c.get_ref(), p.get_ref());
+            Some(S::new(
+                c.span(),
+                RawApp {
+                    hosts: pick(&cr.hosts, &pr.hosts),
+                    cores_per_host: pick(&cr.cores_per_host, &pr.cores_per_host),
+                    workers_per_host: pick(&cr.workers_per_host, &pr.workers_per_host),
+                    backlog: pick(&cr.backlog, &pr.backlog),
+                    timeout_s: pick(&cr.timeout_s, &pr.timeout_s),
+                },
+            ))
+        }
+        (c, p) => pick(c, p),
+    };
+    let database = match (&child.database, &parent.database) {
+        (Some(c), Some(p)) => {
+            let (cr, pr) = (c.get_ref(), p.get_ref());
+            Some(S::new(
+                c.span(),
+                RawDatabase {
+                    engine: pick(&cr.engine, &pr.engine),
+                    cores: pick(&cr.cores, &pr.cores),
+                },
+            ))
+        }
+        (c, p) => pick(c, p),
+    };
+    let inherit_network =
+        child.station.is_empty() && child.resource.is_empty() && child.plan.is_none();
+    RawPhase {
+        name: child.name.clone(),
+        extends: child.extends.clone(),
+        description: child.description.clone(),
+        app,
+        database,
+        network: pick(&child.network, &parent.network),
+        cost: parent.cost.iter().chain(&child.cost).cloned().collect(),
+        station: if inherit_network {
+            parent.station.clone()
+        } else {
+            child.station.clone()
+        },
+        resource: if inherit_network {
+            parent.resource.clone()
+        } else {
+            child.resource.clone()
+        },
+        plan: if inherit_network {
+            parent.plan.clone()
+        } else {
+            child.plan.clone()
+        },
+    }
+}
+
+fn check_phases(
+    d: &mut Diagnostics,
+    raw: &[S<RawPhase>],
+    w: Option<&Workload>,
+) -> Option<Vec<Phase>> {
+    let mut resolved: Vec<RawPhase> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut phases = Vec::new();
+    let mut ok = true;
+    for (i, p) in raw.iter().enumerate() {
+        let pr = p.get_ref();
+        let name = pr.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            d.error(
+                pr.name.span(),
+                format!("phase[{i}].name"),
+                "must not be empty",
+            );
+            ok = false;
+        } else if index.contains_key(&name) {
+            d.error(
+                pr.name.span(),
+                format!("phase[{i}].name"),
+                format!("`{name}` names two phases; phase names must be unique"),
+            );
+            ok = false;
+        }
+        let merged = match &pr.extends {
+            None => pr.clone(),
+            Some(parent) => match index.get(parent.get_ref().trim()) {
+                Some(&j) => merge_phase(pr, &resolved[j]),
+                None => {
+                    let known: Vec<&str> = index.keys().map(String::as_str).collect();
+                    d.error(
+                        parent.span(),
+                        format!("phase[{i}].extends"),
+                        format!(
+                            "no earlier phase is named `{}`; a phase extends one defined above it ({})",
+                            parent.get_ref(),
+                            if known.is_empty() { "none is".to_string() } else { format!("known: {}", quoted(&known)) }
+                        ),
+                    );
+                    ok = false;
+                    pr.clone()
+                }
+            },
+        };
+        index.insert(name.clone(), resolved.len());
+        resolved.push(merged.clone());
+        match check_phase(d, i, p.span(), &merged, w) {
+            Some(phase) => phases.push(phase),
+            None => ok = false,
+        }
+    }
+    ok.then_some(phases)
+}
+
+fn quoted(names: &[&str]) -> String {
+    let mut v: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    v.sort();
+    v.join(", ")
+}
+
+fn check_phase(
+    d: &mut Diagnostics,
+    i: usize,
+    span: std::ops::Range<usize>,
+    p: &RawPhase,
+    w: Option<&Workload>,
+) -> Option<Phase> {
+    let f = |x: &str| format!("phase[{i}].{x}");
+    let mut ok = true;
+    let mut costs = Vec::new();
+    for c in &p.cost {
+        let x = *c.get_ref().usd_month.get_ref();
+        if !(x.is_finite() && x >= 0.0) {
+            d.error(
+                c.get_ref().usd_month.span(),
+                f("cost.usd_month"),
+                format!("must be a monthly price ≥ 0 in US dollars (got {x})"),
+            );
+            ok = false;
+        }
+        costs.push(CostItem {
+            item: c.get_ref().item.clone(),
+            usd_month: x,
+        });
+    }
+    let is_network = !p.station.is_empty() || !p.resource.is_empty() || p.plan.is_some();
+    let architecture = if is_network {
+        if p.app.is_some() || p.database.is_some() || p.network.is_some() {
+            d.error(
+                span,
+                f("station"),
+                "a phase is either an architecture (app, database, network) or a hand-built network (station, resource, plan), not both",
+            );
+            return None;
+        }
+        Architecture::Network(check_network(d, i, span, p, w?)?)
+    } else {
+        Architecture::Tiers(check_tiers(d, i, span, p)?)
+    };
+    ok.then(|| Phase {
+        name: p.name.get_ref().trim().to_string(),
+        description: p.description.clone(),
+        architecture,
+        costs,
+    })
+}
+
+fn check_tiers(
+    d: &mut Diagnostics,
+    i: usize,
+    span: std::ops::Range<usize>,
+    p: &RawPhase,
+) -> Option<Tiers> {
+    let f = |x: &str| format!("phase[{i}].{x}");
+    let Some(app) = &p.app else {
+        d.error(
+            span,
+            f("app"),
+            "missing: every architecture has an app tier, e.g. app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }",
+        );
+        return None;
+    };
+    let a = app.get_ref();
+    let need =
+        |d: &mut Diagnostics, v: &Option<S<i64>>, name: &str, what: &str, hi: i64| -> Option<u32> {
+            match v {
+                None => {
+                    d.error(
+                        app.span(),
+                        f(&format!("app.{name}")),
+                        format!("missing: {what}"),
+                    );
+                    None
+                }
+                Some(v) => int_in(d, v, &f(&format!("app.{name}")), 1, hi, what).map(|x| x as u32),
+            }
+        };
+    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 10_000);
+    let cores = need(
+        d,
+        &a.cores_per_host,
+        "cores_per_host",
+        "CPU cores per app host",
+        1024,
+    );
+    let workers = need(
+        d,
+        &a.workers_per_host,
+        "workers_per_host",
+        "request workers per app host",
+        1_000_000,
+    );
+    let backlog = match &a.backlog {
+        None => Some(None),
+        Some(v) => int_in(
+            d,
+            v,
+            &f("app.backlog"),
+            0,
+            100_000_000,
+            "the requests that may wait for a worker",
+        )
+        .map(|x| Some(x as u32)),
+    };
+    let timeout_s = match &a.timeout_s {
+        None => Some(None),
+        Some(v) => {
+            let x = *v.get_ref();
+            if x.is_finite() && x > 0.0 && x <= 86_400.0 {
+                Some(Some(x))
+            } else {
+                d.error(
+                    v.span(),
+                    f("app.timeout_s"),
+                    format!("must be a time above 0 s, at most a day (got {x})"),
+                );
+                None
+            }
+        }
+    };
+    let database = match &p.database {
+        None => Some(None),
+        Some(db) => {
+            let r = db.get_ref();
+            let engine_ok = match &r.engine {
+                None => true,
+                Some(e) if e.get_ref() == "postgres" => true,
+                Some(e) => {
+                    d.error(
+                        e.span(),
+                        f("database.engine"),
+                        format!(
+                            "`{}` is not a database engine; valid: \"postgres\"",
+                            e.get_ref()
+                        ),
+                    );
+                    false
+                }
+            };
+            let cores = match &r.cores {
+                None => {
+                    d.error(
+                        db.span(),
+                        f("database.cores"),
+                        "missing: CPU cores of the database host",
+                    );
+                    None
+                }
+                Some(v) => int_in(
+                    d,
+                    v,
+                    &f("database.cores"),
+                    1,
+                    1024,
+                    "CPU cores of the database host",
+                ),
+            };
+            match (engine_ok, cores) {
+                (true, Some(c)) => Some(Some(Database { cores: c as u32 })),
+                _ => None,
+            }
+        }
+    };
+    let rtt_ms = match p.network.as_ref().and_then(|n| n.get_ref().rtt_ms.clone()) {
+        None => Some(0.0),
+        Some(v) => {
+            let x = *v.get_ref();
+            if x.is_finite() && (0.0..=10_000.0).contains(&x) {
+                Some(x)
+            } else {
+                d.error(
+                    v.span(),
+                    f("network.rtt_ms"),
+                    format!("must be a round trip from 0 to 10000 ms (got {x})"),
+                );
+                None
+            }
+        }
+    };
+    Some(Tiers {
+        app: AppTier {
+            hosts: hosts?,
+            cores_per_host: cores?,
+            workers_per_host: workers?,
+            backlog: backlog?,
+            timeout_s: timeout_s?,
+        },
+        database: database?,
+        rtt_ms: rtt_ms?,
+    })
+}
+
+fn check_network(
+    d: &mut Diagnostics,
+    i: usize,
+    span: std::ops::Range<usize>,
+    p: &RawPhase,
+    w: &Workload,
+) -> Option<NetworkSpec> {
+    let f = |x: &str| format!("phase[{i}].{x}");
+    let mut ok = true;
+    let mut stations = Vec::new();
+    let mut station_ids: HashMap<String, u32> = HashMap::new();
+    for (k, s) in p.station.iter().enumerate() {
+        let r = s.get_ref();
+        let name = r.name.get_ref().trim().to_string();
+        let discipline = match r.discipline.get_ref().as_str() {
+            "fcfs" => Discipline::Fcfs,
+            "ps" => Discipline::ProcessorSharing,
+            "delay" => Discipline::Delay,
+            other => {
+                d.error(
+                    r.discipline.span(),
+                    f(&format!("station[{k}].discipline")),
+                    format!("`{other}` is not a discipline; valid: \"fcfs\" (c servers, one queue), \"ps\" (processor sharing over c cores), \"delay\" (infinite servers)"),
+                );
+                ok = false;
+                Discipline::Delay
+            }
+        };
+        let servers = match (&r.servers, discipline) {
+            (None, Discipline::Delay) => 0,
+            (None, _) => {
+                d.error(
+                    s.span(),
+                    f(&format!("station[{k}].servers")),
+                    "missing: the number of servers (1 or more)",
+                );
+                ok = false;
+                0
+            }
+            (Some(v), _) => int_in(
+                d,
+                v,
+                &f(&format!("station[{k}].servers")),
+                1,
+                1_000_000,
+                "the number of servers",
+            )
+            .unwrap_or_else(|| {
+                ok = false;
+                0
+            }) as u32,
+        };
+        if station_ids.insert(name.clone(), k as u32).is_some() {
+            d.error(
+                r.name.span(),
+                f(&format!("station[{k}].name")),
+                format!("`{name}` names two stations"),
+            );
+            ok = false;
+        }
+        stations.push(model::Station {
+            name,
+            discipline,
+            servers,
+        });
+    }
+    let mut resources = Vec::new();
+    let mut resource_ids: HashMap<String, u32> = HashMap::new();
+    for (k, s) in p.resource.iter().enumerate() {
+        let r = s.get_ref();
+        let name = r.name.get_ref().trim().to_string();
+        let capacity = int_in(
+            d,
+            &r.capacity,
+            &f(&format!("resource[{k}].capacity")),
+            1,
+            10_000_000,
+            "the units of the resource",
+        );
+        let max_waiting = match &r.max_waiting {
+            None => Some(None),
+            Some(v) => int_in(
+                d,
+                v,
+                &f(&format!("resource[{k}].max_waiting")),
+                0,
+                100_000_000,
+                "the requests allowed to wait",
+            )
+            .map(|x| Some(x as u32)),
+        };
+        let timeout_ns = match &r.timeout_ms {
+            None => Some(None),
+            Some(v) => {
+                let x = *v.get_ref();
+                if x.is_finite() && x > 0.0 && x <= 86_400_000.0 {
+                    Some(Some((x * NS_PER_MS) as u64))
+                } else {
+                    d.error(
+                        v.span(),
+                        f(&format!("resource[{k}].timeout_ms")),
+                        format!("must be above 0 ms, at most a day (got {x})"),
+                    );
+                    None
+                }
+            }
+        };
+        if resource_ids.insert(name.clone(), k as u32).is_some() {
+            d.error(
+                r.name.span(),
+                f(&format!("resource[{k}].name")),
+                format!("`{name}` names two resources"),
+            );
+            ok = false;
+        }
+        match (capacity, max_waiting, timeout_ns) {
+            (Some(c), Some(m), Some(t)) => resources.push(model::Resource {
+                name,
+                capacity: c as u32,
+                policy: WaitPolicy {
+                    max_waiting: m,
+                    timeout_ns: t,
+                },
+            }),
+            _ => ok = false,
+        }
+    }
+    if resources.len() > model::MAX_RESOURCES {
+        d.error(
+            span.clone(),
+            f("resource"),
+            format!("at most {} resources", model::MAX_RESOURCES),
+        );
+        return None;
+    }
+    let empty = BTreeMap::new();
+    let plan_map = p.plan.as_ref().map(|m| m.get_ref()).unwrap_or(&empty);
+    let plan_span = p.plan.as_ref().map(|m| m.span()).unwrap_or(span.clone());
+    for name in plan_map.keys() {
+        if !w.requests.iter().any(|r| &r.name == name) {
+            let known: Vec<&str> = w.requests.iter().map(|r| r.name.as_str()).collect();
+            d.error(
+                plan_span.clone(),
+                f(&format!("plan.{name}")),
+                format!(
+                    "no request of the workload is named `{name}` (known: {})",
+                    quoted(&known)
+                ),
+            );
+            ok = false;
+        }
+    }
+    let mut plans = Vec::new();
+    for r in &w.requests {
+        let Some(steps) = plan_map.get(&r.name) else {
+            d.error(
+                plan_span.clone(),
+                f("plan"),
+                format!(
+                    "request `{}` has no plan in this phase; add plan.{} = [ ... ]",
+                    r.name, r.name
+                ),
+            );
+            ok = false;
+            continue;
+        };
+        let mut plan = Vec::new();
+        for (k, st) in steps.iter().enumerate() {
+            let field = f(&format!("plan.{}[{k}]", r.name));
+            match check_step(d, st, &field, &station_ids, &resource_ids) {
+                Some(s) => plan.push(s),
+                None => ok = false,
+            }
+        }
+        plans.push(plan);
+    }
+    ok.then_some(NetworkSpec {
+        stations,
+        resources,
+        plans,
+    })
+}
+
+fn check_step(
+    d: &mut Diagnostics,
+    st: &S<RawStep>,
+    field: &str,
+    stations: &HashMap<String, u32>,
+    resources: &HashMap<String, u32>,
+) -> Option<Step> {
+    let s = st.get_ref();
+    let count = [
+        s.acquire.is_some(),
+        s.release.is_some(),
+        s.use_.is_some(),
+        s.delay.is_some(),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    if count != 1 || (s.demand.is_some() && s.use_.is_none()) {
+        d.error(
+            st.span(),
+            field,
+            "a step is exactly one of { acquire = \"resource\" }, { release = \"resource\" }, { use = \"station\", demand = {...} }, { delay = {...} }",
+        );
+        return None;
+    }
+    let lookup = |d: &mut Diagnostics,
+                  name: &S<String>,
+                  map: &HashMap<String, u32>,
+                  what: &str|
+     -> Option<u32> {
+        match map.get(name.get_ref().trim()) {
+            Some(&id) => Some(id),
+            None => {
+                let mut known: Vec<&str> = map.keys().map(String::as_str).collect();
+                known.sort();
+                d.error(
+                    name.span(),
+                    field,
+                    format!(
+                        "no {what} is named `{}` in this phase (known: {})",
+                        name.get_ref(),
+                        quoted(&known)
+                    ),
+                );
+                None
+            }
+        }
+    };
+    if let Some(r) = &s.acquire {
+        return lookup(d, r, resources, "resource").map(Step::Acquire);
+    }
+    if let Some(r) = &s.release {
+        return lookup(d, r, resources, "resource").map(Step::Release);
+    }
+    if let Some(dl) = &s.delay {
+        return check_dist(d, dl, &format!("{field}.delay")).map(Step::Delay);
+    }
+    let station = lookup(d, s.use_.as_ref().unwrap(), stations, "station")?;
+    let Some(demand) = &s.demand else {
+        d.error(
+            st.span(),
+            field,
+            "a `use` step needs its demand, e.g. demand = { dist = \"exponential\", mean_ms = 10 }",
+        );
+        return None;
+    };
+    let demand = check_dist(d, demand, &format!("{field}.demand"))?;
+    Some(Step::Use { station, demand })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_grid_spans_the_range_without_duplicates() {
+        let g = log_grid(3, 1_000_000, 25);
+        assert_eq!(g.first(), Some(&3));
+        assert_eq!(g.last(), Some(&1_000_000));
+        assert!(g.windows(2).all(|w| w[0] < w[1]));
+        assert!(g.len() >= 20);
+        assert_eq!(log_grid(1, 4, 10), vec![1, 2, 3, 4]);
+    }
+}

@@ -1,0 +1,173 @@
+//! The scenario file exactly as written: serde structs that reject unknown
+//! keys and keep the source position of every value that is checked later.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Option<S<String>>,
+    pub description: Option<String>,
+    pub guide: Option<String>,
+    pub seed: Option<S<i64>>,
+    pub workload: S<RawWorkload>,
+    pub sweep: Option<S<RawSweep>>,
+    pub slo: Option<S<RawSlo>>,
+    #[serde(default)]
+    pub phase: Vec<S<RawPhase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    /// Closed population: time between a response and the user's next request.
+    pub think_time: Option<S<RawDist>>,
+    /// Open population: Poisson arrivals at this rate.
+    pub arrival_rate_per_s: Option<S<f64>>,
+    #[serde(default)]
+    pub request: Vec<S<RawRequest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequest {
+    pub name: S<String>,
+    pub weight: S<f64>,
+    pub kind: Option<S<String>>,
+    pub app_cpu: Option<S<RawDist>>,
+    pub db: Option<S<RawDist>>,
+}
+
+/// A distribution: `{ dist = "lognormal", mean_ms = 8, cv = 1.5 }`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    pub dist: S<String>,
+    pub mean_s: Option<S<f64>>,
+    pub mean_ms: Option<S<f64>>,
+    pub mean_us: Option<S<f64>>,
+    pub cv: Option<S<f64>>,
+    pub min_s: Option<S<f64>>,
+    pub min_ms: Option<S<f64>>,
+    pub min_us: Option<S<f64>>,
+    pub max_s: Option<S<f64>>,
+    pub max_ms: Option<S<f64>>,
+    pub max_us: Option<S<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub users: Option<S<RawUsers>>,
+    pub replications: Option<S<i64>>,
+    pub warmup_requests: Option<S<i64>>,
+    pub measured_requests: Option<S<i64>>,
+    pub max_events: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum RawUsers {
+    List(Vec<i64>),
+    Grid(RawGrid),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrid {
+    pub from: i64,
+    pub to: i64,
+    pub points: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub p95_ms: Option<S<f64>>,
+    pub error_rate: Option<S<f64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    pub name: S<String>,
+    pub extends: Option<S<String>>,
+    pub description: Option<String>,
+    pub app: Option<S<RawApp>>,
+    pub database: Option<S<RawDatabase>>,
+    pub network: Option<S<RawNetwork>>,
+    #[serde(default)]
+    pub cost: Vec<S<RawCost>>,
+    /// A hand-built queueing network instead of an architecture.
+    #[serde(default)]
+    pub station: Vec<S<RawStation>>,
+    #[serde(default)]
+    pub resource: Vec<S<RawResource>>,
+    pub plan: Option<S<BTreeMap<String, Vec<S<RawStep>>>>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    pub hosts: Option<S<i64>>,
+    pub cores_per_host: Option<S<i64>>,
+    pub workers_per_host: Option<S<i64>>,
+    /// Requests allowed to wait for a worker per host (the listen backlog).
+    pub backlog: Option<S<i64>>,
+    /// Longest a request waits for a worker before the client gives up.
+    pub timeout_s: Option<S<f64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub engine: Option<S<String>>,
+    pub cores: Option<S<i64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Round trip between app and database, per database call.
+    pub rtt_ms: Option<S<f64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub item: String,
+    pub usd_month: S<f64>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawStation {
+    pub name: S<String>,
+    pub discipline: S<String>,
+    pub servers: Option<S<i64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    pub name: S<String>,
+    pub capacity: S<i64>,
+    pub max_waiting: Option<S<i64>>,
+    pub timeout_ms: Option<S<f64>>,
+}
+
+/// One step of a hand-written plan: exactly one of the keys.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub acquire: Option<S<String>>,
+    pub release: Option<S<String>>,
+    #[serde(rename = "use")]
+    pub use_: Option<S<String>>,
+    pub demand: Option<S<RawDist>>,
+    pub delay: Option<S<RawDist>>,
+}
