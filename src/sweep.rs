@@ -4,11 +4,13 @@
 //! replication) alone, and results are collected in point order, so the
 //! output does not depend on the number of threads or their scheduling.
 
+use crate::analytic::Analytic;
 use crate::compile::compile;
 use crate::engine::stats::{ErrorCause, RunStats, StopReason};
-use crate::engine::{self, RunConfig};
-use crate::model::Model;
+use crate::engine::{self, RunConfig, RunExtras};
+use crate::model::{Model, Population};
 use crate::scenario::Scenario;
+use crate::stats::{mser, MSER_BATCH};
 use rayon::prelude::*;
 
 /// What to run of a scenario; `None` fields keep the scenario's own settings.
@@ -22,6 +24,8 @@ pub struct SweepOptions {
     pub replications: Option<u32>,
     pub measured_requests: Option<u64>,
     pub warmup_requests: Option<u64>,
+    /// Target relative half-width of the 95% interval of mean response.
+    pub precision: Option<f64>,
 }
 
 /// One run to do.
@@ -63,6 +67,15 @@ pub struct RunRecord {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
+    /// Requests discarded as warm-up (the engine's fixed count, lengthened
+    /// by the warm start and, if MSER-5 asked for it, by a rerun).
+    pub warmup_requests: u64,
+    /// Users that started with a request in flight (warm start).
+    pub preplaced: u32,
+    /// Completed requests MSER-5 would discard, over the whole run.
+    pub mser_cut_requests: u64,
+    /// MSER-5 found the end of the warm-up within the discarded requests.
+    pub settled: bool,
 }
 
 impl RunRecord {
@@ -98,7 +111,20 @@ impl RunRecord {
             total_completed: s.total_completed,
             total_errored: s.total_errored,
             in_flight_at_end: s.in_flight_at_end,
+            warmup_requests: 0,
+            preplaced: 0,
+            mser_cut_requests: 0,
+            settled: true,
         }
+    }
+
+    /// Whether this run describes a steady state: it did not overflow, its
+    /// warm-up was long enough by MSER-5, and it measured something before
+    /// its event budget ran out.
+    pub fn stable(&self) -> bool {
+        self.stop != StopReason::Overflow
+            && self.settled
+            && !(self.stop == StopReason::EventBudget && self.completed == 0)
     }
 
     pub fn errors_total(&self) -> u64 {
@@ -110,6 +136,21 @@ impl RunRecord {
 pub struct SweepPlan<'s> {
     pub scenario: &'s Scenario,
     pub models: Vec<Model>,
+    /// Bounds and MVA of each phase, same order as `models`.
+    pub analytic: Vec<Analytic>,
+    /// Seed of the whole sweep (the scenario's, or `--seed`).
+    pub seed: u64,
+    /// Grid of user counts (one `0` for open workloads).
+    pub users: Vec<u32>,
+    /// Replications every point starts with.
+    pub replications: u32,
+    /// Stop adding replications once the 95% half-width of mean response is
+    /// within this fraction of the mean…
+    pub precision: f64,
+    /// …or once a point has this many replications…
+    pub max_replications: u32,
+    /// …or has spent this many events.
+    pub event_budget: u64,
     /// Indices into `scenario.phases` of the phases to run.
     pub phases: Vec<usize>,
     pub points: Vec<Point>,
@@ -174,13 +215,21 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         max_events: sw.max_events,
         max_in_system: 1_000_000,
     };
+    let models: Vec<Model> = scenario
+        .phases
+        .iter()
+        .map(|p| compile(&scenario.workload, p))
+        .collect();
     Ok(SweepPlan {
         scenario,
-        models: scenario
-            .phases
-            .iter()
-            .map(|p| compile(&scenario.workload, p))
-            .collect(),
+        analytic: models.iter().map(Analytic::of).collect(),
+        models,
+        seed,
+        users,
+        replications,
+        precision: opts.precision.unwrap_or(sw.precision),
+        max_replications: sw.max_replications.max(replications),
+        event_budget: sw.event_budget,
         phases,
         points,
         config,
@@ -197,6 +246,74 @@ impl SweepPlan<'_> {
         };
         let stats = engine::run(&self.models[p.phase], &cfg);
         RunRecord::from_stats(p, &stats)
+    }
+
+    /// Run replication `replication` of `phase` at `users`, with the sweep's
+    /// warm-up rule:
+    ///
+    /// 1. Closed models start warm: the analytic (MVA) estimate of the
+    ///    number of requests in the system is placed in the system at t = 0,
+    ///    and those requests are added to the fixed warm-up so that none of
+    ///    their partial response times is measured.
+    /// 2. MSER-5 is applied to the batch means (5 completions each) of the
+    ///    whole run. If the truncation it picks lies beyond the discarded
+    ///    warm-up, the run is repeated (same seed) with the warm-up doubled
+    ///    past that point; if it still does, or if MSER itself says the
+    ///    series has not settled, the run is flagged unsettled.
+    pub fn run_replication(&self, phase: usize, users: u32, replication: u32) -> RunRecord {
+        let model = &self.models[phase];
+        let point = Point {
+            phase,
+            users,
+            replication,
+            seed: run_seed(
+                self.seed,
+                &self.scenario.phases[phase].name,
+                users,
+                replication,
+            ),
+        };
+        let preplaced = match model.population {
+            Population::Closed { .. } => {
+                let a = &self.analytic[phase];
+                let in_system = a.mva(users).in_system;
+                if in_system.is_finite() {
+                    in_system.round().clamp(0.0, users as f64) as u32
+                } else {
+                    0
+                }
+            }
+            Population::Open { .. } => 0,
+        };
+        let mut warmup = self.config.warmup_requests + preplaced as u64;
+        let mut attempt = 0;
+        loop {
+            let cfg = RunConfig {
+                users,
+                seed: point.seed,
+                warmup_requests: warmup,
+                ..self.config
+            };
+            let extras = RunExtras {
+                preplaced,
+                batch: MSER_BATCH,
+            };
+            let (stats, trace) = engine::run_with(model, &cfg, extras);
+            let cut = mser(&trace.means_ms);
+            let cut_requests = cut.batches as u64 * MSER_BATCH as u64;
+            let settled = cut.settled() && cut_requests <= warmup;
+            let retry = !settled && attempt == 0 && stats.stop != StopReason::Overflow;
+            if !retry {
+                let mut r = RunRecord::from_stats(point, &stats);
+                r.warmup_requests = warmup;
+                r.preplaced = preplaced;
+                r.mser_cut_requests = cut_requests;
+                r.settled = settled;
+                return r;
+            }
+            attempt += 1;
+            warmup = (2 * cut_requests).max(2 * warmup);
+        }
     }
 
     /// Run every point on the current rayon pool; results in point order.

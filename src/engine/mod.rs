@@ -61,6 +61,29 @@ impl RunConfig {
     }
 }
 
+/// Additions to a run for the sweep's statistics (see `sweep`): a warm start
+/// and a trace of response times for warm-up detection. Kept apart from
+/// [`RunConfig`] so that code building a `RunConfig` literal is unaffected.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunExtras {
+    /// Closed models: this many users (the first ones) start a request at
+    /// t = 0 instead of thinking first. The sweep sets it to the analytic
+    /// estimate of the mean number of requests in the system, so that a
+    /// saturated run starts with its queues near their steady-state length
+    /// instead of spending about N completions filling them (warm start).
+    pub preplaced: u32,
+    /// Record the mean response time of every `batch` consecutive completed
+    /// requests, warm-up included (0: no trace). MSER-5 reads these.
+    pub batch: u32,
+}
+
+/// Batch means of response times, in completion order, in milliseconds.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseTrace {
+    pub batch: u32,
+    pub means_ms: Vec<f64>,
+}
+
 /// One request in flight (or, in a closed model, one user between requests).
 #[derive(Clone, Copy)]
 struct Job {
@@ -123,16 +146,39 @@ struct Engine<'m> {
     total_errored: u64,
     stop: Option<StopReason>,
     events: u64,
+    extras: RunExtras,
+    batch_sum_ns: f64,
+    batch_len: u32,
+    trace: Vec<f64>,
 }
 
 /// Simulate `model` under `cfg` and return what was measured.
 ///
 /// Deterministic: the same model and config give the same `RunStats`.
 pub fn run(model: &Model, cfg: &RunConfig) -> RunStats {
+    run_with(model, cfg, RunExtras::default()).0
+}
+
+/// [`run`] with a warm start and a response-time trace.
+pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats, ResponseTrace) {
     let mut e = Engine::new(model, *cfg);
+    e.extras = extras;
+    if extras.batch > 0 {
+        // Reserved up front so that the hot loop does not grow it (a run can
+        // end later than planned only by errors, which record nothing).
+        let planned = cfg
+            .warmup_requests
+            .saturating_add(cfg.measured_requests)
+            .min(cfg.max_events);
+        e.trace = Vec::with_capacity((planned / extras.batch as u64 + 1) as usize);
+    }
     e.start();
     e.main_loop();
-    e.finish()
+    let trace = ResponseTrace {
+        batch: extras.batch,
+        means_ms: std::mem::take(&mut e.trace),
+    };
+    (e.finish(), trace)
 }
 
 impl<'m> Engine<'m> {
@@ -182,6 +228,10 @@ impl<'m> Engine<'m> {
             total_errored: 0,
             stop: None,
             events: 0,
+            extras: RunExtras::default(),
+            batch_sum_ns: 0.0,
+            batch_len: 0,
+            trace: Vec::new(),
         }
     }
 
@@ -190,9 +240,22 @@ impl<'m> Engine<'m> {
             Population::Closed { think } => {
                 // Every user starts with a think time drawn afresh, so the first
                 // requests are spread out as in steady state rather than all at t=0.
+                // Warm start: the pre-placed users arrive at t = 0 (in user
+                // order, so runs stay deterministic) and queue wherever
+                // capacity runs out, which is where they sit in steady state.
+                // They begin directly rather than through the calendar, which
+                // would otherwise sort a million simultaneous arrivals.
+                let pre = self.extras.preplaced.min(self.cfg.users);
                 for user in 0..self.cfg.users {
-                    let t = think.sample(&mut self.rng);
-                    self.cal.schedule(t, EventKind::Arrival, user, 0);
+                    if user < pre {
+                        self.begin(user);
+                    } else {
+                        let t = think.sample(&mut self.rng);
+                        self.cal.schedule(t, EventKind::Arrival, user, 0);
+                    }
+                }
+                while let Some(job) = self.ready.pop_front() {
+                    self.advance(job);
                 }
             }
             Population::Open { rate_per_s } => {
@@ -426,6 +489,16 @@ impl<'m> Engine<'m> {
         self.release_all(job);
         let j = self.jobs[job as usize];
         self.total_completed += 1;
+        if self.extras.batch > 0 {
+            self.batch_sum_ns += (self.now - j.started) as f64;
+            self.batch_len += 1;
+            if self.batch_len == self.extras.batch {
+                self.trace
+                    .push(self.batch_sum_ns / self.extras.batch as f64 / 1e6);
+                self.batch_sum_ns = 0.0;
+                self.batch_len = 0;
+            }
+        }
         if self.measuring {
             let r = self.now - j.started;
             self.completed += 1;

@@ -2,9 +2,11 @@
 
 mod atomic;
 mod runs;
+mod sweep;
 
 pub use atomic::write_atomically;
-pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv};
+pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv, RUNS_COLUMNS};
+pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
 
 /// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
 /// thousands separator; empty when undefined (NaN), which spreadsheets read

@@ -41,6 +41,10 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "total_completed",
     "total_errored",
     "in_flight_at_end",
+    "warmup_requests",
+    "preplaced",
+    "mser_cut_requests",
+    "settled",
 ];
 
 /// The busiest station or resource of a run: highest utilisation.
@@ -107,6 +111,10 @@ pub fn write_runs_csv(
                 r.total_completed.to_string(),
                 r.total_errored.to_string(),
                 r.in_flight_at_end.to_string(),
+                r.warmup_requests.to_string(),
+                r.preplaced.to_string(),
+                r.mser_cut_requests.to_string(),
+                r.settled.to_string(),
             ])?;
         }
         out.flush()?;

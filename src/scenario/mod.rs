@@ -68,6 +68,13 @@ pub struct Sweep {
     pub warmup_requests: u64,
     pub measured_requests: u64,
     pub max_events: u64,
+    /// Stop adding replications to a point once the 95% half-width of its
+    /// mean response is within this fraction of the mean…
+    pub precision: f64,
+    /// …or once it has this many replications…
+    pub max_replications: u32,
+    /// …or has spent this many calendar events.
+    pub event_budget: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -566,6 +573,9 @@ fn check_sweep(d: &mut Diagnostics, s: Option<&S<RawSweep>>, is_open: bool) -> O
         warmup_requests: 20_000,
         measured_requests: 200_000,
         max_events: 100_000_000,
+        precision: 0.05,
+        max_replications: 30,
+        event_budget: 300_000_000,
     };
     let Some(s) = s else {
         if is_open {
@@ -682,6 +692,56 @@ fn check_sweep(d: &mut Diagnostics, s: Option<&S<RawSweep>>, is_open: bool) -> O
             "the event budget per run",
         ) {
             Some(x) => sweep.max_events = x as u64,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.precision {
+        let x = *v.get_ref();
+        if x.is_finite() && x > 0.0 && x <= 1.0 {
+            sweep.precision = x;
+        } else {
+            d.error(
+                v.span(),
+                "sweep.precision",
+                format!("must be the target relative half-width of the 95% interval of mean response, above 0 and at most 1 (e.g. 0.05 for ±5%) (got {x})"),
+            );
+            ok = false;
+        }
+    }
+    if let Some(v) = &r.max_replications {
+        match int_in(
+            d,
+            v,
+            "sweep.max_replications",
+            1,
+            1000,
+            "the most replications a point may get while its interval is too wide",
+        ) {
+            Some(x) if (x as u32) < sweep.replications => {
+                d.error(
+                    v.span(),
+                    "sweep.max_replications",
+                    format!(
+                        "must be at least sweep.replications ({}) (got {x})",
+                        sweep.replications
+                    ),
+                );
+                ok = false;
+            }
+            Some(x) => sweep.max_replications = x as u32,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.event_budget {
+        match int_in(
+            d,
+            v,
+            "sweep.event_budget",
+            1000,
+            1_000_000_000_000,
+            "the most calendar events a point may spend over all its replications",
+        ) {
+            Some(x) => sweep.event_budget = x as u64,
             None => ok = false,
         }
     }

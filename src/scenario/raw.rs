@@ -67,6 +67,12 @@ pub struct RawSweep {
     pub warmup_requests: Option<S<i64>>,
     pub measured_requests: Option<S<i64>>,
     pub max_events: Option<S<i64>>,
+    /// Target relative half-width of the 95% interval of mean response.
+    pub precision: Option<S<f64>>,
+    /// Most replications per point.
+    pub max_replications: Option<S<i64>>,
+    /// Most calendar events per point, all replications together.
+    pub event_budget: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
