@@ -6,6 +6,7 @@
 //! fixed before it starts, each is seeded by its coordinates alone, results
 //! come back in order, and the decision to add replications reads only them.
 
+use crate::engine::stats::StopReason;
 use crate::stats::{estimate, Estimate};
 use crate::sweep::{RunRecord, SweepPlan};
 use rayon::prelude::*;
@@ -17,8 +18,9 @@ pub enum PointStop {
     Precision,
     /// The replication cap or the event budget of the point was reached.
     Budget,
-    /// No steady state: an open workload piled up beyond its bound, or a
-    /// run had not settled by MSER-5 even after a longer warm-up.
+    /// No steady state: an open workload over capacity (by the bounds, or
+    /// its runs overflowed), or most runs had not settled by MSER-5 even
+    /// after a longer warm-up.
     Unstable,
 }
 
@@ -162,7 +164,11 @@ impl SweepPlan<'_> {
 
     /// After a round: stop the point, or set how many replications it needs.
     fn decide(&self, s: &mut State) {
-        if s.runs.iter().any(|r| !r.stable())
+        // An overflow is proof enough; MSER's verdict is statistical, so a
+        // point is unsettled only when most of its runs are.
+        let unsettled = s.runs.iter().filter(|r| !r.stable()).count();
+        if s.runs.iter().any(|r| r.stop == StopReason::Overflow)
+            || 2 * unsettled > s.runs.len()
             || self.analytic[s.key.phase].open_overloaded()
         {
             s.stop = Some(PointStop::Unstable);
@@ -178,11 +184,11 @@ impl SweepPlan<'_> {
         let events: u64 = s.runs.iter().map(|r| r.events).sum();
         let per_run = events / n.max(1) as u64;
         // Replications still affordable under the event budget.
-        let affordable = if per_run == 0 {
-            u32::MAX
-        } else {
-            (self.event_budget.saturating_sub(events) / per_run).min(u32::MAX as u64) as u32
-        };
+        let affordable = self
+            .event_budget
+            .saturating_sub(events)
+            .checked_div(per_run)
+            .map_or(u32::MAX, |k| k.min(u32::MAX as u64) as u32);
         let cap = self.max_replications.min(n.saturating_add(affordable));
         if n >= cap {
             s.stop = Some(PointStop::Budget);

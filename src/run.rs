@@ -196,6 +196,11 @@ fn write_outputs(dir: &Path, plan: &sweep::SweepPlan, result: &SweepResult) -> a
     report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
     report::write_requests_csv(&dir.join("requests.csv"), sc, runs)?;
     report::write_sweep_csv(&dir.join("sweep.csv"), sc, result)?;
-    report::write_capacity_csv(&dir.join("capacity.csv"), sc, &plan.analytic, &result.capacity)?;
+    report::write_capacity_csv(
+        &dir.join("capacity.csv"),
+        sc,
+        &plan.analytic,
+        &result.capacity,
+    )?;
     Ok(())
 }

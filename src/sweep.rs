@@ -285,9 +285,10 @@ impl SweepPlan<'_> {
             }
             Population::Open { .. } => 0,
         };
-        let mut warmup = self.config.warmup_requests + preplaced as u64;
+        let mut fixed = self.config.warmup_requests;
         let mut attempt = 0;
         loop {
+            let warmup = fixed + preplaced as u64;
             let cfg = RunConfig {
                 users,
                 seed: point.seed,
@@ -299,26 +300,68 @@ impl SweepPlan<'_> {
                 batch: MSER_BATCH,
             };
             let (stats, trace) = engine::run_with(model, &cfg, extras);
-            let cut = mser(&trace.means_ms);
-            let cut_requests = cut.batches as u64 * MSER_BATCH as u64;
-            let settled = cut.settled() && cut_requests <= warmup;
-            let retry = !settled && attempt == 0 && stats.stop != StopReason::Overflow;
+            let check = WarmupCheck::of(&trace.means_ms, fixed);
+            let retry = !check.settled && attempt == 0 && stats.stop != StopReason::Overflow;
             if !retry {
                 let mut r = RunRecord::from_stats(point, &stats);
                 r.warmup_requests = warmup;
                 r.preplaced = preplaced;
-                r.mser_cut_requests = cut_requests;
-                r.settled = settled;
+                r.mser_cut_requests = check.cut_requests;
+                r.settled = check.settled;
                 return r;
             }
             attempt += 1;
-            warmup = (2 * cut_requests).max(2 * warmup);
+            fixed = 2 * check.cut_requests.max(fixed);
         }
     }
 
     /// Run every point on the current rayon pool; results in point order.
     pub fn run_all(&self) -> Vec<RunRecord> {
         self.points.par_iter().map(|&p| self.run_point(p)).collect()
+    }
+}
+
+/// Is a run's warm-up long enough, by MSER-5?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WarmupCheck {
+    /// Completions MSER-5 would discard (the trace leaves out warm-start
+    /// requests, so this counts from the first request begun after t = 0).
+    pub cut_requests: u64,
+    pub settled: bool,
+}
+
+/// Most MSER can shift the measured mean before the warm-up counts as too
+/// short: a fifth of the default precision target, so that truncation bias
+/// stays well inside the confidence interval. (MSER's truncation point on an
+/// autocorrelated but stationary series wanders; where it cuts beyond the
+/// warm-up yet moves the mean by less than this, the cut is noise.)
+pub const WARMUP_TOLERANCE: f64 = 0.01;
+
+impl WarmupCheck {
+    /// `batch_means` of the whole run; `warmup` completions were discarded.
+    pub fn of(batch_means: &[f64], warmup: u64) -> Self {
+        let cut = mser(batch_means);
+        let cut_requests = cut.batches as u64 * MSER_BATCH as u64;
+        let w = ((warmup / MSER_BATCH as u64) as usize).min(batch_means.len());
+        let mean = |from: usize| {
+            let tail = &batch_means[from.min(batch_means.len())..];
+            tail.iter().sum::<f64>() / tail.len().max(1) as f64
+        };
+        let shift = if cut.batches > w {
+            let (kept, measured) = (mean(cut.batches), mean(w));
+            ((kept - measured) / measured).abs()
+        } else {
+            0.0
+        };
+        // MSER's own boundary verdict (`Truncation::settled`) is not used
+        // alone: on a series that drifts by a fraction of a percent (a
+        // saturated queue of a million requests) it is meaningless. What
+        // matters is whether cutting where MSER says would move the mean.
+        WarmupCheck {
+            cut_requests,
+            // NaN (a run that measured nothing) is not a shift.
+            settled: shift.is_nan() || shift <= WARMUP_TOLERANCE,
+        }
     }
 }
 

@@ -489,7 +489,9 @@ impl<'m> Engine<'m> {
         self.release_all(job);
         let j = self.jobs[job as usize];
         self.total_completed += 1;
-        if self.extras.batch > 0 {
+        // Requests of a warm start (they began at t = 0) are left out of the
+        // trace: their response times are cut short by construction.
+        if self.extras.batch > 0 && (j.started > 0 || self.extras.preplaced == 0) {
             self.batch_sum_ns += (self.now - j.started) as f64;
             self.batch_len += 1;
             if self.batch_len == self.extras.batch {

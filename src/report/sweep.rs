@@ -139,7 +139,9 @@ pub fn write_capacity_csv(
                 } else {
                     c.users.to_string()
                 },
-                c.fails_at.filter(|_| !open).map_or(String::new(), |u| u.to_string()),
+                c.fails_at
+                    .filter(|_| !open)
+                    .map_or(String::new(), |u| u.to_string()),
                 num(sc.slo.p95_ms, 3),
                 num(sc.slo.error_rate, 6),
             ];
