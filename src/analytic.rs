@@ -109,7 +109,7 @@ impl Analytic {
                 // The pool, always full, as a closed network of `capacity`
                 // requests with no think time: its MVA throughput (flow-
                 // equivalent server) caps what the pool lets through.
-                let (x, _) = exact_mva(&queues, delay, 0.0, r.capacity.min(EXACT_MVA_MAX));
+                let (x, _) = closed_mva(&queues, delay, 0.0, r.capacity);
                 pools.push(Limit {
                     name: r.name.clone(),
                     max_rps: x,
@@ -215,11 +215,7 @@ impl Analytic {
                 in_system: 0.0,
             };
         }
-        let (mut x, mut r) = if users <= EXACT_MVA_MAX {
-            exact_mva(&q, delay, self.think_s, users)
-        } else {
-            schweitzer(&q, delay, self.think_s, users)
-        };
+        let (mut x, mut r) = closed_mva(&q, delay, self.think_s, users);
         // Hierarchical step for passive resources (MVA proper cannot see
         // them): the system carries no more than its tightest pool lets
         // through; the users it cannot carry wait, and R follows from
@@ -246,6 +242,15 @@ impl Analytic {
 fn seidmann_split(d: f64, servers: u32) -> (f64, f64) {
     let c = servers.max(1) as f64;
     (d / c, d * (c - 1.0) / c)
+}
+
+/// Exact MVA up to [`EXACT_MVA_MAX`] users, Schweitzer beyond.
+fn closed_mva(q: &[f64], delay: f64, z: f64, n: u32) -> (f64, f64) {
+    if n <= EXACT_MVA_MAX {
+        exact_mva(q, delay, z, n)
+    } else {
+        schweitzer(q, delay, z, n)
+    }
 }
 
 /// Exact MVA for a closed network of single-server queueing centres (demands

@@ -15,6 +15,9 @@ use crate::sweep::{RunRecord, SweepPlan};
 pub enum CapacityStatus {
     /// Bracketed and bisected: the SLO holds here and fails just above.
     Found,
+    /// Bracketed on the user counts given with `--users`, not bisected:
+    /// the capacity is at least `users` and below `fails_at`.
+    Bracketed,
     /// Every user count simulated meets the SLO: the capacity is at least
     /// the largest one.
     AboveGrid,
@@ -29,6 +32,7 @@ impl CapacityStatus {
     pub fn name(self) -> &'static str {
         match self {
             CapacityStatus::Found => "found",
+            CapacityStatus::Bracketed => "bracketed",
             CapacityStatus::AboveGrid => "above_grid",
             CapacityStatus::None => "none",
             CapacityStatus::Open => "open",
@@ -104,7 +108,7 @@ impl SweepPlan<'_> {
                 Search { phase, lo, hi }
             })
             .collect();
-        if !open {
+        if !open && self.bisect {
             loop {
                 let mids: Vec<PointKey> = searches
                     .iter()
@@ -152,10 +156,12 @@ impl SweepPlan<'_> {
                     phase: s.phase,
                     status: if open {
                         CapacityStatus::Open
-                    } else if s.lo == 0 {
-                        CapacityStatus::None
                     } else if s.hi.is_none() {
                         CapacityStatus::AboveGrid
+                    } else if !self.bisect {
+                        CapacityStatus::Bracketed
+                    } else if s.lo == 0 {
+                        CapacityStatus::None
                     } else {
                         CapacityStatus::Found
                     },

@@ -134,6 +134,11 @@ fn summary_line(
             match c.status {
                 CapacityStatus::Found => Some(format!("{name} {} users", c.users)),
                 CapacityStatus::AboveGrid => Some(format!("{name} ≥ {} users", c.users)),
+                CapacityStatus::Bracketed => Some(format!(
+                    "{name} {}–{} users",
+                    c.users,
+                    c.fails_at.unwrap_or(c.users)
+                )),
                 CapacityStatus::None => Some(format!("{name} none")),
                 CapacityStatus::Open => None,
             }

@@ -151,6 +151,9 @@ pub struct SweepPlan<'s> {
     pub max_replications: u32,
     /// …or has spent this many events.
     pub event_budget: u64,
+    /// Bisect between grid points for the capacity (off when the user
+    /// counts were given with `--users`: then only those are simulated).
+    pub bisect: bool,
     /// Indices into `scenario.phases` of the phases to run.
     pub phases: Vec<usize>,
     pub points: Vec<Point>,
@@ -230,6 +233,7 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         precision: opts.precision.unwrap_or(sw.precision),
         max_replications: sw.max_replications.max(replications),
         event_budget: sw.event_budget,
+        bisect: opts.users.is_none(),
         phases,
         points,
         config,
