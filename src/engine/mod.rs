@@ -164,13 +164,13 @@ pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats,
     let mut e = Engine::new(model, *cfg);
     e.extras = extras;
     if extras.batch > 0 {
-        // Reserved up front so that the hot loop does not grow it (a run can
-        // end later than planned only by errors, which record nothing).
-        let planned = cfg
-            .warmup_requests
-            .saturating_add(cfg.measured_requests)
-            .min(cfg.max_events);
-        e.trace = Vec::with_capacity((planned / extras.batch as u64 + 1) as usize);
+        // Reserved up front so that the hot loop does not grow it: a run
+        // records at most one batch per `batch` of its planned departures.
+        // The reservation is capped (16 MB) so that a huge configured run
+        // grows the trace as it goes instead of claiming it all at once.
+        let planned = cfg.warmup_requests.saturating_add(cfg.measured_requests);
+        let batches = (planned / extras.batch as u64 + 1).min(1 << 21);
+        e.trace = Vec::with_capacity(batches as usize);
     }
     e.start();
     e.main_loop();
@@ -490,7 +490,8 @@ impl<'m> Engine<'m> {
         let j = self.jobs[job as usize];
         self.total_completed += 1;
         // Requests of a warm start (they began at t = 0) are left out of the
-        // trace: their response times are cut short by construction.
+        // trace: they all arrived at once, so their response times describe
+        // the artificial start, not the system; MSER judges the rest.
         if self.extras.batch > 0 && (j.started > 0 || self.extras.preplaced == 0) {
             self.batch_sum_ns += (self.now - j.started) as f64;
             self.batch_len += 1;

@@ -1385,4 +1385,41 @@ mod tests {
         assert!(g.len() >= 20);
         assert_eq!(log_grid(1, 4, 10), vec![1, 2, 3, 4]);
     }
+
+    const STOPPING: &str = r#"
+[workload]
+arrival_rate_per_s = 50
+[[workload.request]]
+name = "job"
+weight = 1.0
+[sweep]
+replications = 4
+precision = PRECISION
+max_replications = MAXREP
+[[phase]]
+name = "q"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{ use = "server", demand = { dist = "exponential", mean_ms = 10 } }]
+"#;
+
+    #[test]
+    fn stopping_rule_keys_are_read_and_checked_with_their_location() {
+        let text = |p: &str, m: &str| STOPPING.replace("PRECISION", p).replace("MAXREP", m);
+        let ok = parse(Path::new("s.toml"), &text("0.02", "8")).unwrap();
+        assert_eq!(ok.sweep.precision, 0.02);
+        assert_eq!(ok.sweep.max_replications, 8);
+        let bad = parse(Path::new("s.toml"), &text("1.5", "3"))
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("s.toml:9:13: sweep.precision"), "{bad}");
+        assert!(
+            bad.contains("s.toml:10:20: sweep.max_replications"),
+            "{bad}"
+        );
+        assert!(bad.contains("at least sweep.replications (4)"), "{bad}");
+    }
 }
