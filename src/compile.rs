@@ -42,6 +42,7 @@ fn network(w: &Workload, n: &NetworkSpec) -> Model {
         steps,
         request_types,
         population: w.population,
+        keys: w.keys,
     }
 }
 
@@ -135,5 +136,6 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
         steps,
         request_types,
         population: w.population,
+        keys: w.keys,
     }
 }

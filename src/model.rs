@@ -96,6 +96,16 @@ pub enum Population {
     Open { rate_per_s: f64 },
 }
 
+/// The rows (or cache keys) requests touch, and how popular each is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeySpace {
+    /// Number of distinct keys.
+    pub count: u32,
+    /// Zipf exponent: key of rank k is drawn with probability ∝ 1/k^s
+    /// (0 = uniform). Key 0 is the most popular.
+    pub zipf: f64,
+}
+
 /// An immutable compiled phase, shared by every run of that phase.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -104,6 +114,8 @@ pub struct Model {
     pub steps: Vec<Step>,
     pub request_types: Vec<RequestType>,
     pub population: Population,
+    /// Key popularity; every request draws one key when it starts.
+    pub keys: Option<KeySpace>,
 }
 
 impl Model {

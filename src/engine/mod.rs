@@ -13,7 +13,7 @@ use crate::model::{Model, Plan, Population, Step};
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Zipf};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use resource::{Acquire, ResourceState};
 use station::StationState;
@@ -69,6 +69,9 @@ struct Job {
     plan_first: u32,
     plan_end: u32,
     rtype: u32,
+    /// The key (row, cache entry) this request touches; 0 without a key space.
+    #[allow(dead_code)] // read by the architecture steps (row locks, caches, shards)
+    key: u32,
     started: u64,
     /// Passive resources held, one bit each.
     held: u64,
@@ -82,6 +85,7 @@ const IDLE_JOB: Job = Job {
     plan_first: 0,
     plan_end: 0,
     rtype: 0,
+    key: 0,
     started: 0,
     held: 0,
     token: 0,
@@ -103,6 +107,8 @@ struct Engine<'m> {
     ready: VecDeque<JobId>,
     /// Cumulative weights for picking a request type.
     cum_weights: Vec<f64>,
+    /// Key popularity, if the model has a key space.
+    keys: Option<Zipf<f64>>,
     /// Round-robin position per request type across its plan variants.
     next_plan: Vec<u32>,
     // Measurement.
@@ -163,6 +169,9 @@ impl<'m> Engine<'m> {
             resources: model.resources.iter().map(ResourceState::new).collect(),
             ready: VecDeque::new(),
             cum_weights,
+            keys: model.keys.map(|k| {
+                Zipf::new(k.count as f64, k.zipf).expect("key space validated by the loader")
+            }),
             next_plan: vec![0; model.request_types.len()],
             measuring: cfg.warmup_requests == 0,
             warmup_end: 0,
@@ -296,11 +305,16 @@ impl<'m> Engine<'m> {
         };
         let Plan { first, len } = rt.plans[k as usize];
         let token = self.jobs[job as usize].token;
+        let key = match self.keys {
+            Some(z) => (z.sample(&mut self.rng) as u32).saturating_sub(1),
+            None => 0,
+        };
         self.jobs[job as usize] = Job {
             step: first,
             plan_first: first,
             plan_end: first + len,
             rtype: rtype as u32,
+            key,
             started: self.now,
             held: 0,
             token,

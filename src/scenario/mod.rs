@@ -33,6 +33,7 @@ pub struct Scenario {
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub population: Population,
+    pub keys: Option<model::KeySpace>,
     pub requests: Vec<RequestSpec>,
 }
 
@@ -333,9 +334,46 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
     for r in &mut requests {
         r.weight /= total;
     }
+    let keys = match &w.keys {
+        None => None,
+        Some(k) => Some(check_keys(d, k)?),
+    };
     Some(Workload {
         population,
+        keys,
         requests,
+    })
+}
+
+fn check_keys(d: &mut Diagnostics, k: &S<RawKeys>) -> Option<model::KeySpace> {
+    let r = k.get_ref();
+    let count = int_in(
+        d,
+        &r.count,
+        "workload.keys.count",
+        1,
+        1_000_000_000,
+        "the number of distinct keys (rows)",
+    );
+    let zipf = match &r.zipf {
+        None => Some(0.0),
+        Some(z) => {
+            let x = *z.get_ref();
+            if x.is_finite() && (0.0..=10.0).contains(&x) {
+                Some(x)
+            } else {
+                d.error(
+                    z.span(),
+                    "workload.keys.zipf",
+                    format!("must be a Zipf exponent from 0 (uniform) to 10 (got {x})"),
+                );
+                None
+            }
+        }
+    };
+    Some(model::KeySpace {
+        count: count? as u32,
+        zipf: zipf?,
     })
 }
 

@@ -28,8 +28,17 @@ pub struct RawWorkload {
     pub think_time: Option<S<RawDist>>,
     /// Open population: Poisson arrivals at this rate.
     pub arrival_rate_per_s: Option<S<f64>>,
+    /// Key popularity: `keys = { count = 100_000, zipf = 0.9 }`.
+    pub keys: Option<S<RawKeys>>,
     #[serde(default)]
     pub request: Vec<S<RawRequest>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: S<i64>,
+    pub zipf: Option<S<f64>>,
 }
 
 #[derive(Deserialize)]
