@@ -4,7 +4,7 @@
 //! replication) alone, and results are collected in point order, so the
 //! output does not depend on the number of threads or their scheduling.
 
-use crate::compile::compile;
+use crate::arch::compile;
 use crate::engine::stats::{ErrorCause, RunStats, StopReason};
 use crate::engine::{self, RunConfig};
 use crate::model::Model;

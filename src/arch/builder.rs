@@ -1,0 +1,93 @@
+//! Assembles a [`Model`] piece by piece: architecture compilers add stations,
+//! resources and steps through it instead of pushing into vectors by hand.
+
+use crate::model::{
+    Discipline, KeySpace, Model, Plan, Population, RequestType, Resource, ResourceId, Station,
+    StationId, Step, WaitPolicy,
+};
+
+#[derive(Default)]
+pub struct ModelBuilder {
+    stations: Vec<Station>,
+    resources: Vec<Resource>,
+    steps: Vec<Step>,
+    plan_start: Option<u32>,
+}
+
+impl ModelBuilder {
+    pub fn station(
+        &mut self,
+        name: impl Into<String>,
+        discipline: Discipline,
+        servers: u32,
+    ) -> StationId {
+        self.stations.push(Station {
+            name: name.into(),
+            discipline,
+            servers,
+        });
+        (self.stations.len() - 1) as StationId
+    }
+
+    pub fn resource(
+        &mut self,
+        name: impl Into<String>,
+        capacity: u32,
+        policy: WaitPolicy,
+    ) -> ResourceId {
+        self.resources.push(Resource {
+            name: name.into(),
+            capacity,
+            policy,
+        });
+        (self.resources.len() - 1) as ResourceId
+    }
+
+    /// Start a plan; steps pushed until [`end_plan`](Self::end_plan) belong to it.
+    pub fn begin_plan(&mut self) {
+        debug_assert!(self.plan_start.is_none(), "plans do not nest");
+        self.plan_start = Some(self.steps.len() as u32);
+    }
+
+    pub fn step(&mut self, s: Step) {
+        debug_assert!(self.plan_start.is_some(), "steps belong to a plan");
+        self.steps.push(s);
+    }
+
+    /// Index of the next step relative to the current plan's start (a branch target).
+    pub fn here(&self) -> u32 {
+        self.steps.len() as u32 - self.plan_start.unwrap_or(0)
+    }
+
+    /// Set the target of a `Branch` pushed earlier at plan-relative index `at`.
+    pub fn patch_branch(&mut self, at: u32, to: u32) {
+        let start = self.plan_start.unwrap_or(0);
+        if let Step::Branch { to: t, .. } = &mut self.steps[(start + at) as usize] {
+            *t = to;
+        }
+    }
+
+    pub fn end_plan(&mut self) -> Plan {
+        let first = self.plan_start.take().expect("end_plan after begin_plan");
+        Plan {
+            first,
+            len: self.steps.len() as u32 - first,
+        }
+    }
+
+    pub fn finish(
+        self,
+        request_types: Vec<RequestType>,
+        population: Population,
+        keys: Option<KeySpace>,
+    ) -> Model {
+        Model {
+            stations: self.stations,
+            resources: self.resources,
+            steps: self.steps,
+            request_types,
+            population,
+            keys,
+        }
+    }
+}
