@@ -149,7 +149,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            d.error(span, "", toml_message(&e));
+            d.error(span.clone(), key_at(source, span.start), toml_message(&e));
             return d.finish(None);
         }
     };
@@ -158,14 +158,41 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The toml error's own message, without the source excerpt it appends
-/// (we print file:line:column ourselves).
+/// (we print file:line:column ourselves), in the words of a scenario author
+/// rather than of Rust types.
 fn toml_message(e: &toml::de::Error) -> String {
-    let m = e.message().trim().to_string();
+    let m = e.message().trim();
     if m.is_empty() {
-        "invalid TOML".into()
-    } else {
-        m
+        return "invalid TOML".into();
     }
+    m.replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a string", "expected a quoted string")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("invalid type: map", "invalid type: table")
+}
+
+/// The key whose value starts at byte `at`, read off the source line
+/// (`weight = "heavy"` → `weight`), so that type errors name their field.
+fn key_at(source: &str, at: usize) -> String {
+    let at = at.min(source.len());
+    let Some(line_start) = source.get(..at).map(|s| s.rfind('\n').map_or(0, |i| i + 1)) else {
+        return String::new();
+    };
+    let before = &source[line_start..at];
+    let Some(eq) = before.rfind('=') else {
+        // The error points at a key itself (an unknown field): name that key.
+        let rest = &source[at..];
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        return rest[..end].to_string();
+    };
+    let key = before[..eq].trim_end();
+    let start = key
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |i| i + 1);
+    key[start..].to_string()
 }
 
 fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario> {
@@ -420,6 +447,13 @@ fn one_duration(
     }
 }
 
+/// "a lognormal", "an exponential".
+fn article(kind: &str) -> String {
+    // "uniform" starts with a vowel letter but a consonant sound.
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']) && !kind.starts_with("uni");
+    format!("{} {kind}", if an { "an" } else { "a" })
+}
+
 const DIST_NAMES: &str = "\"constant\", \"exponential\", \"lognormal\", \"gamma\", \"uniform\"";
 
 fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> {
@@ -458,14 +492,17 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
         d.error(
             span.clone(),
             field,
-            format!("a {kind} distribution needs its mean: mean_s, mean_ms or mean_us"),
+            format!(
+                "{} distribution needs its mean: mean_s, mean_ms or mean_us",
+                article(kind)
+            ),
         );
     };
     let unused = |d: &mut Diagnostics, what: &str| {
         d.error(
             span.clone(),
             field,
-            format!("a {kind} distribution takes no {what}"),
+            format!("{} distribution takes no {what}", article(kind)),
         );
     };
     let check_cv = |d: &mut Diagnostics| -> Option<f64> {
@@ -474,7 +511,7 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
                 d.error(
                     span.clone(),
                     field,
-                    format!("a {kind} distribution needs cv, its coefficient of variation (standard deviation / mean), above 0"),
+                    format!("{} distribution needs cv, its coefficient of variation (standard deviation / mean), above 0", article(kind)),
                 );
                 None
             }
@@ -524,7 +561,7 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
                         d.error(
                             span.clone(),
                             field,
-                            format!("a {kind} distribution needs a mean above 0"),
+                            format!("{} distribution needs a mean above 0", article(kind)),
                         );
                         return None;
                     }
@@ -882,7 +919,10 @@ fn check_phases(
                         ),
                     );
                     ok = false;
-                    pr.clone()
+                    // Checking it against no parent would only repeat this error.
+                    index.insert(name.clone(), resolved.len());
+                    resolved.push(pr.clone());
+                    continue;
                 }
             },
         };
