@@ -385,9 +385,13 @@ impl<'m> Engine<'m> {
                     }
                 }
                 Step::Release(r) => {
-                    j.held &= !(1 << r);
                     j.step += 1;
-                    self.release(r);
+                    // A branch may have skipped the matching acquire: only
+                    // what is held can be given back.
+                    if j.held & (1 << r) != 0 {
+                        j.held &= !(1 << r);
+                        self.release(r);
+                    }
                 }
             }
         }

@@ -182,7 +182,7 @@ fn key_at(source: &str, at: usize) -> String {
     let before = &source[line_start..at];
     let Some(eq) = before.rfind('=') else {
         // The error points at a key itself (an unknown field): name that key.
-        let rest = &source[at..];
+        let rest = source.get(at..).unwrap_or("");
         let end = rest
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
             .unwrap_or(rest.len());
@@ -190,8 +190,10 @@ fn key_at(source: &str, at: usize) -> String {
     };
     let key = before[..eq].trim_end();
     let start = key
-        .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     key[start..].to_string()
 }
 
