@@ -55,7 +55,10 @@ fn point<'r>(sc: &Scenario, runs: &'r [RunRecord], phase: &str, users: u32) -> V
         .iter()
         .filter(|r| sc.phases[r.point.phase].name == phase && r.point.users == users)
         .collect();
-    assert!(rs.len() >= 3, "{phase}, {users} users: too few replications");
+    assert!(
+        rs.len() >= 3,
+        "{phase}, {users} users: too few replications"
+    );
     rs
 }
 
@@ -157,7 +160,11 @@ fn mm1(file: &str, rho: f64) {
     assert_eq!((disc, servers), (Discipline::Fcfs, 1));
     let s = demand.mean_ns() / 1e9;
     assert_exponential(demand, s);
-    assert!((lambda * s - rho).abs() < 1e-12, "{file}: ρ = {}", lambda * s);
+    assert!(
+        (lambda * s - rho).abs() < 1e-12,
+        "{file}: ρ = {}",
+        lambda * s
+    );
 
     let rate = 1.0 / s - lambda;
     let rs = point(&sc, &runs, "M/M/1", 0);
@@ -248,7 +255,10 @@ fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
     let m1 = service.mean().unwrap();
     let m2 = service.variance().unwrap() + m1 * m1;
     assert!((m1 - mean_s).abs() < 1e-12);
-    assert!((demand.mean_ns() / 1e9 - mean_s).abs() < 1e-12, "{demand:?}");
+    assert!(
+        (demand.mean_ns() / 1e9 - mean_s).abs() < 1e-12,
+        "{demand:?}"
+    );
     assert!((demand.cv() - cv).abs() < 1e-9, "{demand:?}");
     assert!(matches!(demand, Dist::LogNormal { .. }), "{demand:?}");
 
@@ -284,10 +294,18 @@ fn loss_system_matches_erlang_b() {
     for (phase, m) in sc.phases.iter().zip(&models) {
         assert_eq!(m.resources.len(), 1);
         let lines = &m.resources[0];
-        assert_eq!(lines.policy.max_waiting, Some(0), "{}: a loss system", phase.name);
+        assert_eq!(
+            lines.policy.max_waiting,
+            Some(0),
+            "{}: a loss system",
+            phase.name
+        );
         let steps = m.plan_steps(m.request_types[0].plans[0]);
         let [Step::Acquire(0), Step::Delay(hold), Step::Release(0)] = steps else {
-            panic!("{}: expected acquire, delay, release; got {steps:?}", phase.name);
+            panic!(
+                "{}: expected acquire, delay, release; got {steps:?}",
+                phase.name
+            );
         };
         let c = lines.capacity;
         let a = lambda * hold.mean_ns() / 1e9;
@@ -299,7 +317,10 @@ fn loss_system_matches_erlang_b() {
             b,
             MEAN_TOL,
         );
-        assert!(rs.iter().all(|r| r.errors[1] == 0), "no timeouts configured");
+        assert!(
+            rs.iter().all(|r| r.errors[1] == 0),
+            "no timeouts configured"
+        );
         check(
             &format!("{} mean lines held", phase.name),
             &values(&rs, |r| r.resources[0].mean_held),
