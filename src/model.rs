@@ -184,21 +184,51 @@ impl Model {
                 return Err(format!("request type `{}` has no plan", rt.name));
             }
             for &plan in &rt.plans {
-                let mut held = 0u64;
-                for (i, step) in self.plan_steps(plan).iter().enumerate() {
+                // The sets of resources a request may hold on reaching each
+                // step, over every branch path (branches only jump forward, so
+                // one pass in step order sees every path).
+                let steps = self.plan_steps(plan);
+                let mut reaching: Vec<Vec<u64>> = vec![Vec::new(); steps.len() + 1];
+                reaching[0].push(0);
+                for (i, step) in steps.iter().enumerate() {
+                    let here = std::mem::take(&mut reaching[i]);
+                    let mut next = Vec::with_capacity(here.len());
+                    let mut jump = None;
                     match *step {
                         Step::Acquire(r) if (r as usize) < self.resources.len() => {
-                            if held & (1 << r) != 0 {
+                            if here.iter().any(|h| h & (1 << r) != 0) {
+                                // Waiting for a unit it holds itself: a deadlock.
                                 return Err(format!(
-                                    "request `{}` acquires `{}` twice",
+                                    "request `{}` may acquire `{}` twice",
                                     rt.name, self.resources[r as usize].name
                                 ));
                             }
-                            held |= 1 << r;
+                            next.extend(here.iter().map(|h| h | (1 << r)));
                         }
                         Step::Release(r) if (r as usize) < self.resources.len() => {
-                            held &= !(1 << r);
+                            next.extend(here.iter().map(|h| h & !(1 << r)));
                         }
+                        Step::Branch { to, .. } if to as usize > i && to <= plan.len => {
+                            next.extend_from_slice(&here);
+                            jump = Some(to as usize);
+                        }
+                        _ => next.extend_from_slice(&here),
+                    }
+                    for (target, masks) in [(Some(i + 1), next.clone()), (jump, next)] {
+                        if let Some(t) = target {
+                            for m in masks {
+                                if !reaching[t].contains(&m) {
+                                    reaching[t].push(m);
+                                }
+                            }
+                        }
+                    }
+                    reaching[i] = here;
+                }
+                for (i, step) in steps.iter().enumerate() {
+                    match *step {
+                        Step::Acquire(r) | Step::Release(r)
+                            if (r as usize) < self.resources.len() => {}
                         Step::Use { station, .. } if (station as usize) < self.stations.len() => {}
                         Step::Branch { p, to } => {
                             if !(0.0..=1.0).contains(&p) || to as usize <= i || to > plan.len {
@@ -220,5 +250,51 @@ impl Model {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_plan(steps: Vec<Step>) -> Model {
+        let len = steps.len() as u32;
+        Model {
+            stations: vec![],
+            resources: vec![Resource {
+                name: "lock".into(),
+                capacity: 1,
+                policy: WaitPolicy {
+                    max_waiting: None,
+                    timeout_ns: None,
+                },
+            }],
+            steps,
+            request_types: vec![RequestType {
+                name: "r".into(),
+                weight: 1.0,
+                plans: vec![Plan { first: 0, len }],
+            }],
+            population: Population::Open { rate_per_s: 1.0 },
+            keys: None,
+        }
+    }
+
+    #[test]
+    fn a_branch_that_leads_to_a_second_acquire_is_rejected() {
+        // acquire; with p jump over the release; acquire again → deadlock on that path.
+        let m = one_plan(vec![
+            Step::Acquire(0),
+            Step::Branch { p: 0.5, to: 3 },
+            Step::Release(0),
+            Step::Acquire(0),
+        ]);
+        assert!(m
+            .validate()
+            .unwrap_err()
+            .contains("may acquire `lock` twice"));
+        // Without the branch every path releases first: valid.
+        let ok = one_plan(vec![Step::Acquire(0), Step::Release(0), Step::Acquire(0)]);
+        assert_eq!(ok.validate(), Ok(()));
     }
 }

@@ -18,14 +18,15 @@ use database::DbInstance;
 /// Compile `phase` for `workload`.
 pub fn compile(workload: &Workload, phase: &Phase) -> Model {
     let model = match &phase.architecture {
-        Architecture::Network(n) => network(workload, n),
+        Architecture::Network(n) => compile_network(workload, n),
         Architecture::Tiers(t) => tiers(workload, t),
     };
     debug_assert_eq!(model.validate(), Ok(()));
     model
 }
 
-fn network(w: &Workload, n: &NetworkSpec) -> Model {
+/// A hand-built network, as written in the scenario.
+pub fn compile_network(w: &Workload, n: &NetworkSpec) -> Model {
     let mut steps = Vec::new();
     let request_types = w
         .requests

@@ -1312,11 +1312,22 @@ fn check_network(
         }
         plans.push(plan);
     }
-    ok.then_some(NetworkSpec {
+    if !ok {
+        return None;
+    }
+    let spec = NetworkSpec {
         stations,
         resources,
         plans,
-    })
+    };
+    // Path-sensitive checks (a branch that leads to acquiring a resource the
+    // request already holds would deadlock it) need the assembled model.
+    let probe = crate::arch::compile_network(w, &spec);
+    if let Err(e) = probe.validate() {
+        d.error(plan_span, f("plan"), e);
+        return None;
+    }
+    Some(spec)
 }
 
 fn check_step(
