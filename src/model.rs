@@ -67,6 +67,72 @@ pub enum Step {
     /// With probability `p` jump to step `to` (an index within the plan),
     /// otherwise fall through.
     Branch { p: f64, to: u32 },
+    // --- Scaling tier: replicas, caches, shards (engine/switch.rs, replay.rs, cache.rs).
+    /// Choose one of `n` targets: the next `n` steps are jumps
+    /// (`Branch { p: 1.0, .. }`), one per target; the request continues at the
+    /// chosen one. Routes a read to a replica or a request to its shard.
+    Switch { by: SwitchBy, n: u32 },
+    /// The write just committed on a primary is shipped to replica group
+    /// `group` and queued there for replay costing `replay`. Background work:
+    /// the request does not wait for it and it is not a request.
+    Ship { group: u32, replay: Dist },
+    /// A read about to run on a replica of `group`: it is stale if this user
+    /// wrote the same key and the replicas have not replayed that write yet.
+    ReplicaRead { group: u32 },
+    /// Look the request's key up in cache `cache`; on a hit jump to step
+    /// `hit_to` (plan-relative, forward), on a miss fall through.
+    CacheLookup { cache: u32, hit_to: u32 },
+    /// Store the request's key in cache `cache` (after a miss was served).
+    CacheFill { cache: u32 },
+    /// Delete the request's key from cache `cache` (a write invalidates it).
+    CacheInvalidate { cache: u32 },
+}
+
+/// How a [`Step::Switch`] chooses its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwitchBy {
+    /// By a fixed hash of the request's key: the same key always goes to the
+    /// same target (hash sharding).
+    KeyHash,
+    /// In turn, with round-robin counter `counter` of the run (reads spread
+    /// over replicas).
+    RoundRobin { counter: u32 },
+}
+
+/// What a cache keeps and for how long.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CachePolicy {
+    /// Every lookup hits with probability `hit_ratio`, whatever the key
+    /// (the guides' "80% cache hits").
+    Fixed { hit_ratio: f64 },
+    /// Keys cached on a miss, evicted least-recently-used beyond `capacity`
+    /// entries, expired `ttl_ns` after they were stored. Needs a key space.
+    Lru { capacity: u32, ttl_ns: Option<u64> },
+}
+
+/// One cache instance (a Redis server, or one app host's local cache).
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    pub name: String,
+    pub policy: CachePolicy,
+}
+
+/// Replicas that replay one primary's writes. Replicas of a group receive
+/// the same WAL and replay it at the same cost, so they share one replay position.
+#[derive(Clone, Debug)]
+pub struct ReplicaGroup {
+    pub name: String,
+    /// Time from a commit on the primary until the replicas receive it.
+    pub ship_delay_ns: u64,
+}
+
+/// The scaling tier's run-time state a model needs: caches, replica groups,
+/// round-robin counters. Empty for a single database.
+#[derive(Clone, Debug, Default)]
+pub struct Scaling {
+    pub caches: Vec<CacheSpec>,
+    pub replica_groups: Vec<ReplicaGroup>,
+    pub counters: u32,
 }
 
 /// A named request type of the workload with its share of requests.
@@ -116,6 +182,8 @@ pub struct Model {
     pub population: Population,
     /// Key popularity; every request draws one key when it starts.
     pub keys: Option<KeySpace>,
+    /// Caches, replica groups and routing counters the plans refer to.
+    pub scaling: Scaling,
 }
 
 impl Model {
@@ -148,6 +216,26 @@ impl Model {
                         Step::Use { station, demand } => {
                             d[station as usize] += share * r * demand.mean_ns() / 1e9;
                             reach[i + 1] += r;
+                        }
+                        // Targets of a switch are taken evenly (exact for round
+                        // robin, the mean over keys for uniform keys).
+                        Step::Switch { n, .. } => {
+                            for k in 1..=n as usize {
+                                reach[(i + k).min(steps.len())] += r / n as f64;
+                            }
+                        }
+                        Step::CacheLookup { cache, hit_to } => {
+                            // An emergent hit ratio is unknown before the run:
+                            // count every lookup as a miss (an upper bound).
+                            let hit = match self.scaling.caches.get(cache as usize) {
+                                Some(CacheSpec {
+                                    policy: CachePolicy::Fixed { hit_ratio },
+                                    ..
+                                }) => *hit_ratio,
+                                _ => 0.0,
+                            };
+                            reach[(hit_to as usize).min(steps.len())] += r * hit;
+                            reach[i + 1] += r * (1.0 - hit);
                         }
                         _ => reach[i + 1] += r,
                     }
@@ -239,9 +327,35 @@ impl Model {
                             }
                         }
                         Step::Delay(_) => {}
+                        Step::Switch { n, .. } => {
+                            let targets = self.plan_steps(plan).get(i + 1..=i + n as usize);
+                            let all_jumps = targets.is_some_and(|t| {
+                                t.iter().all(|s| matches!(s, Step::Branch { p, .. } if *p >= 1.0))
+                            });
+                            if n == 0 || !all_jumps {
+                                return Err(format!(
+                                    "request `{}` has a switch at step {i} not followed by {n} jumps",
+                                    rt.name
+                                ));
+                            }
+                        }
+                        Step::Ship { group, .. } | Step::ReplicaRead { group }
+                            if (group as usize) < self.scaling.replica_groups.len() => {}
+                        Step::CacheLookup { cache, hit_to }
+                            if (cache as usize) < self.scaling.caches.len() =>
+                        {
+                            if hit_to as usize <= i || hit_to > plan.len {
+                                return Err(format!(
+                                    "request `{}` has a cache lookup at step {i} whose hit does not jump forward within its plan",
+                                    rt.name
+                                ));
+                            }
+                        }
+                        Step::CacheFill { cache } | Step::CacheInvalidate { cache }
+                            if (cache as usize) < self.scaling.caches.len() => {}
                         _ => {
                             return Err(format!(
-                                "request `{}` names a station or resource that does not exist",
+                                "request `{}` names a station, resource, cache or replica group that does not exist",
                                 rt.name
                             ))
                         }

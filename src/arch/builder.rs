@@ -2,8 +2,8 @@
 //! resources and steps through it instead of pushing into vectors by hand.
 
 use crate::model::{
-    Discipline, KeySpace, Model, Plan, Population, RequestType, Resource, ResourceId, Station,
-    StationId, Step, WaitPolicy,
+    CacheSpec, Discipline, KeySpace, Model, Plan, Population, ReplicaGroup, RequestType, Resource,
+    ResourceId, Scaling, Station, StationId, Step, WaitPolicy,
 };
 
 #[derive(Default)]
@@ -12,6 +12,7 @@ pub struct ModelBuilder {
     resources: Vec<Resource>,
     steps: Vec<Step>,
     plan_start: Option<u32>,
+    scaling: Scaling,
 }
 
 impl ModelBuilder {
@@ -88,6 +89,43 @@ impl ModelBuilder {
             request_types,
             population,
             keys,
+            scaling: self.scaling,
+        }
+    }
+
+    // --- Scaling tier: caches, replica groups, routing counters.
+
+    /// Add a cache instance; returns its index for `CacheLookup`/`Fill`/`Invalidate`.
+    pub fn cache(&mut self, spec: CacheSpec) -> u32 {
+        self.scaling.caches.push(spec);
+        (self.scaling.caches.len() - 1) as u32
+    }
+
+    /// Add a group of replicas replaying one primary; returns its index.
+    pub fn replica_group(&mut self, group: ReplicaGroup) -> u32 {
+        self.scaling.replica_groups.push(group);
+        (self.scaling.replica_groups.len() - 1) as u32
+    }
+
+    /// A new round-robin counter for `SwitchBy::RoundRobin`.
+    pub fn counter(&mut self) -> u32 {
+        self.scaling.counters += 1;
+        self.scaling.counters - 1
+    }
+
+    /// Push a jump to plan-relative step `to` (patched later with `patch_branch`
+    /// when the target is not known yet). Returns its plan-relative index.
+    pub fn jump(&mut self, to: u32) -> u32 {
+        let at = self.here();
+        self.step(Step::Branch { p: 1.0, to });
+        at
+    }
+
+    /// Set the hit target of a `CacheLookup` pushed at plan-relative index `at`.
+    pub fn patch_lookup(&mut self, at: u32, to: u32) {
+        let start = self.plan_start.unwrap_or(0);
+        if let Step::CacheLookup { hit_to, .. } = &mut self.steps[(start + at) as usize] {
+            *hit_to = to;
         }
     }
 }

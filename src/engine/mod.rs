@@ -4,23 +4,30 @@
 //! The hot loop allocates nothing once its queues have grown to their working
 //! size, boxes nothing, and dispatches on plain enums.
 
+mod cache;
 mod calendar;
+mod replay;
 mod resource;
 mod station;
 pub mod stats;
+mod switch;
 
-use crate::model::{Model, Plan, Population, Step};
+use crate::model::{Model, Plan, Population, Step, SwitchBy};
+use cache::CacheState;
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Zipf};
 use rand_xoshiro::Xoshiro256PlusPlus;
+pub use replay::ReplicationStats;
+use replay::{ReadYourWrites, ReplayQueue};
 use resource::{Acquire, ResourceState};
 use station::StationState;
 use stats::{
     ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TimeAverage, TypeStats,
 };
 use std::collections::VecDeque;
+pub use switch::shard_of;
 
 /// Index of a request slot. In a closed model slot i belongs to user i.
 pub type JobId = u32;
@@ -70,7 +77,6 @@ struct Job {
     plan_end: u32,
     rtype: u32,
     /// The key (row, cache entry) this request touches; 0 without a key space.
-    #[allow(dead_code)] // read by the architecture steps (row locks, caches, shards)
     key: u32,
     started: u64,
     /// Passive resources held, one bit each.
@@ -129,6 +135,14 @@ struct Engine<'m> {
     total_errored: u64,
     stop: Option<StopReason>,
     events: u64,
+    // Scaling tier: caches, replicas, routing (see cache.rs, replay.rs, switch.rs).
+    caches: Vec<CacheState>,
+    replay: Vec<ReplayQueue>,
+    read_your_writes: ReadYourWrites,
+    counters: Vec<u32>,
+    cache_lookups: u64,
+    cache_hits: u64,
+    replication: ReplicationStats,
 }
 
 /// Simulate `model` under `cfg` and return what was measured.
@@ -191,6 +205,32 @@ impl<'m> Engine<'m> {
             total_errored: 0,
             stop: None,
             events: 0,
+            caches: model
+                .scaling
+                .caches
+                .iter()
+                .map(|c| CacheState::new(c, model.keys.map_or(1, |k| k.count)))
+                .collect(),
+            replay: model
+                .scaling
+                .replica_groups
+                .iter()
+                .map(|g| ReplayQueue::new(g.ship_delay_ns))
+                .collect(),
+            // Stale reads are per user: tracked only where a slot is a user.
+            read_your_writes: ReadYourWrites::new(if model.scaling.replica_groups.is_empty() {
+                0
+            } else {
+                closed_users
+            }),
+            counters: vec![0; model.scaling.counters as usize],
+            cache_lookups: 0,
+            cache_hits: 0,
+            replication: ReplicationStats::new(if model.scaling.replica_groups.is_empty() {
+                2
+            } else {
+                HISTOGRAM_MAX_NS
+            }),
         }
     }
 
@@ -393,6 +433,62 @@ impl<'m> Engine<'m> {
                         self.release(r);
                     }
                 }
+                // --- Scaling tier.
+                Step::Switch { by, n } => {
+                    let choice = match by {
+                        SwitchBy::KeyHash => shard_of(j.key, n),
+                        SwitchBy::RoundRobin { counter } => {
+                            switch::round_robin(&mut self.counters[counter as usize], n)
+                        }
+                    };
+                    // The chosen jump entry follows the switch.
+                    j.step += 1 + choice;
+                }
+                Step::Ship { group, replay } => {
+                    let (key, committed) = (j.key, self.now);
+                    j.step += 1;
+                    let cost = replay.sample(&mut self.rng);
+                    let visible = self.replay[group as usize].ship(committed, cost);
+                    self.read_your_writes.wrote(job, key, group, visible);
+                    if self.measuring {
+                        self.replication.record_lag(visible - committed, cost);
+                    }
+                }
+                Step::ReplicaRead { group } => {
+                    let key = j.key;
+                    j.step += 1;
+                    if self.measuring {
+                        self.replication.replica_reads += 1;
+                        if self.read_your_writes.is_stale(job, key, group, self.now) {
+                            self.replication.stale_reads += 1;
+                        }
+                    }
+                }
+                Step::CacheLookup { cache, hit_to } => {
+                    let (key, first) = (j.key, j.plan_first);
+                    let hit = match &mut self.caches[cache as usize] {
+                        CacheState::Fixed { hit_ratio } => self.rng.random::<f64>() < *hit_ratio,
+                        CacheState::Lru(lru) => lru.lookup(key, self.now),
+                    };
+                    if self.measuring {
+                        self.cache_lookups += 1;
+                        self.cache_hits += hit as u64;
+                    }
+                    let j = &mut self.jobs[job as usize];
+                    j.step = if hit { first + hit_to } else { j.step + 1 };
+                }
+                Step::CacheFill { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.fill(j.key, self.now);
+                    }
+                }
+                Step::CacheInvalidate { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.invalidate(j.key);
+                    }
+                }
             }
         }
     }
@@ -551,6 +647,9 @@ impl<'m> Engine<'m> {
             total_completed: self.total_completed,
             total_errored: self.total_errored,
             in_flight_at_end: self.live,
+            cache_lookups: self.cache_lookups,
+            cache_hits: self.cache_hits,
+            replication: self.replication,
         }
     }
 }

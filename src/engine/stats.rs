@@ -153,6 +153,11 @@ pub struct RunStats {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
+    /// Cache lookups in the window, over every cache, and how many hit.
+    pub cache_lookups: u64,
+    pub cache_hits: u64,
+    /// Replica lag and stale reads in the window.
+    pub replication: super::ReplicationStats,
 }
 
 impl RunStats {
@@ -204,6 +209,15 @@ impl RunStats {
             f64::NAN
         } else {
             self.response.max() as f64 / 1e6
+        }
+    }
+
+    /// Measured cache hit ratio, NaN without lookups.
+    pub fn cache_hit_ratio(&self) -> f64 {
+        if self.cache_lookups == 0 {
+            f64::NAN
+        } else {
+            self.cache_hits as f64 / self.cache_lookups as f64
         }
     }
 

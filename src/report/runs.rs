@@ -41,6 +41,16 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "total_completed",
     "total_errored",
     "in_flight_at_end",
+    "cache_lookups",
+    "cache_hit_ratio",
+    "replica_writes",
+    "replica_lag_mean_ms",
+    "replica_lag_p50_ms",
+    "replica_lag_p95_ms",
+    "replica_lag_max_ms",
+    "replay_offered_load",
+    "replica_reads",
+    "stale_read_fraction",
 ];
 
 /// The busiest station or resource of a run: highest utilisation.
@@ -107,6 +117,16 @@ pub fn write_runs_csv(
                 r.total_completed.to_string(),
                 r.total_errored.to_string(),
                 r.in_flight_at_end.to_string(),
+                r.cache_lookups.to_string(),
+                num(r.cache_hit_ratio, 6),
+                r.replica_writes.to_string(),
+                num(r.replica_lag_mean_ms, 3),
+                num(r.replica_lag_p50_ms, 3),
+                num(r.replica_lag_p95_ms, 3),
+                num(r.replica_lag_max_ms, 3),
+                num(r.replay_offered_load, 4),
+                r.replica_reads.to_string(),
+                num(r.stale_read_fraction, 6),
             ])?;
         }
         out.flush()?;

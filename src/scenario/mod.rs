@@ -4,8 +4,10 @@
 
 mod diag;
 mod raw;
+mod scale;
 
 pub use diag::{Diagnostic, ScenarioError};
+pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 
 use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
@@ -59,6 +61,8 @@ pub struct RequestSpec {
     pub app_cpu: Option<Dist>,
     /// Service time of the request's database work.
     pub db: Option<Dist>,
+    /// A read the phase's cache may serve.
+    pub cacheable: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +109,9 @@ pub struct Tiers {
     pub database: Option<Database>,
     /// Round trip per database call, in ms.
     pub rtt_ms: f64,
+    pub replicas: Option<Replicas>,
+    pub cache: Option<Cache>,
+    pub shards: Option<Shards>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -117,6 +124,9 @@ pub struct AppTier {
     pub backlog: Option<u32>,
     /// Longest wait for a worker before the request fails.
     pub timeout_s: Option<f64>,
+    pub worker: WorkerKind,
+    /// Async: requests in progress per host before new ones are refused.
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -339,12 +349,22 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         {
             ok = false;
         }
+        let cacheable = rs.cacheable.as_ref().is_some_and(|c| *c.get_ref());
+        if cacheable && kind == RequestKind::Write {
+            d.error(
+                rs.cacheable.as_ref().unwrap().span(),
+                field("cacheable"),
+                "a write is never served from a cache (writes invalidate it); only reads can be cacheable",
+            );
+            ok = false;
+        }
         requests.push(RequestSpec {
             name,
             weight,
             kind,
             app_cpu: app_cpu.flatten(),
             db: db.flatten(),
+            cacheable,
         });
     }
     let total: f64 = requests.iter().map(|r| r.weight).sum();
@@ -832,6 +852,8 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
                     workers_per_host: pick(&cr.workers_per_host, &pr.workers_per_host),
                     backlog: pick(&cr.backlog, &pr.backlog),
                     timeout_s: pick(&cr.timeout_s, &pr.timeout_s),
+                    worker: pick(&cr.worker, &pr.worker),
+                    concurrency: pick(&cr.concurrency, &pr.concurrency),
                 },
             ))
         }
@@ -859,6 +881,9 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
         app,
         database,
         network: pick(&child.network, &parent.network),
+        replicas: pick(&child.replicas, &parent.replicas),
+        cache: pick(&child.cache, &parent.cache),
+        shards: pick(&child.shards, &parent.shards),
         cost: parent.cost.iter().chain(&child.cost).cloned().collect(),
         station: if inherit_network {
             parent.station.clone()
@@ -971,7 +996,13 @@ fn check_phase(
     }
     let is_network = !p.station.is_empty() || !p.resource.is_empty() || p.plan.is_some();
     let architecture = if is_network {
-        if p.app.is_some() || p.database.is_some() || p.network.is_some() {
+        if p.app.is_some()
+            || p.database.is_some()
+            || p.network.is_some()
+            || p.replicas.is_some()
+            || p.cache.is_some()
+            || p.shards.is_some()
+        {
             d.error(
                 span,
                 f("station"),
@@ -981,7 +1012,7 @@ fn check_phase(
         }
         Architecture::Network(check_network(d, i, span, p, w?)?)
     } else {
-        Architecture::Tiers(check_tiers(d, i, span, p)?)
+        Architecture::Tiers(check_tiers(d, i, span, p, w)?)
     };
     ok.then(|| Phase {
         name: p.name.get_ref().trim().to_string(),
@@ -996,6 +1027,7 @@ fn check_tiers(
     i: usize,
     span: std::ops::Range<usize>,
     p: &RawPhase,
+    w: Option<&Workload>,
 ) -> Option<Tiers> {
     let f = |x: &str| format!("phase[{i}].{x}");
     let Some(app) = &p.app else {
@@ -1021,7 +1053,9 @@ fn check_tiers(
                 Some(v) => int_in(d, v, &f(&format!("app.{name}")), 1, hi, what).map(|x| x as u32),
             }
         };
-    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 10_000);
+    // Each host's workers are one passive resource, and a request tracks the
+    // resources it holds in a 64-bit mask: leave room for the database's.
+    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 48);
     let cores = need(
         d,
         &a.cores_per_host,
@@ -1029,13 +1063,27 @@ fn check_tiers(
         "CPU cores per app host",
         1024,
     );
-    let workers = need(
-        d,
-        &a.workers_per_host,
-        "workers_per_host",
-        "request workers per app host",
-        1_000_000,
-    );
+    let worker = scale::check_worker(d, &f, a);
+    let workers = match (worker, &a.workers_per_host, cores) {
+        // Async: one event loop per core unless told otherwise.
+        (Some((WorkerKind::Async, _)), None, Some(c)) => Some(c),
+        (Some((WorkerKind::Async, _)), Some(v), Some(c)) => int_in(
+            d,
+            v,
+            &f("app.workers_per_host"),
+            1,
+            c as i64,
+            "event loops per host, at most one per core (more would time-share the cores, which is not modelled)",
+        )
+        .map(|x| x as u32),
+        _ => need(
+            d,
+            &a.workers_per_host,
+            "workers_per_host",
+            "request workers per app host",
+            1_000_000,
+        ),
+    };
     let backlog = match &a.backlog {
         None => Some(None),
         Some(v) => int_in(
@@ -1123,6 +1171,20 @@ fn check_tiers(
             }
         }
     };
+    let has_db = p.database.is_some();
+    let replicas = match &p.replicas {
+        None => Some(None),
+        Some(r) => scale::check_replicas(d, &f, r, has_db, w).map(Some),
+    };
+    let cache = match &p.cache {
+        None => Some(None),
+        Some(c) => scale::check_cache(d, &f, c, hosts, w).map(Some),
+    };
+    let shards = match &p.shards {
+        None => Some(None),
+        Some(s) => scale::check_shards(d, &f, s, has_db, w).map(Some),
+    };
+    let (worker, concurrency) = worker?;
     Some(Tiers {
         app: AppTier {
             hosts: hosts?,
@@ -1130,9 +1192,14 @@ fn check_tiers(
             workers_per_host: workers?,
             backlog: backlog?,
             timeout_s: timeout_s?,
+            worker,
+            concurrency,
         },
         database: database?,
         rtt_ms: rtt_ms?,
+        replicas: replicas?,
+        cache: cache?,
+        shards: shards?,
     })
 }
 
