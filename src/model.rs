@@ -391,6 +391,7 @@ mod tests {
             }],
             population: Population::Open { rate_per_s: 1.0 },
             keys: None,
+            scaling: Scaling::default(),
         }
     }
 

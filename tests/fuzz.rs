@@ -152,6 +152,7 @@ fn arb_model() -> impl Strategy<Value = Model> {
                     count: 1000,
                     zipf: 0.8,
                 }),
+                scaling: Default::default(),
             }
         })
 }
