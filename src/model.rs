@@ -24,6 +24,10 @@ pub enum Discipline {
     ProcessorSharing,
     /// Infinite servers: every job is served at once (network, sleeps).
     Delay,
+    /// A disk that flushes a log with group commit: a job that arrives while
+    /// a flush is under way waits for the next one, and the next flush covers
+    /// every job waiting for it (PostgreSQL's WAL). See `engine::group_commit`.
+    GroupCommit,
 }
 
 /// An active station: does work and takes time.
@@ -33,6 +37,10 @@ pub struct Station {
     pub discipline: Discipline,
     /// Number of servers or cores (ignored for `Delay`).
     pub servers: u32,
+    /// Processor sharing only: throughput lost per job present beyond the
+    /// cores (0 = none). See [`Discipline::ProcessorSharing`] and
+    /// `engine::station::PsStation::rate`.
+    pub contention: f64,
 }
 
 /// What happens to a request that finds a passive resource busy.
@@ -61,12 +69,105 @@ pub enum Step {
     /// Give one unit back.
     Release(ResourceId),
     /// Receive service at an active station.
-    Use { station: StationId, demand: Dist },
+    Use {
+        station: StationId,
+        demand: Dist,
+    },
     /// Pure delay outside any station (think of a client-side pause).
     Delay(Dist),
     /// With probability `p` jump to step `to` (an index within the plan),
     /// otherwise fall through.
-    Branch { p: f64, to: u32 },
+    Branch {
+        p: f64,
+        to: u32,
+    },
+    // ---- Database mechanisms (src/engine/{busy_lock,row_locks,server_pool}.rs).
+    /// Take SQLite's file lock `lock` (an index in [`DbParts::sqlite_locks`])
+    /// in `mode`; on conflict sleep on SQLite's busy-handler schedule and
+    /// retry, failing with `busy` once the busy timeout is spent.
+    SqliteLock {
+        lock: u32,
+        mode: SqliteMode,
+    },
+    /// Drop every level of `lock` this request holds.
+    SqliteUnlock(u32),
+    /// Lock the row of the request's key in table `table` (an index in
+    /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
+    RowLock(u32),
+    RowUnlock(u32),
+    /// Borrow a server connection from pooler pool `pool` (an index in
+    /// [`DbParts::pools`]).
+    PoolAcquire(u32),
+    PoolRelease(u32),
+}
+
+/// Levels of SQLite's file lock a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteMode {
+    /// A reader (rollback-journal mode): shares the file with other readers
+    /// and with a writer that has not started to commit.
+    Shared,
+    /// A writer's `BEGIN IMMEDIATE`: one writer at a time (in WAL mode this is
+    /// the WAL write lock).
+    Reserved,
+    /// A rollback-journal writer's commit: stops new readers (PENDING) and
+    /// waits until the readers present have left. Needs `Reserved` first.
+    Exclusive,
+}
+
+/// SQLite's lock on one database file.
+#[derive(Clone, Debug)]
+pub struct SqliteLockSpec {
+    pub name: String,
+    /// `PRAGMA busy_timeout`: total sleep before SQLITE_BUSY.
+    pub busy_timeout_ns: u64,
+}
+
+/// A pooler's pool of server connections to one database (PgBouncer).
+#[derive(Clone, Debug)]
+pub struct ServerPoolSpec {
+    pub name: String,
+    /// Connections any waiting client may use (`default_pool_size`, capped).
+    pub size: u32,
+    /// Connections opened at start (`min_pool_size`).
+    pub min_open: u32,
+    /// Extra connections for clients that waited `reserve_timeout_ns`.
+    pub reserve: u32,
+    pub reserve_timeout_ns: u64,
+    /// `query_wait_timeout`: longest wait before the client gets an error.
+    pub wait_timeout_ns: Option<u64>,
+    /// Time to open a new server connection (a PostgreSQL backend).
+    pub connect: Dist,
+}
+
+/// What an open connection costs in memory, for the report.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryGauge {
+    pub source: GaugeSource,
+    pub mb_per_unit: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum GaugeSource {
+    /// Units held of a passive resource (direct connections).
+    Resource(ResourceId),
+    /// Server connections open in a pool, idle or not.
+    PoolOpen(u32),
+}
+
+/// Most SQLite locks, row-lock tables and server pools per model: each
+/// request tracks the ones it holds in 16-bit fields of one mask.
+pub const MAX_DB_PARTS: usize = 16;
+
+/// The database mechanisms of a model that are not plain stations or
+/// resources. Empty for models without a database.
+#[derive(Clone, Debug, Default)]
+pub struct DbParts {
+    pub sqlite_locks: Vec<SqliteLockSpec>,
+    /// Names of row-lock tables (one per PostgreSQL server).
+    pub row_tables: Vec<String>,
+    pub pools: Vec<ServerPoolSpec>,
+    pub memory: Vec<MemoryGauge>,
 }
 
 /// A named request type of the workload with its share of requests.
@@ -116,6 +217,8 @@ pub struct Model {
     pub population: Population,
     /// Key popularity; every request draws one key when it starts.
     pub keys: Option<KeySpace>,
+    /// SQLite locks, row locks, pooler pools.
+    pub db: DbParts,
 }
 
 impl Model {
@@ -166,6 +269,15 @@ impl Model {
                 self.resources.len()
             ));
         }
+        let db = &self.db;
+        if db.sqlite_locks.len() > MAX_DB_PARTS
+            || db.row_tables.len() > MAX_DB_PARTS
+            || db.pools.len() > MAX_DB_PARTS
+        {
+            return Err(format!(
+                "at most {MAX_DB_PARTS} SQLite files, PostgreSQL servers and pooler pools each"
+            ));
+        }
         if self.request_types.is_empty() {
             return Err("no request types".into());
         }
@@ -209,9 +321,15 @@ impl Model {
                             }
                         }
                         Step::Delay(_) => {}
+                        Step::SqliteLock { lock: x, .. } | Step::SqliteUnlock(x)
+                            if (x as usize) < self.db.sqlite_locks.len() => {}
+                        Step::RowLock(x) | Step::RowUnlock(x)
+                            if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
+                        Step::PoolAcquire(x) | Step::PoolRelease(x)
+                            if (x as usize) < self.db.pools.len() => {}
                         _ => {
                             return Err(format!(
-                                "request `{}` names a station or resource that does not exist",
+                                "request `{}` names a station or resource that does not exist (or locks rows without a key space)",
                                 rt.name
                             ))
                         }

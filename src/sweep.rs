@@ -63,6 +63,8 @@ pub struct RunRecord {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
+    /// Database mechanisms: locks, flushes, pools, connections.
+    pub db: crate::engine::stats::DbStats,
 }
 
 impl RunRecord {
@@ -98,6 +100,7 @@ impl RunRecord {
             total_completed: s.total_completed,
             total_errored: s.total_errored,
             in_flight_at_end: s.in_flight_at_end,
+            db: s.db.clone(),
         }
     }
 

@@ -7,13 +7,18 @@
 mod app;
 mod builder;
 mod database;
+pub mod defaults;
+mod pooler;
+mod postgres;
+mod sqlite;
 
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, Model, Plan, RequestType, Step};
 use crate::scenario::{Architecture, NetworkSpec, Phase, Tiers, Workload};
 use app::AppHost;
 pub use builder::ModelBuilder;
-use database::DbInstance;
+use database::{DbInstance, DbSite};
+use pooler::PoolerInstance;
 
 /// Compile `phase` for `workload`.
 pub fn compile(workload: &Workload, phase: &Phase) -> Model {
@@ -51,6 +56,7 @@ fn network(w: &Workload, n: &NetworkSpec) -> Model {
         request_types,
         population: w.population,
         keys: w.keys,
+        db: Default::default(),
     }
 }
 
@@ -64,9 +70,15 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
     let hosts: Vec<AppHost> = (0..t.app.hosts)
         .map(|h| AppHost::build(&mut b, &t.app, h))
         .collect();
+    let pooler = t.pooler.map(|p| PoolerInstance::build(&mut b, &p));
+    let site = DbSite {
+        app_cpu: hosts[0].cpu,
+        pooler: pooler.as_ref(),
+        keyed: w.keys.is_some(),
+    };
     let db = t
         .database
-        .map(|spec| DbInstance::build(&mut b, &spec, "db"));
+        .map(|spec| DbInstance::build(&mut b, &spec, "db", &site));
     let net = (t.rtt_ms > 0.0).then(|| b.station("network", Discipline::Delay, 0));
 
     let mut request_types = Vec::new();
@@ -75,6 +87,10 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
         for host in &hosts {
             b.begin_plan();
             b.step(Step::Acquire(host.workers));
+            let session = r.db.and(db.as_ref());
+            if let Some(db) = session {
+                db.session_begin(&mut b);
+            }
             if let Some(cpu) = r.app_cpu {
                 b.step(Step::Use {
                     station: host.cpu,
@@ -82,7 +98,7 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
                 });
             }
             if let (Some(demand), Some(db)) = (r.db, &db) {
-                if let Some(net) = net {
+                if let Some(net) = net.filter(|_| !db.in_process()) {
                     b.step(Step::Use {
                         station: net,
                         demand: Dist::Constant {
@@ -91,6 +107,9 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
                     });
                 }
                 db.call(&mut b, r, demand);
+            }
+            if let Some(db) = session {
+                db.session_end(&mut b);
             }
             b.step(Step::Release(host.workers));
             plans.push(b.end_plan());

@@ -5,6 +5,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
+pub use super::database::{RawDatabase, RawPooler};
+
 pub type S<T> = Spanned<T>;
 
 #[derive(Deserialize)]
@@ -108,6 +110,8 @@ pub struct RawPhase {
     pub description: Option<String>,
     pub app: Option<S<RawApp>>,
     pub database: Option<S<RawDatabase>>,
+    /// PgBouncer in front of the database, by pgbouncer.ini's names.
+    pub pooler: Option<S<RawPooler>>,
     pub network: Option<S<RawNetwork>>,
     #[serde(default)]
     pub cost: Vec<S<RawCost>>,
@@ -129,13 +133,6 @@ pub struct RawApp {
     pub backlog: Option<S<i64>>,
     /// Longest a request waits for a worker before the client gives up.
     pub timeout_s: Option<S<f64>>,
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawDatabase {
-    pub engine: Option<S<String>>,
-    pub cores: Option<S<i64>>,
 }
 
 #[derive(Deserialize, Clone)]
