@@ -127,13 +127,9 @@ impl RowLocks {
 
     /// Rows locked now.
     #[cfg(test)]
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Backward-shift deletion: keeps every probe sequence unbroken without
