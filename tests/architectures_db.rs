@@ -460,3 +460,77 @@ db = { dist = "exponential", mean_ms = 1 }"#;
     let bad = pg(w, "cores = 2", "[phase.pooler]\nlisten_port = 6432");
     assert!(parse(Path::new("x.toml"), &bad).is_err());
 }
+
+// ------------------------------------------------------------------ Loader
+
+#[test]
+fn settings_of_the_other_engine_or_a_pooler_without_postgres_are_located_errors() {
+    let base = r#"
+[workload]
+think_time = { dist = "exponential", mean_s = 1 }
+[[workload.request]]
+name = "r"
+weight = 1
+db = { dist = "exponential", mean_ms = 1 }
+[[phase]]
+name = "p"
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
+"#;
+    let cases = [
+        (
+            "database = { engine = \"sqlite\", max_connections = 10 }",
+            "phase[0].database.max_connections",
+            "postgres",
+        ),
+        (
+            "database = { engine = \"postgres\", cores = 2, journal_mode = \"wal\" }",
+            "phase[0].database.journal_mode",
+            "sqlite",
+        ),
+        (
+            "database = { engine = \"sqlite\", journal_mode = \"wall\" }",
+            "phase[0].database.journal_mode",
+            "\"wal\"",
+        ),
+        (
+            "database = { engine = \"sqlite\" }\npooler = { pool_mode = \"transaction\" }",
+            "phase[0].pooler",
+            "SQLite",
+        ),
+        (
+            "pooler = { pool_mode = \"statement\" }\ndatabase = { cores = 1 }",
+            "phase[0].pooler.pool_mode",
+            "\"transaction\"",
+        ),
+    ];
+    for (extra, field, hint) in cases {
+        let err = parse(Path::new("x.toml"), &format!("{base}{extra}\n")).unwrap_err();
+        let d = &err.diagnostics[0];
+        assert_eq!(d.field, field, "{extra}: {err}");
+        assert!(d.line >= 11, "located on the phase's lines: {err}");
+        assert!(d.message.contains(hint), "{extra}: {}", d.message);
+    }
+}
+
+#[test]
+fn a_child_phase_switching_engine_does_not_inherit_the_other_engines_settings() {
+    let src = r#"
+[workload]
+think_time = { dist = "exponential", mean_s = 1 }
+[[workload.request]]
+name = "r"
+weight = 1
+db = { dist = "exponential", mean_ms = 1 }
+[[phase]]
+name = "SQLite"
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
+database = { engine = "sqlite", journal_mode = "wal", busy_timeout_ms = 100 }
+[[phase]]
+name = "PostgreSQL on 3 hosts"
+extends = "SQLite"
+app = { hosts = 3 }
+database = { engine = "postgres", cores = 2 }
+"#;
+    let sc = parse(Path::new("x.toml"), src).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.phases.len(), 2);
+}

@@ -209,6 +209,19 @@ pub fn write_resources_csv(
                     num(st.mean_waiting, 3),
                 ]))?;
             }
+            // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
+            for (s, st) in m.db.pools.iter().zip(&r.db.pools) {
+                let capacity = s.size + s.reserve;
+                out.write_record(head.iter().cloned().chain([
+                    s.name.clone(),
+                    "server_pool".to_string(),
+                    capacity.to_string(),
+                    num(st.mean_held / capacity as f64, 4),
+                    num(st.mean_held, 3),
+                    num(st.mean_held + st.mean_waiting, 3),
+                    num(st.mean_waiting, 3),
+                ]))?;
+            }
         }
         out.flush()?;
         Ok(())
