@@ -24,6 +24,10 @@ pub enum Discipline {
     ProcessorSharing,
     /// Infinite servers: every job is served at once (network, sleeps).
     Delay,
+    /// A disk that flushes a log with group commit: a job that arrives while
+    /// a flush is under way waits for the next one, and the next flush covers
+    /// every job waiting for it (PostgreSQL's WAL). See `engine::group_commit`.
+    GroupCommit,
 }
 
 /// An active station: does work and takes time.
@@ -33,6 +37,10 @@ pub struct Station {
     pub discipline: Discipline,
     /// Number of servers or cores (ignored for `Delay`).
     pub servers: u32,
+    /// Processor sharing only: throughput lost per job present beyond the
+    /// cores (0 = none). See [`Discipline::ProcessorSharing`] and
+    /// `engine::station::PsStation::rate`.
+    pub contention: f64,
 }
 
 /// What happens to a request that finds a passive resource busy.
@@ -61,31 +69,70 @@ pub enum Step {
     /// Give one unit back.
     Release(ResourceId),
     /// Receive service at an active station.
-    Use { station: StationId, demand: Dist },
+    Use {
+        station: StationId,
+        demand: Dist,
+    },
     /// Pure delay outside any station (think of a client-side pause).
     Delay(Dist),
     /// With probability `p` jump to step `to` (an index within the plan),
     /// otherwise fall through.
-    Branch { p: f64, to: u32 },
+    Branch {
+        p: f64,
+        to: u32,
+    },
     // --- Scaling tier: replicas, caches, shards (engine/switch.rs, replay.rs, cache.rs).
     /// Choose one of `n` targets: the next `n` steps are jumps
     /// (`Branch { p: 1.0, .. }`), one per target; the request continues at the
     /// chosen one. Routes a read to a replica or a request to its shard.
-    Switch { by: SwitchBy, n: u32 },
+    Switch {
+        by: SwitchBy,
+        n: u32,
+    },
     /// The write just committed on a primary is shipped to replica group
     /// `group` and queued there for replay costing `replay`. Background work:
     /// the request does not wait for it and it is not a request.
-    Ship { group: u32, replay: Dist },
+    Ship {
+        group: u32,
+        replay: Dist,
+    },
     /// A read about to run on a replica of `group`: it is stale if this user
     /// wrote the same key and the replicas have not replayed that write yet.
-    ReplicaRead { group: u32 },
+    ReplicaRead {
+        group: u32,
+    },
     /// Look the request's key up in cache `cache`; on a hit jump to step
     /// `hit_to` (plan-relative, forward), on a miss fall through.
-    CacheLookup { cache: u32, hit_to: u32 },
+    CacheLookup {
+        cache: u32,
+        hit_to: u32,
+    },
     /// Store the request's key in cache `cache` (after a miss was served).
-    CacheFill { cache: u32 },
+    CacheFill {
+        cache: u32,
+    },
     /// Delete the request's key from cache `cache` (a write invalidates it).
-    CacheInvalidate { cache: u32 },
+    CacheInvalidate {
+        cache: u32,
+    },
+    // ---- Database mechanisms (src/engine/{busy_lock,row_locks,server_pool}.rs).
+    /// Take SQLite's file lock `lock` (an index in [`DbParts::sqlite_locks`])
+    /// in `mode`; on conflict sleep on SQLite's busy-handler schedule and
+    /// retry, failing with `busy` once the busy timeout is spent.
+    SqliteLock {
+        lock: u32,
+        mode: SqliteMode,
+    },
+    /// Drop every level of `lock` this request holds.
+    SqliteUnlock(u32),
+    /// Lock the row of the request's key in table `table` (an index in
+    /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
+    RowLock(u32),
+    RowUnlock(u32),
+    /// Borrow a server connection from pooler pool `pool` (an index in
+    /// [`DbParts::pools`]).
+    PoolAcquire(u32),
+    PoolRelease(u32),
 }
 
 /// How a [`Step::Switch`] chooses its target.
@@ -133,6 +180,75 @@ pub struct Scaling {
     pub caches: Vec<CacheSpec>,
     pub replica_groups: Vec<ReplicaGroup>,
     pub counters: u32,
+}
+
+/// Levels of SQLite's file lock a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteMode {
+    /// A reader (rollback-journal mode): shares the file with other readers
+    /// and with a writer that has not started to commit.
+    Shared,
+    /// A writer's `BEGIN IMMEDIATE`: one writer at a time (in WAL mode this is
+    /// the WAL write lock).
+    Reserved,
+    /// A rollback-journal writer's commit: stops new readers (PENDING) and
+    /// waits until the readers present have left. Needs `Reserved` first.
+    Exclusive,
+}
+
+/// SQLite's lock on one database file.
+#[derive(Clone, Debug)]
+pub struct SqliteLockSpec {
+    pub name: String,
+    /// `PRAGMA busy_timeout`: total sleep before SQLITE_BUSY.
+    pub busy_timeout_ns: u64,
+}
+
+/// A pooler's pool of server connections to one database (PgBouncer).
+#[derive(Clone, Debug)]
+pub struct ServerPoolSpec {
+    pub name: String,
+    /// Connections any waiting client may use (`default_pool_size`, capped).
+    pub size: u32,
+    /// Connections opened at start (`min_pool_size`).
+    pub min_open: u32,
+    /// Extra connections for clients that waited `reserve_timeout_ns`.
+    pub reserve: u32,
+    pub reserve_timeout_ns: u64,
+    /// `query_wait_timeout`: longest wait before the client gets an error.
+    pub wait_timeout_ns: Option<u64>,
+    /// Time to open a new server connection (a PostgreSQL backend).
+    pub connect: Dist,
+}
+
+/// What an open connection costs in memory, for the report.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryGauge {
+    pub source: GaugeSource,
+    pub mb_per_unit: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum GaugeSource {
+    /// Units held of a passive resource (direct connections).
+    Resource(ResourceId),
+    /// Server connections open in a pool, idle or not.
+    PoolOpen(u32),
+}
+
+/// Most SQLite locks, row-lock tables and server pools per model: each
+/// request tracks the ones it holds in 16-bit fields of one mask.
+pub const MAX_DB_PARTS: usize = 16;
+
+/// The database mechanisms of a model that are not plain stations or
+/// resources. Empty for models without a database.
+#[derive(Clone, Debug, Default)]
+pub struct DbParts {
+    pub sqlite_locks: Vec<SqliteLockSpec>,
+    /// Names of row-lock tables (one per PostgreSQL server).
+    pub row_tables: Vec<String>,
+    pub pools: Vec<ServerPoolSpec>,
+    pub memory: Vec<MemoryGauge>,
 }
 
 /// A named request type of the workload with its share of requests.
@@ -184,6 +300,8 @@ pub struct Model {
     pub keys: Option<KeySpace>,
     /// Caches, replica groups and routing counters the plans refer to.
     pub scaling: Scaling,
+    /// SQLite locks, row locks, pooler pools.
+    pub db: DbParts,
 }
 
 impl Model {
@@ -254,6 +372,15 @@ impl Model {
                 self.resources.len()
             ));
         }
+        let db = &self.db;
+        if db.sqlite_locks.len() > MAX_DB_PARTS
+            || db.row_tables.len() > MAX_DB_PARTS
+            || db.pools.len() > MAX_DB_PARTS
+        {
+            return Err(format!(
+                "at most {MAX_DB_PARTS} SQLite files, PostgreSQL servers and pooler pools each"
+            ));
+        }
         if self.request_types.is_empty() {
             return Err("no request types".into());
         }
@@ -296,13 +423,18 @@ impl Model {
                         Step::Release(r) if (r as usize) < self.resources.len() => {
                             next.extend(here.iter().map(|h| h & !(1 << r)));
                         }
-                        Step::Branch { to, .. } if to as usize > i && to <= plan.len => {
+                        Step::Branch { to, .. } | Step::CacheLookup { hit_to: to, .. }
+                            if to as usize > i && to <= plan.len =>
+                        {
                             next.extend_from_slice(&here);
                             jump = Some(to as usize);
                         }
                         _ => next.extend_from_slice(&here),
                     }
-                    for (target, masks) in [(Some(i + 1), next.clone()), (jump, next)] {
+                    // A certain jump (a switch's table) never falls through.
+                    let falls_through = !matches!(*step, Step::Branch { p, .. } if p >= 1.0);
+                    let fall = falls_through.then_some(i + 1);
+                    for (target, masks) in [(fall, next.clone()), (jump, next)] {
                         if let Some(t) = target {
                             for m in masks {
                                 if !reaching[t].contains(&m) {
@@ -353,9 +485,15 @@ impl Model {
                         }
                         Step::CacheFill { cache } | Step::CacheInvalidate { cache }
                             if (cache as usize) < self.scaling.caches.len() => {}
+                        Step::SqliteLock { lock: x, .. } | Step::SqliteUnlock(x)
+                            if (x as usize) < self.db.sqlite_locks.len() => {}
+                        Step::RowLock(x) | Step::RowUnlock(x)
+                            if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
+                        Step::PoolAcquire(x) | Step::PoolRelease(x)
+                            if (x as usize) < self.db.pools.len() => {}
                         _ => {
                             return Err(format!(
-                                "request `{}` names a station, resource, cache or replica group that does not exist",
+                                "request `{}` names a station, resource, cache, replica group or database part that does not exist (or locks rows without a key space)",
                                 rt.name
                             ))
                         }
@@ -392,6 +530,7 @@ mod tests {
             population: Population::Open { rate_per_s: 1.0 },
             keys: None,
             scaling: Scaling::default(),
+            db: DbParts::default(),
         }
     }
 

@@ -75,6 +75,8 @@ pub struct RunRecord {
     pub replay_offered_load: f64,
     pub replica_reads: u64,
     pub stale_read_fraction: f64,
+    /// Database mechanisms: locks, flushes, pools, connections.
+    pub db: crate::engine::stats::DbStats,
 }
 
 impl RunRecord {
@@ -124,6 +126,7 @@ impl RunRecord {
             },
             replica_reads: s.replication.replica_reads,
             stale_read_fraction: s.replication.stale_read_fraction(),
+            db: s.db.clone(),
         }
     }
 

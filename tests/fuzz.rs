@@ -64,6 +64,7 @@ fn arb_model() -> impl Strategy<Value = Model> {
             Discipline::Delay,
         ][d as usize],
         servers: c,
+        contention: 0.0,
     });
     let resource = (
         1u32..5,
@@ -153,6 +154,7 @@ fn arb_model() -> impl Strategy<Value = Model> {
                     zipf: 0.8,
                 }),
                 scaling: Default::default(),
+                db: Default::default(),
             }
         })
 }

@@ -2,8 +2,9 @@
 //! resources and steps through it instead of pushing into vectors by hand.
 
 use crate::model::{
-    CacheSpec, Discipline, KeySpace, Model, Plan, Population, ReplicaGroup, RequestType, Resource,
-    ResourceId, Scaling, Station, StationId, Step, WaitPolicy,
+    CacheSpec, DbParts, Discipline, KeySpace, MemoryGauge, Model, Plan, Population, ReplicaGroup,
+    RequestType, Resource, ResourceId, Scaling, ServerPoolSpec, SqliteLockSpec, Station, StationId,
+    Step, WaitPolicy,
 };
 
 #[derive(Default)]
@@ -13,6 +14,7 @@ pub struct ModelBuilder {
     steps: Vec<Step>,
     plan_start: Option<u32>,
     scaling: Scaling,
+    db: DbParts,
 }
 
 impl ModelBuilder {
@@ -26,8 +28,48 @@ impl ModelBuilder {
             name: name.into(),
             discipline,
             servers,
+            contention: 0.0,
         });
         (self.stations.len() - 1) as StationId
+    }
+
+    /// Processor sharing over `cores` that loses throughput when more jobs
+    /// than cores are present (`contention` per extra job).
+    pub fn contended_cpu(
+        &mut self,
+        name: impl Into<String>,
+        cores: u32,
+        contention: f64,
+    ) -> StationId {
+        let id = self.station(name, Discipline::ProcessorSharing, cores);
+        self.stations[id as usize].contention = contention;
+        id
+    }
+
+    /// SQLite's lock on one database file; returns its index.
+    pub fn sqlite_lock(&mut self, name: impl Into<String>, busy_timeout_ns: u64) -> u32 {
+        self.db.sqlite_locks.push(SqliteLockSpec {
+            name: name.into(),
+            busy_timeout_ns,
+        });
+        (self.db.sqlite_locks.len() - 1) as u32
+    }
+
+    /// A table of row locks keyed by the request's key; returns its index.
+    pub fn row_table(&mut self, name: impl Into<String>) -> u32 {
+        self.db.row_tables.push(name.into());
+        (self.db.row_tables.len() - 1) as u32
+    }
+
+    /// A pooler's pool of server connections; returns its index.
+    pub fn server_pool(&mut self, spec: ServerPoolSpec) -> u32 {
+        self.db.pools.push(spec);
+        (self.db.pools.len() - 1) as u32
+    }
+
+    /// Report the memory that `gauge` stands for.
+    pub fn memory(&mut self, gauge: MemoryGauge) {
+        self.db.memory.push(gauge);
     }
 
     pub fn resource(
@@ -90,6 +132,7 @@ impl ModelBuilder {
             population,
             keys,
             scaling: self.scaling,
+            db: self.db,
         }
     }
 

@@ -9,9 +9,12 @@ mod builder;
 mod cache;
 mod database;
 pub mod defaults;
+mod pooler;
+mod postgres;
 mod replicas;
 mod routing;
 mod shards;
+mod sqlite;
 
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, Model, Plan, RequestType, Step};
@@ -19,6 +22,8 @@ use crate::scenario::{Architecture, NetworkSpec, Phase, RequestKind, Tiers, Work
 use app::AppHost;
 pub use builder::ModelBuilder;
 use cache::CacheTier;
+use database::DbSite;
+use pooler::PoolerInstance;
 use routing::Net;
 use shards::DataTier;
 
@@ -60,6 +65,7 @@ pub fn compile_network(w: &Workload, n: &NetworkSpec) -> Model {
         population: w.population,
         keys: w.keys,
         scaling: Default::default(),
+        db: Default::default(),
     }
 }
 
@@ -76,10 +82,17 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
     let hosts: Vec<AppHost> = (0..t.app.hosts)
         .map(|h| AppHost::build(&mut b, &t.app, h))
         .collect();
+    let pooler = t.pooler.map(|p| PoolerInstance::build(&mut b, &p));
+    let site = DbSite {
+        // SQLite runs in the app process; the loader allows it on one host only.
+        app_cpu: hosts[0].cpus[0],
+        pooler: pooler.as_ref(),
+        keyed: w.keys.is_some(),
+    };
     let data = t
         .database
         .as_ref()
-        .map(|spec| DataTier::build(&mut b, spec, t.replicas.as_ref(), t.shards.as_ref()));
+        .map(|spec| DataTier::build(&mut b, spec, t.replicas.as_ref(), t.shards.as_ref(), &site));
     let cache = t
         .cache
         .as_ref()
@@ -106,6 +119,12 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
                 if let Some(held) = host.held {
                     b.step(Step::Acquire(held));
                 }
+                // A request that uses the database connects first (a pooler
+                // client connection; a session-mode server connection).
+                let session = r.db.and(data.as_ref());
+                if let Some(data) = session {
+                    data.session_begin(&mut b);
+                }
                 if let Some(demand) = r.app_cpu {
                     b.step(Step::Use {
                         station: cpu,
@@ -129,6 +148,9 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
                         let end = b.here();
                         b.patch_lookup(at, end);
                     }
+                }
+                if let Some(data) = session {
+                    data.session_end(&mut b);
                 }
                 if let Some(held) = host.held {
                     b.step(Step::Release(held));

@@ -2,7 +2,7 @@
 //! the primary is shipped to them and replayed serially in the background.
 
 use super::builder::ModelBuilder;
-use super::database::DbInstance;
+use super::database::{DbInstance, DbSite};
 use super::defaults;
 use super::routing::{net, switch, Net};
 use crate::dist::{Dist, NS_PER_MS};
@@ -19,7 +19,13 @@ pub struct ReplicaSet {
 
 impl ReplicaSet {
     /// Replicas of the primary named `name`, each with its own cores.
-    pub fn build(b: &mut ModelBuilder, primary: &Database, r: &Replicas, name: &str) -> Self {
+    pub fn build(
+        b: &mut ModelBuilder,
+        primary: &Database,
+        r: &Replicas,
+        name: &str,
+        site: &DbSite,
+    ) -> Self {
         let mut spec = *primary;
         if let Some(c) = r.cores {
             spec.cores = c;
@@ -32,7 +38,7 @@ impl ReplicaSet {
             }),
             counter: b.counter(),
             dbs: (0..r.count)
-                .map(|k| DbInstance::build(b, &spec, &format!("{name}.replica{k}")))
+                .map(|k| DbInstance::build(b, &spec, &format!("{name}.replica{k}"), site))
                 .collect(),
             replay: r.replay,
         }

@@ -3,7 +3,7 @@
 //! their request type is pinned to the primary.
 
 use super::builder::ModelBuilder;
-use super::database::DbInstance;
+use super::database::{DbInstance, DbSite};
 use super::replicas::ReplicaSet;
 use super::routing::{net, switch, Net};
 use crate::dist::Dist;
@@ -28,7 +28,13 @@ impl DataTier {
         db: &Database,
         replicas: Option<&Replicas>,
         shards: Option<&Shards>,
+        site: &DbSite,
     ) -> Self {
+        // Replicas are reached directly, not through the primary's pooler.
+        let replica_site = DbSite {
+            pooler: None,
+            ..*site
+        };
         let n = shards.map_or(1, |s| s.count.max(1));
         let shards_v = (0..n)
             .map(|s| {
@@ -39,8 +45,8 @@ impl DataTier {
                     format!("shard{s}")
                 };
                 Shard {
-                    primary: DbInstance::build(b, db, &name),
-                    replicas: replicas.map(|r| ReplicaSet::build(b, db, r, &name)),
+                    primary: DbInstance::build(b, db, &name, site),
+                    replicas: replicas.map(|r| ReplicaSet::build(b, db, r, &name, &replica_site)),
                 }
             })
             .collect();
@@ -56,6 +62,16 @@ impl DataTier {
         }
     }
 
+    /// Steps at the start of a request that uses the database. Sessions
+    /// belong to one server: the loader rejects session pooling with shards.
+    pub fn session_begin(&self, b: &mut ModelBuilder) {
+        self.shards[0].primary.session_begin(b);
+    }
+
+    pub fn session_end(&self, b: &mut ModelBuilder) {
+        self.shards[0].primary.session_end(b);
+    }
+
     /// The database work of request `r` (index `ri` in the workload).
     pub fn call(&self, b: &mut ModelBuilder, ri: usize, r: &RequestSpec, demand: Dist, n: Net) {
         let on_replica = r.kind == RequestKind::Read && !self.primary_reads.contains(&ri);
@@ -64,7 +80,9 @@ impl DataTier {
             match &shard.replicas {
                 Some(reps) if on_replica => reps.read(b, r, demand, n),
                 reps => {
-                    net(b, n);
+                    if !shard.primary.in_process() {
+                        net(b, n);
+                    }
                     shard.primary.call(b, r, demand);
                     if let (Some(reps), RequestKind::Write) = (reps, r.kind) {
                         reps.ship(b, demand);

@@ -18,6 +18,14 @@ pub enum EventKind {
     PsDone,
     /// Job `a` has waited too long for a resource, if its wait token is still `b`.
     Timeout,
+    /// Job `a` wakes from SQLite's busy-handler sleep and retries its lock
+    /// (if its wait token is still `b`).
+    BusyRetry,
+    /// The flush under way at group-commit station `a` ends.
+    FlushDone,
+    /// Job `a` has waited `reserve_pool_timeout` for a server connection, if
+    /// its wait token is still `b`: it may open a reserve connection.
+    ReserveCheck,
 }
 
 /// One scheduled event: 24 bytes, no heap data.

@@ -4,15 +4,20 @@
 //! The hot loop allocates nothing once its queues have grown to their working
 //! size, boxes nothing, and dispatches on plain enums.
 
+mod busy_lock;
 mod cache;
 mod calendar;
+mod group_commit;
 mod replay;
 mod resource;
+mod row_locks;
+mod server_pool;
 mod station;
 pub mod stats;
 mod switch;
 
-use crate::model::{Model, Plan, Population, Step, SwitchBy};
+use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
+use busy_lock::{busy_sleep_ns, SqliteLockState};
 use cache::CacheState;
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
@@ -22,9 +27,12 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 pub use replay::ReplicationStats;
 use replay::{ReadYourWrites, ReplayQueue};
 use resource::{Acquire, ResourceState};
+use row_locks::RowLocks;
+use server_pool::{PoolGrant, ServerPoolState};
 use station::StationState;
 use stats::{
-    ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TimeAverage, TypeStats,
+    DbStats, ErrorCause, PoolStats, ResourceStats, RunStats, StationStats, StopReason, TimeAverage,
+    TypeStats,
 };
 use std::collections::VecDeque;
 pub use switch::shard_of;
@@ -33,6 +41,13 @@ pub use switch::shard_of;
 pub type JobId = u32;
 const NO_JOB: JobId = u32::MAX;
 const NOT_WAITING: u32 = u32::MAX;
+/// `Job::waiting_on` for a pooler pool: this flag or'ed with the pool index
+/// (plain values are passive resources).
+const WAIT_POOL: u32 = 1 << 30;
+/// `Job::db_held` bit offsets: SQLite locks, pooler pools, row-lock tables.
+const HELD_SQLITE: u32 = 0;
+const HELD_POOL: u32 = 16;
+const HELD_ROWS: u32 = 32;
 
 /// Longest response time the histogram resolves: one hour. Longer responses
 /// are counted at one hour (and still exactly in the mean).
@@ -84,6 +99,12 @@ struct Job {
     /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
     token: u32,
     waiting_on: u32,
+    /// SQLite busy-handler calls so far in the current lock wait.
+    retries: u32,
+    /// SQLite locks, pool connections and row locks held (see `HELD_*`).
+    db_held: u64,
+    /// When the current row-lock wait began.
+    wait_since: u64,
 }
 
 const IDLE_JOB: Job = Job {
@@ -96,6 +117,9 @@ const IDLE_JOB: Job = Job {
     held: 0,
     token: 0,
     waiting_on: NOT_WAITING,
+    retries: 0,
+    db_held: 0,
+    wait_since: 0,
 };
 
 struct Engine<'m> {
@@ -143,6 +167,10 @@ struct Engine<'m> {
     cache_lookups: u64,
     cache_hits: u64,
     replication: ReplicationStats,
+    sqlite: Vec<SqliteLockState>,
+    rows: Vec<RowLocks>,
+    pools: Vec<ServerPoolState>,
+    db: DbStats,
 }
 
 /// Simulate `model` under `cfg` and return what was measured.
@@ -231,6 +259,20 @@ impl<'m> Engine<'m> {
             } else {
                 HISTOGRAM_MAX_NS
             }),
+            sqlite: model
+                .db
+                .sqlite_locks
+                .iter()
+                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
+                .collect(),
+            rows: model
+                .db
+                .row_tables
+                .iter()
+                .map(|_| RowLocks::default())
+                .collect(),
+            pools: model.db.pools.iter().map(ServerPoolState::new).collect(),
+            db: DbStats::default(),
         }
     }
 
@@ -299,6 +341,26 @@ impl<'m> Engine<'m> {
                     self.ready = ready;
                 }
                 EventKind::Timeout => self.timeout(ev.a, ev.b),
+                EventKind::BusyRetry => {
+                    if self.jobs[ev.a as usize].token == ev.b {
+                        self.advance(ev.a);
+                    }
+                }
+                EventKind::FlushDone => {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    let first = ready.len();
+                    self.stations[ev.a as usize].flush_done(
+                        ev.a,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &job in ready.iter().skip(first) {
+                        self.jobs[job as usize].step += 1;
+                    }
+                    self.ready = ready;
+                }
+                EventKind::ReserveCheck => self.reserve_check(ev.a, ev.b),
             }
             while let Some(job) = self.ready.pop_front() {
                 self.advance(job);
@@ -359,6 +421,9 @@ impl<'m> Engine<'m> {
             held: 0,
             token,
             waiting_on: NOT_WAITING,
+            retries: 0,
+            db_held: 0,
+            wait_since: 0,
         };
         self.total_started += 1;
         if self.measuring {
@@ -489,7 +554,148 @@ impl<'m> Engine<'m> {
                         lru.invalidate(j.key);
                     }
                 }
+                Step::SqliteLock { lock, mode } => {
+                    if self.sqlite[lock as usize].try_lock(job, mode) {
+                        j.db_held |= 1 << (HELD_SQLITE + lock);
+                        j.retries = 0;
+                        j.step += 1;
+                    } else {
+                        // SQLITE_BUSY: the busy handler sleeps, then retries.
+                        let timeout = self.sqlite[lock as usize].busy_timeout_ns;
+                        match busy_sleep_ns(j.retries, timeout) {
+                            Some(d) => {
+                                j.retries += 1;
+                                let token = j.token;
+                                if self.measuring {
+                                    self.db.busy_sleeps += 1;
+                                }
+                                self.cal
+                                    .schedule(self.now + d, EventKind::BusyRetry, job, token);
+                            }
+                            None => {
+                                j.retries = 0;
+                                self.fail(job, ErrorCause::Busy);
+                            }
+                        }
+                        return;
+                    }
+                }
+                Step::SqliteUnlock(lock) => {
+                    j.db_held &= !(1 << (HELD_SQLITE + lock));
+                    j.step += 1;
+                    self.sqlite[lock as usize].unlock(job);
+                }
+                Step::RowLock(t) => {
+                    let key = j.key;
+                    if self.measuring {
+                        self.db.row_locks += 1;
+                    }
+                    if self.rows[t as usize].lock(key, job) {
+                        j.db_held |= 1 << (HELD_ROWS + t);
+                        j.step += 1;
+                    } else {
+                        // Waits, without timeout, until the holder commits.
+                        j.wait_since = self.now;
+                        return;
+                    }
+                }
+                Step::RowUnlock(t) => {
+                    j.db_held &= !(1 << (HELD_ROWS + t));
+                    j.step += 1;
+                    let key = j.key;
+                    self.row_unlock(t, key);
+                }
+                Step::PoolAcquire(p) => {
+                    let token = j.token;
+                    match self.pools[p as usize].acquire(job, token, self.now) {
+                        PoolGrant::Granted { connect: false } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            j.step += 1;
+                        }
+                        PoolGrant::Granted { connect: true } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            self.connect(job, p);
+                            return;
+                        }
+                        PoolGrant::Waiting => {
+                            j.waiting_on = WAIT_POOL | p;
+                            let pool = &self.pools[p as usize];
+                            if let Some(t) = pool.wait_timeout_ns {
+                                self.cal
+                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                            }
+                            if pool.has_reserve() {
+                                let t = self.now + pool.reserve_timeout_ns;
+                                self.cal.schedule(t, EventKind::ReserveCheck, job, token);
+                            }
+                            return;
+                        }
+                    }
+                }
+                Step::PoolRelease(p) => {
+                    j.db_held &= !(1 << (HELD_POOL + p));
+                    j.step += 1;
+                    self.pool_release(p);
+                }
             }
+        }
+    }
+
+    /// `job` opens a new server connection of pool `p` (a backend start-up);
+    /// its `PoolAcquire` step ends when the connection is ready.
+    fn connect(&mut self, job: JobId, p: u32) {
+        let d = self.pools[p as usize].connect.sample(&mut self.rng);
+        self.cal.schedule(self.now + d, EventKind::Done, job, 0);
+    }
+
+    /// The holder of row `key` in table `t` committed: the next writer of the
+    /// row, if any, now holds it and becomes ready.
+    #[inline]
+    fn row_unlock(&mut self, t: u32, key: u32) {
+        if let Some(w) = self.rows[t as usize].unlock(key) {
+            let wj = &mut self.jobs[w as usize];
+            wj.db_held |= 1 << (HELD_ROWS + t);
+            wj.step += 1;
+            if self.measuring {
+                self.db.row_lock_waits += 1;
+                self.db.row_lock_wait_ns += (self.now - wj.wait_since) as f64;
+            }
+            self.ready.push_back(w);
+        }
+    }
+
+    /// Give a server connection back to pool `p`; a waiter that receives it
+    /// becomes ready.
+    #[inline]
+    fn pool_release(&mut self, p: u32) {
+        let jobs = &self.jobs;
+        let next = self.pools[p as usize].release(self.now, |w, token| {
+            let wj = &jobs[w as usize];
+            wj.token == token && wj.waiting_on == WAIT_POOL | p
+        });
+        if let Some(w) = next {
+            let wj = &mut self.jobs[w as usize];
+            wj.waiting_on = NOT_WAITING;
+            wj.token = wj.token.wrapping_add(1);
+            wj.db_held |= 1 << (HELD_POOL + p);
+            wj.step += 1;
+            self.ready.push_back(w);
+        }
+    }
+
+    /// `job` has waited `reserve_pool_timeout` for a server connection: it
+    /// opens a reserve connection if the reserve is not used up.
+    fn reserve_check(&mut self, job: JobId, token: u32) {
+        let j = &mut self.jobs[job as usize];
+        if j.token != token || j.waiting_on & WAIT_POOL == 0 || j.waiting_on == NOT_WAITING {
+            return;
+        }
+        let p = j.waiting_on & !WAIT_POOL;
+        if self.pools[p as usize].open_reserve(self.now) {
+            j.waiting_on = NOT_WAITING;
+            j.token = j.token.wrapping_add(1);
+            j.db_held |= 1 << (HELD_POOL + p);
+            self.connect(job, p);
         }
     }
 
@@ -519,7 +725,11 @@ impl<'m> Engine<'m> {
         let r = j.waiting_on;
         j.waiting_on = NOT_WAITING;
         j.token = j.token.wrapping_add(1);
-        self.resources[r as usize].abandon(self.now);
+        if r & WAIT_POOL != 0 {
+            self.pools[(r & !WAIT_POOL) as usize].abandon(self.now);
+        } else {
+            self.resources[r as usize].abandon(self.now);
+        }
         self.fail(job, ErrorCause::Timeout);
     }
 
@@ -562,6 +772,22 @@ impl<'m> Engine<'m> {
             held &= held - 1;
             self.release(r);
         }
+        // Database locks and connections: a session-mode pool connection is
+        // given back here, at the end of the request.
+        let mut db = self.jobs[job as usize].db_held;
+        self.jobs[job as usize].db_held = 0;
+        while db != 0 {
+            let bit = db.trailing_zeros();
+            db &= db - 1;
+            match bit {
+                b if b < HELD_POOL => self.sqlite[(b - HELD_SQLITE) as usize].unlock(job),
+                b if b < HELD_ROWS => self.pool_release(b - HELD_POOL),
+                b => {
+                    let key = self.jobs[job as usize].key;
+                    self.row_unlock(b - HELD_ROWS, key);
+                }
+            }
+        }
     }
 
     /// The request has left the system, completed or failed.
@@ -598,13 +824,48 @@ impl<'m> Engine<'m> {
             r.held_avg.restart(now);
             r.waiting_avg.restart(now);
         }
+        for p in &mut self.pools {
+            p.restart(now);
+        }
+        for s in &mut self.stations {
+            if let station::StationKind::GroupCommit(g) = &mut s.kind {
+                g.flushes = 0;
+                g.commits = 0;
+            }
+        }
     }
 
-    fn finish(self) -> RunStats {
+    fn finish(mut self) -> RunStats {
         let now = self.now;
         let window_ns = now.saturating_sub(self.warmup_end);
         let measured = self.measuring;
         let mean = |t: &TimeAverage| if measured { t.mean(now) } else { f64::NAN };
+        let mut db = std::mem::take(&mut self.db);
+        for s in &self.stations {
+            if let station::StationKind::GroupCommit(g) = &s.kind {
+                db.flushes += g.flushes;
+                db.flushed_commits += g.commits;
+            }
+        }
+        db.pools = self
+            .pools
+            .iter()
+            .map(|p| PoolStats {
+                mean_held: mean(&p.held_avg),
+                mean_open: mean(&p.open_avg),
+                max_open: p.max_open,
+                mean_waiting: mean(&p.waiting_avg),
+                reserve_opened: p.reserve_opened,
+            })
+            .collect();
+        for g in &self.model.db.memory {
+            let units = match g.source {
+                GaugeSource::Resource(r) => mean(&self.resources[r as usize].held_avg),
+                GaugeSource::PoolOpen(p) => db.pools[p as usize].mean_open,
+            };
+            db.connections += units;
+            db.connection_memory_mb += units * g.mb_per_unit;
+        }
         RunStats {
             stop: self.stop.unwrap_or(StopReason::Target),
             events: self.events,
@@ -650,6 +911,7 @@ impl<'m> Engine<'m> {
             cache_lookups: self.cache_lookups,
             cache_hits: self.cache_hits,
             replication: self.replication,
+            db,
         }
     }
 }

@@ -10,17 +10,22 @@ pub enum ErrorCause {
     Refused = 0,
     /// Waited longer than the resource's timeout.
     Timeout = 1,
+    /// SQLITE_BUSY: SQLite's busy handler slept its whole `busy_timeout`
+    /// without getting the lock.
+    Busy = 2,
 }
 
 impl ErrorCause {
-    pub const COUNT: usize = 2;
-    pub const ALL: [ErrorCause; Self::COUNT] = [ErrorCause::Refused, ErrorCause::Timeout];
+    pub const COUNT: usize = 3;
+    pub const ALL: [ErrorCause; Self::COUNT] =
+        [ErrorCause::Refused, ErrorCause::Timeout, ErrorCause::Busy];
 
     /// Column-friendly name.
     pub fn name(self) -> &'static str {
         match self {
             ErrorCause::Refused => "refused",
             ErrorCause::Timeout => "timeout",
+            ErrorCause::Busy => "busy",
         }
     }
 }
@@ -124,6 +129,39 @@ pub struct ResourceStats {
     pub mean_waiting: f64,
 }
 
+/// Per pooler pool of server connections, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct PoolStats {
+    /// Mean server connections lent to clients.
+    pub mean_held: f64,
+    /// Mean server connections open (lent or idle).
+    pub mean_open: f64,
+    pub max_open: u32,
+    /// Mean clients waiting for a server connection.
+    pub mean_waiting: f64,
+    /// Reserve connections opened for clients that waited `reserve_pool_timeout`.
+    pub reserve_opened: u64,
+}
+
+/// What the database mechanisms measured, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct DbStats {
+    /// Sleeps of SQLite's busy handler.
+    pub busy_sleeps: u64,
+    /// Writers that found their row locked, and the total time they waited.
+    pub row_lock_waits: u64,
+    pub row_lock_wait_ns: f64,
+    /// Row locks taken (waited for or not).
+    pub row_locks: u64,
+    /// Log flushes and the commits they covered (group-commit disks).
+    pub flushes: u64,
+    pub flushed_commits: u64,
+    pub pools: Vec<PoolStats>,
+    /// Mean connections open to database servers and the memory they take.
+    pub connections: f64,
+    pub connection_memory_mb: f64,
+}
+
 /// Everything one run measured. Counts and averages cover the measured
 /// window (after warm-up) unless named `total_*`.
 #[derive(Clone, Debug)]
@@ -158,6 +196,8 @@ pub struct RunStats {
     pub cache_hits: u64,
     /// Replica lag and stale reads in the window.
     pub replication: super::ReplicationStats,
+    /// SQLite locks, row locks, group commit, pools, connection memory.
+    pub db: DbStats,
 }
 
 impl RunStats {

@@ -2,10 +2,12 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
+mod database;
 mod diag;
 mod raw;
 mod scale;
 
+pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 
@@ -96,6 +98,7 @@ pub struct CostItem {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per phase, never in bulk
 pub enum Architecture {
     /// App hosts in front of an optional database.
     Tiers(Tiers),
@@ -107,6 +110,8 @@ pub enum Architecture {
 pub struct Tiers {
     pub app: AppTier,
     pub database: Option<Database>,
+    /// PgBouncer between the app and the database.
+    pub pooler: Option<Pooler>,
     /// Round trip per database call, in ms.
     pub rtt_ms: f64,
     pub replicas: Option<Replicas>,
@@ -127,11 +132,6 @@ pub struct AppTier {
     pub worker: WorkerKind,
     /// Async: requests in progress per host before new ones are refused.
     pub concurrency: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct Database {
-    pub cores: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -860,16 +860,11 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
         (c, p) => pick(c, p),
     };
     let database = match (&child.database, &parent.database) {
-        (Some(c), Some(p)) => {
-            let (cr, pr) = (c.get_ref(), p.get_ref());
-            Some(S::new(
-                c.span(),
-                RawDatabase {
-                    engine: pick(&cr.engine, &pr.engine),
-                    cores: pick(&cr.cores, &pr.cores),
-                },
-            ))
-        }
+        (Some(c), Some(p)) => Some(database::merge_database(c, p)),
+        (c, p) => pick(c, p),
+    };
+    let pooler = match (&child.pooler, &parent.pooler) {
+        (Some(c), Some(p)) => Some(database::merge_pooler(c, p)),
         (c, p) => pick(c, p),
     };
     let inherit_network =
@@ -880,6 +875,7 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
         description: child.description.clone(),
         app,
         database,
+        pooler,
         network: pick(&child.network, &parent.network),
         replicas: pick(&child.replicas, &parent.replicas),
         cache: pick(&child.cache, &parent.cache),
@@ -1002,6 +998,7 @@ fn check_phase(
             || p.replicas.is_some()
             || p.cache.is_some()
             || p.shards.is_some()
+            || p.pooler.is_some()
         {
             d.error(
                 span,
@@ -1114,46 +1111,13 @@ fn check_tiers(
     };
     let database = match &p.database {
         None => Some(None),
-        Some(db) => {
-            let r = db.get_ref();
-            let engine_ok = match &r.engine {
-                None => true,
-                Some(e) if e.get_ref() == "postgres" => true,
-                Some(e) => {
-                    d.error(
-                        e.span(),
-                        f("database.engine"),
-                        format!(
-                            "`{}` is not a database engine; valid: \"postgres\"",
-                            e.get_ref()
-                        ),
-                    );
-                    false
-                }
-            };
-            let cores = match &r.cores {
-                None => {
-                    d.error(
-                        db.span(),
-                        f("database.cores"),
-                        "missing: CPU cores of the database host",
-                    );
-                    None
-                }
-                Some(v) => int_in(
-                    d,
-                    v,
-                    &f("database.cores"),
-                    1,
-                    1024,
-                    "CPU cores of the database host",
-                ),
-            };
-            match (engine_ok, cores) {
-                (true, Some(c)) => Some(Some(Database { cores: c as u32 })),
-                _ => None,
-            }
-        }
+        Some(db) => database::check_database(d, &f, db, hosts, cores).map(Some),
+    };
+    let pooler = match (&p.pooler, &database) {
+        (None, _) => Some(None),
+        (Some(pl), Some(db)) => database::check_pooler(d, &f, pl, db.as_ref()).map(Some),
+        // The database is invalid and already reported.
+        (Some(_), None) => None,
     };
     let rtt_ms = match p.network.as_ref().and_then(|n| n.get_ref().rtt_ms.clone()) {
         None => Some(0.0),
@@ -1196,6 +1160,7 @@ fn check_tiers(
             concurrency,
         },
         database: database?,
+        pooler: pooler?,
         rtt_ms: rtt_ms?,
         replicas: replicas?,
         cache: cache?,
@@ -1267,6 +1232,7 @@ fn check_network(
             name,
             discipline,
             servers,
+            contention: 0.0,
         });
     }
     let mut resources = Vec::new();

@@ -5,6 +5,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
+pub use super::database::{RawDatabase, RawPooler};
+
 pub type S<T> = Spanned<T>;
 
 #[derive(Deserialize)]
@@ -110,6 +112,8 @@ pub struct RawPhase {
     pub description: Option<String>,
     pub app: Option<S<RawApp>>,
     pub database: Option<S<RawDatabase>>,
+    /// PgBouncer in front of the database, by pgbouncer.ini's names.
+    pub pooler: Option<S<RawPooler>>,
     pub network: Option<S<RawNetwork>>,
     // Scaling tier (checked in scale.rs).
     pub replicas: Option<S<RawReplicas>>,
@@ -139,13 +143,6 @@ pub struct RawApp {
     pub worker: Option<S<String>>,
     /// Async servers: requests in progress per host before new ones are refused.
     pub concurrency: Option<S<i64>>,
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawDatabase {
-    pub engine: Option<S<String>>,
-    pub cores: Option<S<i64>>,
 }
 
 #[derive(Deserialize, Clone)]
