@@ -51,7 +51,7 @@ fn closed_1m_users(c: &mut Criterion) {
     let m = model("closed_mva.toml", "PS server");
     let cfg = RunConfig {
         warmup_requests: 0,
-        measured_requests: 1_000_000,
+        measured_requests: 200_000,
         ..RunConfig::new(1_000_000, 42)
     };
     let events = engine::run(&m, &cfg).events;
