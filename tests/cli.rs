@@ -207,7 +207,7 @@ fn an_invalid_scenario_exits_2_with_file_line_column_field_and_message() {
          think_time = { dist = \"exponential\", mean_s = -3 }\n\
          [[workload.request]]\n\
          name = \"a\"\n\
-         weight = 1\n\
+         weight = 0\n\
          [[phase]]\n\
          name = \"p\"\n\
          app = { hosts = 0, cores_per_host = 2, workers_per_host = 4 }\n",

@@ -57,6 +57,10 @@ fn every_shipped_scenario_passes_validation() {
         .filter_map(|f| scenario::load(f).err().map(|e| format!("{e:#}")))
         .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // Together, as `simulate` loads them: no two may write the same output folder.
+    if let Err(f) = capsim::run::load_all(&files) {
+        panic!("{:#}", f.error);
+    }
 }
 
 /// A few user counts of the sweep: the smallest, the largest up to

@@ -259,10 +259,12 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
 fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
     let span = w.span();
     let w = w.get_ref();
+    // A bad population does not stop the checks of the requests below, so
+    // that every problem of the file is reported at once.
     let population = match (&w.think_time, &w.arrival_rate_per_s) {
-        (Some(t), None) => Population::Closed {
-            think: check_dist(d, t, "workload.think_time")?,
-        },
+        (Some(t), None) => {
+            check_dist(d, t, "workload.think_time").map(|think| Population::Closed { think })
+        }
         (None, Some(r)) => {
             let rate = *r.get_ref();
             if !(rate.is_finite() && rate > 0.0) {
@@ -271,9 +273,10 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                     "workload.arrival_rate_per_s",
                     format!("must be a rate above 0 requests per second (got {rate})"),
                 );
-                return None;
+                None
+            } else {
+                Some(Population::Open { rate_per_s: rate })
             }
-            Population::Open { rate_per_s: rate }
         }
         (Some(t), Some(_)) => {
             d.error(
@@ -281,15 +284,15 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                 "workload",
                 "give either think_time (a closed population of users) or arrival_rate_per_s (open Poisson arrivals), not both",
             );
-            return None;
+            None
         }
         (None, None) => {
             d.error(
-                span,
+                span.clone(),
                 "workload",
                 "missing think_time (a closed population of users, e.g. think_time = { dist = \"exponential\", mean_s = 30 }) or arrival_rate_per_s (open Poisson arrivals)",
             );
-            return None;
+            None
         }
     };
     if w.request.is_empty() {
@@ -377,6 +380,7 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         );
         ok = false;
     }
+    let population = population?;
     if !ok {
         return None;
     }
