@@ -12,7 +12,7 @@
 //! Each benchmark runs one fixed seed, so every iteration processes the same
 //! number of events and criterion's throughput is events per second.
 
-use capsim::compile::compile;
+use capsim::arch::compile;
 use capsim::engine::{self, RunConfig};
 use capsim::model::Model;
 use capsim::scenario;
