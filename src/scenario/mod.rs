@@ -2,11 +2,13 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
+mod claims;
 mod database;
 mod diag;
 mod raw;
 mod scale;
 
+pub use claims::{Claim, Metric};
 pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
@@ -32,6 +34,8 @@ pub struct Scenario {
     pub sweep: Sweep,
     pub slo: Slo,
     pub phases: Vec<Phase>,
+    /// What the guide says each phase achieves.
+    pub claims: Vec<Claim>,
 }
 
 #[derive(Clone, Debug)]
@@ -239,6 +243,23 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
     let slo = check_slo(d, raw.slo.as_ref());
     let phases = check_phases(d, &raw.phase, workload.as_ref());
+    let names: Vec<String> = raw
+        .phase
+        .iter()
+        .map(|p| p.get_ref().name.get_ref().trim().to_string())
+        .collect();
+    let claims = claims::check_claims(d, &raw.claim, &names);
+    // The sweep also visits every user count a claim is about.
+    let sweep = sweep.map(|mut s| {
+        if !is_open {
+            if let Some(c) = &claims {
+                s.users.extend(c.iter().filter_map(|c| c.users));
+                s.users.sort_unstable();
+                s.users.dedup();
+            }
+        }
+        s
+    });
     if raw.phase.is_empty() {
         d.error(0..0, "phase", "a scenario needs at least one [[phase]]");
     }
@@ -253,6 +274,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         sweep: sweep?,
         slo,
         phases: phases?,
+        claims: claims?,
     })
 }
 

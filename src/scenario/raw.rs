@@ -21,6 +21,8 @@ pub struct RawScenario {
     pub slo: Option<S<RawSlo>>,
     #[serde(default)]
     pub phase: Vec<S<RawPhase>>,
+    #[serde(default)]
+    pub claim: Vec<S<super::claims::RawClaim>>,
 }
 
 #[derive(Deserialize)]
