@@ -70,7 +70,9 @@ impl Analytic {
         let mut limits = Vec::new();
         for (s, &d) in model.stations.iter().zip(&demands) {
             match s.discipline {
-                Discipline::Delay => delay_s += d,
+                // A group-commit disk serves any number of commits per flush:
+                // it adds a wait, never a throughput limit.
+                Discipline::Delay | Discipline::GroupCommit => delay_s += d,
                 Discipline::Fcfs | Discipline::ProcessorSharing => {
                     if d > 0.0 {
                         limits.push(Limit {
@@ -339,20 +341,11 @@ fn delays_and_holding(model: &Model) -> (f64, Vec<Holding>) {
         let share = rt.weight / rt.plans.len().max(1) as f64;
         for &plan in &rt.plans {
             let steps = model.plan_steps(plan);
-            let mut reach = vec![0.0; steps.len() + 1];
-            reach[0] = 1.0;
+            let reach = model.reach_probabilities(steps);
             let mut held: u64 = 0;
-            for (i, step) in steps.iter().enumerate() {
-                let r = reach[i];
+            for (step, &r) in steps.iter().zip(&reach) {
                 let mut used: Option<(Option<usize>, f64)> = None;
                 match *step {
-                    Step::Branch { p, to } => {
-                        if let Some(slot) = reach.get_mut(to as usize) {
-                            *slot += r * p;
-                        }
-                        reach[i + 1] += r * (1.0 - p);
-                        continue;
-                    }
                     Step::Use { station, demand } => {
                         used = Some((Some(station as usize), share * r * demand.mean_ns() / 1e9));
                     }
@@ -363,8 +356,9 @@ fn delays_and_holding(model: &Model) -> (f64, Vec<Holding>) {
                     }
                     Step::Acquire(res) => held |= 1u64 << (res % 64),
                     Step::Release(res) => held &= !(1u64 << (res % 64)),
+                    // Routing, caches, locks and pools add no demand here.
+                    _ => {}
                 }
-                reach[i + 1] += r;
                 let Some((station, d)) = used else { continue };
                 let mut bits = held;
                 while bits != 0 {

@@ -2,13 +2,13 @@
 //! behind scalability guides.
 //!
 //! Data flows one way: [`scenario`] files are parsed and validated, each phase
-//! is [`compile`]d into an immutable [`model::Model`], the [`sweep`] runs
+//! is compiled by [`arch`] into an immutable [`model::Model`], the [`sweep`] runs
 //! (phase × users × replication) in parallel through the [`engine`], and
 //! [`report`] writes what was measured.
 
 pub mod analytic;
+pub mod arch;
 pub mod capacity;
-pub mod compile;
 pub mod dist;
 pub mod engine;
 pub mod estimate;

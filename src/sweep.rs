@@ -5,7 +5,7 @@
 //! output does not depend on the number of threads or their scheduling.
 
 use crate::analytic::Analytic;
-use crate::compile::compile;
+use crate::arch::compile;
 use crate::engine::stats::{ErrorCause, RunStats, StopReason};
 use crate::engine::{self, RunConfig, RunExtras};
 use crate::model::{Model, Population};
@@ -76,6 +76,20 @@ pub struct RunRecord {
     pub mser_cut_requests: u64,
     /// MSER-5 found the end of the warm-up within the discarded requests.
     pub settled: bool,
+    // Scaling tier (NaN where the phase has no cache or no replicas).
+    pub cache_lookups: u64,
+    pub cache_hit_ratio: f64,
+    pub replica_writes: u64,
+    pub replica_lag_mean_ms: f64,
+    pub replica_lag_p50_ms: f64,
+    pub replica_lag_p95_ms: f64,
+    pub replica_lag_max_ms: f64,
+    /// Replay work offered per second of window: above 1, lag grows without bound.
+    pub replay_offered_load: f64,
+    pub replica_reads: u64,
+    pub stale_read_fraction: f64,
+    /// Database mechanisms: locks, flushes, pools, connections.
+    pub db: crate::engine::stats::DbStats,
 }
 
 impl RunRecord {
@@ -115,6 +129,21 @@ impl RunRecord {
             preplaced: 0,
             mser_cut_requests: 0,
             settled: true,
+            cache_lookups: s.cache_lookups,
+            cache_hit_ratio: s.cache_hit_ratio(),
+            replica_writes: s.replication.shipped,
+            replica_lag_mean_ms: s.replication.lag_mean_ms(),
+            replica_lag_p50_ms: s.replication.lag_quantile_ms(0.50),
+            replica_lag_p95_ms: s.replication.lag_quantile_ms(0.95),
+            replica_lag_max_ms: s.replication.lag_max_ms(),
+            replay_offered_load: if s.window_s > 0.0 && s.replication.shipped > 0 {
+                s.replication.replay_work_ns / 1e9 / s.window_s
+            } else {
+                f64::NAN
+            },
+            replica_reads: s.replication.replica_reads,
+            stale_read_fraction: s.replication.stale_read_fraction(),
+            db: s.db.clone(),
         }
     }
 

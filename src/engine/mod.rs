@@ -4,28 +4,50 @@
 //! The hot loop allocates nothing once its queues have grown to their working
 //! size, boxes nothing, and dispatches on plain enums.
 
+mod busy_lock;
+mod cache;
 mod calendar;
+mod group_commit;
+mod replay;
 mod resource;
+mod row_locks;
+mod server_pool;
 mod station;
 pub mod stats;
+mod switch;
 
-use crate::model::{Model, Plan, Population, Step};
+use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
+use busy_lock::{busy_sleep_ns, SqliteLockState};
+use cache::CacheState;
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Zipf};
 use rand_xoshiro::Xoshiro256PlusPlus;
+pub use replay::ReplicationStats;
+use replay::{ReadYourWrites, ReplayQueue};
 use resource::{Acquire, ResourceState};
+use row_locks::RowLocks;
+use server_pool::{PoolGrant, ServerPoolState};
 use station::StationState;
 use stats::{
-    ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TimeAverage, TypeStats,
+    DbStats, ErrorCause, PoolStats, ResourceStats, RunStats, StationStats, StopReason, TimeAverage,
+    TypeStats,
 };
 use std::collections::VecDeque;
+pub use switch::shard_of;
 
 /// Index of a request slot. In a closed model slot i belongs to user i.
 pub type JobId = u32;
 const NO_JOB: JobId = u32::MAX;
 const NOT_WAITING: u32 = u32::MAX;
+/// `Job::waiting_on` for a pooler pool: this flag or'ed with the pool index
+/// (plain values are passive resources).
+const WAIT_POOL: u32 = 1 << 30;
+/// `Job::db_held` bit offsets: SQLite locks, pooler pools, row-lock tables.
+const HELD_SQLITE: u32 = 0;
+const HELD_POOL: u32 = 16;
+const HELD_ROWS: u32 = 32;
 
 /// Longest response time the histogram resolves: one hour. Longer responses
 /// are counted at one hour (and still exactly in the mean).
@@ -92,12 +114,20 @@ struct Job {
     plan_first: u32,
     plan_end: u32,
     rtype: u32,
+    /// The key (row, cache entry) this request touches; 0 without a key space.
+    key: u32,
     started: u64,
     /// Passive resources held, one bit each.
     held: u64,
     /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
     token: u32,
     waiting_on: u32,
+    /// SQLite busy-handler calls so far in the current lock wait.
+    retries: u32,
+    /// SQLite locks, pool connections and row locks held (see `HELD_*`).
+    db_held: u64,
+    /// When the current row-lock wait began.
+    wait_since: u64,
 }
 
 const IDLE_JOB: Job = Job {
@@ -105,10 +135,14 @@ const IDLE_JOB: Job = Job {
     plan_first: 0,
     plan_end: 0,
     rtype: 0,
+    key: 0,
     started: 0,
     held: 0,
     token: 0,
     waiting_on: NOT_WAITING,
+    retries: 0,
+    db_held: 0,
+    wait_since: 0,
 };
 
 struct Engine<'m> {
@@ -126,6 +160,8 @@ struct Engine<'m> {
     ready: VecDeque<JobId>,
     /// Cumulative weights for picking a request type.
     cum_weights: Vec<f64>,
+    /// Key popularity, if the model has a key space.
+    keys: Option<Zipf<f64>>,
     /// Round-robin position per request type across its plan variants.
     next_plan: Vec<u32>,
     // Measurement.
@@ -150,6 +186,18 @@ struct Engine<'m> {
     batch_sum_ns: f64,
     batch_len: u32,
     trace: Vec<f64>,
+    // Scaling tier: caches, replicas, routing (see cache.rs, replay.rs, switch.rs).
+    caches: Vec<CacheState>,
+    replay: Vec<ReplayQueue>,
+    read_your_writes: ReadYourWrites,
+    counters: Vec<u32>,
+    cache_lookups: u64,
+    cache_hits: u64,
+    replication: ReplicationStats,
+    sqlite: Vec<SqliteLockState>,
+    rows: Vec<RowLocks>,
+    pools: Vec<ServerPoolState>,
+    db: DbStats,
 }
 
 /// Simulate `model` under `cfg` and return what was measured.
@@ -209,6 +257,9 @@ impl<'m> Engine<'m> {
             resources: model.resources.iter().map(ResourceState::new).collect(),
             ready: VecDeque::new(),
             cum_weights,
+            keys: model.keys.map(|k| {
+                Zipf::new(k.count as f64, k.zipf).expect("key space validated by the loader")
+            }),
             next_plan: vec![0; model.request_types.len()],
             measuring: cfg.warmup_requests == 0,
             warmup_end: 0,
@@ -232,6 +283,46 @@ impl<'m> Engine<'m> {
             batch_sum_ns: 0.0,
             batch_len: 0,
             trace: Vec::new(),
+            caches: model
+                .scaling
+                .caches
+                .iter()
+                .map(|c| CacheState::new(c, model.keys.map_or(1, |k| k.count)))
+                .collect(),
+            replay: model
+                .scaling
+                .replica_groups
+                .iter()
+                .map(|g| ReplayQueue::new(g.ship_delay_ns))
+                .collect(),
+            // Stale reads are per user: tracked only where a slot is a user.
+            read_your_writes: ReadYourWrites::new(if model.scaling.replica_groups.is_empty() {
+                0
+            } else {
+                closed_users
+            }),
+            counters: vec![0; model.scaling.counters as usize],
+            cache_lookups: 0,
+            cache_hits: 0,
+            replication: ReplicationStats::new(if model.scaling.replica_groups.is_empty() {
+                2
+            } else {
+                HISTOGRAM_MAX_NS
+            }),
+            sqlite: model
+                .db
+                .sqlite_locks
+                .iter()
+                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
+                .collect(),
+            rows: model
+                .db
+                .row_tables
+                .iter()
+                .map(|_| RowLocks::default())
+                .collect(),
+            pools: model.db.pools.iter().map(ServerPoolState::new).collect(),
+            db: DbStats::default(),
         }
     }
 
@@ -259,16 +350,20 @@ impl<'m> Engine<'m> {
                 }
             }
             Population::Open { rate_per_s } => {
-                let t = self.interarrival(rate_per_s);
+                let t = Self::interarrival(&mut self.rng, rate_per_s);
                 self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
             }
         }
     }
 
+    /// Exponential gap between open arrivals, in whole nanoseconds.
     #[inline]
-    fn interarrival(&mut self, rate_per_s: f64) -> u64 {
-        let e: f64 = Exp1.sample(&mut self.rng);
-        (e * 1e9 / rate_per_s).round() as u64
+    fn interarrival(rng: &mut Xoshiro256PlusPlus, rate_per_s: f64) -> u64 {
+        let e: f64 = Exp1.sample(rng);
+        // Multiply by the mean gap rather than divide by the rate (a division
+        // sits on the critical path of every arrival), and round half up by
+        // hand: `f64::round` is a libm call on baseline x86-64.
+        (e * (1e9 / rate_per_s) + 0.5) as u64
     }
 
     fn main_loop(&mut self) {
@@ -313,6 +408,26 @@ impl<'m> Engine<'m> {
                     self.ready = ready;
                 }
                 EventKind::Timeout => self.timeout(ev.a, ev.b),
+                EventKind::BusyRetry => {
+                    if self.jobs[ev.a as usize].token == ev.b {
+                        self.advance(ev.a);
+                    }
+                }
+                EventKind::FlushDone => {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    let first = ready.len();
+                    self.stations[ev.a as usize].flush_done(
+                        ev.a,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &job in ready.iter().skip(first) {
+                        self.jobs[job as usize].step += 1;
+                    }
+                    self.ready = ready;
+                }
+                EventKind::ReserveCheck => self.reserve_check(ev.a, ev.b),
             }
             while let Some(job) = self.ready.pop_front() {
                 self.advance(job);
@@ -325,7 +440,7 @@ impl<'m> Engine<'m> {
         let Population::Open { rate_per_s } = self.model.population else {
             return;
         };
-        let t = self.now + self.interarrival(rate_per_s);
+        let t = self.now + Self::interarrival(&mut self.rng, rate_per_s);
         self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
         if self.live >= self.cfg.max_in_system as u64 {
             self.stop = Some(StopReason::Overflow);
@@ -359,15 +474,23 @@ impl<'m> Engine<'m> {
         };
         let Plan { first, len } = rt.plans[k as usize];
         let token = self.jobs[job as usize].token;
+        let key = match self.keys {
+            Some(z) => (z.sample(&mut self.rng) as u32).saturating_sub(1),
+            None => 0,
+        };
         self.jobs[job as usize] = Job {
             step: first,
             plan_first: first,
             plan_end: first + len,
             rtype: rtype as u32,
+            key,
             started: self.now,
             held: 0,
             token,
             waiting_on: NOT_WAITING,
+            retries: 0,
+            db_held: 0,
+            wait_since: 0,
         };
         self.total_started += 1;
         if self.measuring {
@@ -434,11 +557,212 @@ impl<'m> Engine<'m> {
                     }
                 }
                 Step::Release(r) => {
-                    j.held &= !(1 << r);
                     j.step += 1;
-                    self.release(r);
+                    // A branch may have skipped the matching acquire: only
+                    // what is held can be given back.
+                    if j.held & (1 << r) != 0 {
+                        j.held &= !(1 << r);
+                        self.release(r);
+                    }
+                }
+                // --- Scaling tier.
+                Step::Switch { by, n } => {
+                    let choice = match by {
+                        SwitchBy::KeyHash => shard_of(j.key, n),
+                        SwitchBy::RoundRobin { counter } => {
+                            switch::round_robin(&mut self.counters[counter as usize], n)
+                        }
+                    };
+                    // The chosen jump entry follows the switch.
+                    j.step += 1 + choice;
+                }
+                Step::Ship { group, replay } => {
+                    let (key, committed) = (j.key, self.now);
+                    j.step += 1;
+                    let cost = replay.sample(&mut self.rng);
+                    let visible = self.replay[group as usize].ship(committed, cost);
+                    self.read_your_writes.wrote(job, key, group, visible);
+                    if self.measuring {
+                        self.replication.record_lag(visible - committed, cost);
+                    }
+                }
+                Step::ReplicaRead { group } => {
+                    let key = j.key;
+                    j.step += 1;
+                    if self.measuring {
+                        self.replication.replica_reads += 1;
+                        if self.read_your_writes.is_stale(job, key, group, self.now) {
+                            self.replication.stale_reads += 1;
+                        }
+                    }
+                }
+                Step::CacheLookup { cache, hit_to } => {
+                    let (key, first) = (j.key, j.plan_first);
+                    let hit = match &mut self.caches[cache as usize] {
+                        CacheState::Fixed { hit_ratio } => self.rng.random::<f64>() < *hit_ratio,
+                        CacheState::Lru(lru) => lru.lookup(key, self.now),
+                    };
+                    if self.measuring {
+                        self.cache_lookups += 1;
+                        self.cache_hits += hit as u64;
+                    }
+                    let j = &mut self.jobs[job as usize];
+                    j.step = if hit { first + hit_to } else { j.step + 1 };
+                }
+                Step::CacheFill { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.fill(j.key, self.now);
+                    }
+                }
+                Step::CacheInvalidate { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.invalidate(j.key);
+                    }
+                }
+                Step::SqliteLock { lock, mode } => {
+                    if self.sqlite[lock as usize].try_lock(job, mode) {
+                        j.db_held |= 1 << (HELD_SQLITE + lock);
+                        j.retries = 0;
+                        j.step += 1;
+                    } else {
+                        // SQLITE_BUSY: the busy handler sleeps, then retries.
+                        let timeout = self.sqlite[lock as usize].busy_timeout_ns;
+                        match busy_sleep_ns(j.retries, timeout) {
+                            Some(d) => {
+                                j.retries += 1;
+                                let token = j.token;
+                                if self.measuring {
+                                    self.db.busy_sleeps += 1;
+                                }
+                                self.cal
+                                    .schedule(self.now + d, EventKind::BusyRetry, job, token);
+                            }
+                            None => {
+                                j.retries = 0;
+                                self.fail(job, ErrorCause::Busy);
+                            }
+                        }
+                        return;
+                    }
+                }
+                Step::SqliteUnlock(lock) => {
+                    j.db_held &= !(1 << (HELD_SQLITE + lock));
+                    j.step += 1;
+                    self.sqlite[lock as usize].unlock(job);
+                }
+                Step::RowLock(t) => {
+                    let key = j.key;
+                    if self.measuring {
+                        self.db.row_locks += 1;
+                    }
+                    if self.rows[t as usize].lock(key, job) {
+                        j.db_held |= 1 << (HELD_ROWS + t);
+                        j.step += 1;
+                    } else {
+                        // Waits, without timeout, until the holder commits.
+                        j.wait_since = self.now;
+                        return;
+                    }
+                }
+                Step::RowUnlock(t) => {
+                    j.db_held &= !(1 << (HELD_ROWS + t));
+                    j.step += 1;
+                    let key = j.key;
+                    self.row_unlock(t, key);
+                }
+                Step::PoolAcquire(p) => {
+                    let token = j.token;
+                    match self.pools[p as usize].acquire(job, token, self.now) {
+                        PoolGrant::Granted { connect: false } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            j.step += 1;
+                        }
+                        PoolGrant::Granted { connect: true } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            self.connect(job, p);
+                            return;
+                        }
+                        PoolGrant::Waiting => {
+                            j.waiting_on = WAIT_POOL | p;
+                            let pool = &self.pools[p as usize];
+                            if let Some(t) = pool.wait_timeout_ns {
+                                self.cal
+                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                            }
+                            if pool.has_reserve() {
+                                let t = self.now + pool.reserve_timeout_ns;
+                                self.cal.schedule(t, EventKind::ReserveCheck, job, token);
+                            }
+                            return;
+                        }
+                    }
+                }
+                Step::PoolRelease(p) => {
+                    j.db_held &= !(1 << (HELD_POOL + p));
+                    j.step += 1;
+                    self.pool_release(p);
                 }
             }
+        }
+    }
+
+    /// `job` opens a new server connection of pool `p` (a backend start-up);
+    /// its `PoolAcquire` step ends when the connection is ready.
+    fn connect(&mut self, job: JobId, p: u32) {
+        let d = self.pools[p as usize].connect.sample(&mut self.rng);
+        self.cal.schedule(self.now + d, EventKind::Done, job, 0);
+    }
+
+    /// The holder of row `key` in table `t` committed: the next writer of the
+    /// row, if any, now holds it and becomes ready.
+    #[inline]
+    fn row_unlock(&mut self, t: u32, key: u32) {
+        if let Some(w) = self.rows[t as usize].unlock(key) {
+            let wj = &mut self.jobs[w as usize];
+            wj.db_held |= 1 << (HELD_ROWS + t);
+            wj.step += 1;
+            if self.measuring {
+                self.db.row_lock_waits += 1;
+                self.db.row_lock_wait_ns += (self.now - wj.wait_since) as f64;
+            }
+            self.ready.push_back(w);
+        }
+    }
+
+    /// Give a server connection back to pool `p`; a waiter that receives it
+    /// becomes ready.
+    #[inline]
+    fn pool_release(&mut self, p: u32) {
+        let jobs = &self.jobs;
+        let next = self.pools[p as usize].release(self.now, |w, token| {
+            let wj = &jobs[w as usize];
+            wj.token == token && wj.waiting_on == WAIT_POOL | p
+        });
+        if let Some(w) = next {
+            let wj = &mut self.jobs[w as usize];
+            wj.waiting_on = NOT_WAITING;
+            wj.token = wj.token.wrapping_add(1);
+            wj.db_held |= 1 << (HELD_POOL + p);
+            wj.step += 1;
+            self.ready.push_back(w);
+        }
+    }
+
+    /// `job` has waited `reserve_pool_timeout` for a server connection: it
+    /// opens a reserve connection if the reserve is not used up.
+    fn reserve_check(&mut self, job: JobId, token: u32) {
+        let j = &mut self.jobs[job as usize];
+        if j.token != token || j.waiting_on & WAIT_POOL == 0 || j.waiting_on == NOT_WAITING {
+            return;
+        }
+        let p = j.waiting_on & !WAIT_POOL;
+        if self.pools[p as usize].open_reserve(self.now) {
+            j.waiting_on = NOT_WAITING;
+            j.token = j.token.wrapping_add(1);
+            j.db_held |= 1 << (HELD_POOL + p);
+            self.connect(job, p);
         }
     }
 
@@ -468,7 +792,11 @@ impl<'m> Engine<'m> {
         let r = j.waiting_on;
         j.waiting_on = NOT_WAITING;
         j.token = j.token.wrapping_add(1);
-        self.resources[r as usize].abandon(self.now);
+        if r & WAIT_POOL != 0 {
+            self.pools[(r & !WAIT_POOL) as usize].abandon(self.now);
+        } else {
+            self.resources[r as usize].abandon(self.now);
+        }
         self.fail(job, ErrorCause::Timeout);
     }
 
@@ -524,6 +852,22 @@ impl<'m> Engine<'m> {
             held &= held - 1;
             self.release(r);
         }
+        // Database locks and connections: a session-mode pool connection is
+        // given back here, at the end of the request.
+        let mut db = self.jobs[job as usize].db_held;
+        self.jobs[job as usize].db_held = 0;
+        while db != 0 {
+            let bit = db.trailing_zeros();
+            db &= db - 1;
+            match bit {
+                b if b < HELD_POOL => self.sqlite[(b - HELD_SQLITE) as usize].unlock(job),
+                b if b < HELD_ROWS => self.pool_release(b - HELD_POOL),
+                b => {
+                    let key = self.jobs[job as usize].key;
+                    self.row_unlock(b - HELD_ROWS, key);
+                }
+            }
+        }
     }
 
     /// The request has left the system, completed or failed.
@@ -560,13 +904,48 @@ impl<'m> Engine<'m> {
             r.held_avg.restart(now);
             r.waiting_avg.restart(now);
         }
+        for p in &mut self.pools {
+            p.restart(now);
+        }
+        for s in &mut self.stations {
+            if let station::StationKind::GroupCommit(g) = &mut s.kind {
+                g.flushes = 0;
+                g.commits = 0;
+            }
+        }
     }
 
-    fn finish(self) -> RunStats {
+    fn finish(mut self) -> RunStats {
         let now = self.now;
         let window_ns = now.saturating_sub(self.warmup_end);
         let measured = self.measuring;
         let mean = |t: &TimeAverage| if measured { t.mean(now) } else { f64::NAN };
+        let mut db = std::mem::take(&mut self.db);
+        for s in &self.stations {
+            if let station::StationKind::GroupCommit(g) = &s.kind {
+                db.flushes += g.flushes;
+                db.flushed_commits += g.commits;
+            }
+        }
+        db.pools = self
+            .pools
+            .iter()
+            .map(|p| PoolStats {
+                mean_held: mean(&p.held_avg),
+                mean_open: mean(&p.open_avg),
+                max_open: p.max_open,
+                mean_waiting: mean(&p.waiting_avg),
+                reserve_opened: p.reserve_opened,
+            })
+            .collect();
+        for g in &self.model.db.memory {
+            let units = match g.source {
+                GaugeSource::Resource(r) => mean(&self.resources[r as usize].held_avg),
+                GaugeSource::PoolOpen(p) => db.pools[p as usize].mean_open,
+            };
+            db.connections += units;
+            db.connection_memory_mb += units * g.mb_per_unit;
+        }
         RunStats {
             stop: self.stop.unwrap_or(StopReason::Target),
             events: self.events,
@@ -609,6 +988,10 @@ impl<'m> Engine<'m> {
             total_completed: self.total_completed,
             total_errored: self.total_errored,
             in_flight_at_end: self.live,
+            cache_lookups: self.cache_lookups,
+            cache_hits: self.cache_hits,
+            replication: self.replication,
+            db,
         }
     }
 }

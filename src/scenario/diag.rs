@@ -82,7 +82,11 @@ impl<'a> Diagnostics<'a> {
         }
         {
             self.found.sort_by_key(|d| (d.line, d.column));
-            self.found.dedup();
+            // A phase that inherits a bad value from the phase it extends
+            // meets the same error at the same place: report it once.
+            self.found.dedup_by(|a, b| {
+                a.line == b.line && a.column == b.column && a.message == b.message
+            });
             Err(ScenarioError {
                 path: self.path.to_path_buf(),
                 diagnostics: self.found,

@@ -2,10 +2,16 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
+mod claims;
+mod database;
 mod diag;
 mod raw;
+mod scale;
 
+pub use claims::{Claim, Metric};
+pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
+pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 
 use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
@@ -28,11 +34,14 @@ pub struct Scenario {
     pub sweep: Sweep,
     pub slo: Slo,
     pub phases: Vec<Phase>,
+    /// What the guide says each phase achieves.
+    pub claims: Vec<Claim>,
 }
 
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub population: Population,
+    pub keys: Option<model::KeySpace>,
     pub requests: Vec<RequestSpec>,
 }
 
@@ -58,6 +67,8 @@ pub struct RequestSpec {
     pub app_cpu: Option<Dist>,
     /// Service time of the request's database work.
     pub db: Option<Dist>,
+    /// A read the phase's cache may serve.
+    pub cacheable: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +109,7 @@ pub struct CostItem {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per phase, never in bulk
 pub enum Architecture {
     /// App hosts in front of an optional database.
     Tiers(Tiers),
@@ -109,8 +121,13 @@ pub enum Architecture {
 pub struct Tiers {
     pub app: AppTier,
     pub database: Option<Database>,
+    /// PgBouncer between the app and the database.
+    pub pooler: Option<Pooler>,
     /// Round trip per database call, in ms.
     pub rtt_ms: f64,
+    pub replicas: Option<Replicas>,
+    pub cache: Option<Cache>,
+    pub shards: Option<Shards>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -123,11 +140,9 @@ pub struct AppTier {
     pub backlog: Option<u32>,
     /// Longest wait for a worker before the request fails.
     pub timeout_s: Option<f64>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct Database {
-    pub cores: u32,
+    pub worker: WorkerKind,
+    /// Async: requests in progress per host before new ones are refused.
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,7 +170,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            d.error(span, "", toml_message(&e));
+            d.error(span.clone(), key_at(source, span.start), toml_message(&e));
             return d.finish(None);
         }
     };
@@ -164,14 +179,43 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 }
 
 /// The toml error's own message, without the source excerpt it appends
-/// (we print file:line:column ourselves).
+/// (we print file:line:column ourselves), in the words of a scenario author
+/// rather than of Rust types.
 fn toml_message(e: &toml::de::Error) -> String {
-    let m = e.message().trim().to_string();
+    let m = e.message().trim();
     if m.is_empty() {
-        "invalid TOML".into()
-    } else {
-        m
+        return "invalid TOML".into();
     }
+    m.replace("expected f64", "expected a number")
+        .replace("expected i64", "expected a whole number")
+        .replace("expected a string", "expected a quoted string")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("invalid type: map", "invalid type: table")
+}
+
+/// The key whose value starts at byte `at`, read off the source line
+/// (`weight = "heavy"` → `weight`), so that type errors name their field.
+fn key_at(source: &str, at: usize) -> String {
+    let at = at.min(source.len());
+    let Some(line_start) = source.get(..at).map(|s| s.rfind('\n').map_or(0, |i| i + 1)) else {
+        return String::new();
+    };
+    let before = &source[line_start..at];
+    let Some(eq) = before.rfind('=') else {
+        // The error points at a key itself (an unknown field): name that key.
+        let rest = source.get(at..).unwrap_or("");
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        return rest[..end].to_string();
+    };
+    let key = before[..eq].trim_end();
+    let start = key
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    key[start..].to_string()
 }
 
 fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario> {
@@ -206,6 +250,23 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
     let slo = check_slo(d, raw.slo.as_ref());
     let phases = check_phases(d, &raw.phase, workload.as_ref());
+    let names: Vec<String> = raw
+        .phase
+        .iter()
+        .map(|p| p.get_ref().name.get_ref().trim().to_string())
+        .collect();
+    let claims = claims::check_claims(d, &raw.claim, &names);
+    // The sweep also visits every user count a claim is about.
+    let sweep = sweep.map(|mut s| {
+        if !is_open {
+            if let Some(c) = &claims {
+                s.users.extend(c.iter().filter_map(|c| c.users));
+                s.users.sort_unstable();
+                s.users.dedup();
+            }
+        }
+        s
+    });
     if raw.phase.is_empty() {
         d.error(0..0, "phase", "a scenario needs at least one [[phase]]");
     }
@@ -220,16 +281,19 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         sweep: sweep?,
         slo,
         phases: phases?,
+        claims: claims?,
     })
 }
 
 fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
     let span = w.span();
     let w = w.get_ref();
+    // A bad population does not stop the checks of the requests below, so
+    // that every problem of the file is reported at once.
     let population = match (&w.think_time, &w.arrival_rate_per_s) {
-        (Some(t), None) => Population::Closed {
-            think: check_dist(d, t, "workload.think_time")?,
-        },
+        (Some(t), None) => {
+            check_dist(d, t, "workload.think_time").map(|think| Population::Closed { think })
+        }
         (None, Some(r)) => {
             let rate = *r.get_ref();
             if !(rate.is_finite() && rate > 0.0) {
@@ -238,9 +302,10 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                     "workload.arrival_rate_per_s",
                     format!("must be a rate above 0 requests per second (got {rate})"),
                 );
-                return None;
+                None
+            } else {
+                Some(Population::Open { rate_per_s: rate })
             }
-            Population::Open { rate_per_s: rate }
         }
         (Some(t), Some(_)) => {
             d.error(
@@ -248,15 +313,15 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                 "workload",
                 "give either think_time (a closed population of users) or arrival_rate_per_s (open Poisson arrivals), not both",
             );
-            return None;
+            None
         }
         (None, None) => {
             d.error(
-                span,
+                span.clone(),
                 "workload",
                 "missing think_time (a closed population of users, e.g. think_time = { dist = \"exponential\", mean_s = 30 }) or arrival_rate_per_s (open Poisson arrivals)",
             );
-            return None;
+            None
         }
     };
     if w.request.is_empty() {
@@ -316,12 +381,22 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         {
             ok = false;
         }
+        let cacheable = rs.cacheable.as_ref().is_some_and(|c| *c.get_ref());
+        if cacheable && kind == RequestKind::Write {
+            d.error(
+                rs.cacheable.as_ref().unwrap().span(),
+                field("cacheable"),
+                "a write is never served from a cache (writes invalidate it); only reads can be cacheable",
+            );
+            ok = false;
+        }
         requests.push(RequestSpec {
             name,
             weight,
             kind,
             app_cpu: app_cpu.flatten(),
             db: db.flatten(),
+            cacheable,
         });
     }
     let total: f64 = requests.iter().map(|r| r.weight).sum();
@@ -334,15 +409,53 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         );
         ok = false;
     }
+    let population = population?;
     if !ok {
         return None;
     }
     for r in &mut requests {
         r.weight /= total;
     }
+    let keys = match &w.keys {
+        None => None,
+        Some(k) => Some(check_keys(d, k)?),
+    };
     Some(Workload {
         population,
+        keys,
         requests,
+    })
+}
+
+fn check_keys(d: &mut Diagnostics, k: &S<RawKeys>) -> Option<model::KeySpace> {
+    let r = k.get_ref();
+    let count = int_in(
+        d,
+        &r.count,
+        "workload.keys.count",
+        1,
+        1_000_000_000,
+        "the number of distinct keys (rows)",
+    );
+    let zipf = match &r.zipf {
+        None => Some(0.0),
+        Some(z) => {
+            let x = *z.get_ref();
+            if x.is_finite() && (0.0..=10.0).contains(&x) {
+                Some(x)
+            } else {
+                d.error(
+                    z.span(),
+                    "workload.keys.zipf",
+                    format!("must be a Zipf exponent from 0 (uniform) to 10 (got {x})"),
+                );
+                None
+            }
+        }
+    };
+    Some(model::KeySpace {
+        count: count? as u32,
+        zipf: zipf?,
     })
 }
 
@@ -389,6 +502,13 @@ fn one_duration(
     }
 }
 
+/// "a lognormal", "an exponential".
+fn article(kind: &str) -> String {
+    // "uniform" starts with a vowel letter but a consonant sound.
+    let an = kind.starts_with(['a', 'e', 'i', 'o', 'u']) && !kind.starts_with("uni");
+    format!("{} {kind}", if an { "an" } else { "a" })
+}
+
 const DIST_NAMES: &str = "\"constant\", \"exponential\", \"lognormal\", \"gamma\", \"uniform\"";
 
 fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> {
@@ -427,14 +547,17 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
         d.error(
             span.clone(),
             field,
-            format!("a {kind} distribution needs its mean: mean_s, mean_ms or mean_us"),
+            format!(
+                "{} distribution needs its mean: mean_s, mean_ms or mean_us",
+                article(kind)
+            ),
         );
     };
     let unused = |d: &mut Diagnostics, what: &str| {
         d.error(
             span.clone(),
             field,
-            format!("a {kind} distribution takes no {what}"),
+            format!("{} distribution takes no {what}", article(kind)),
         );
     };
     let check_cv = |d: &mut Diagnostics| -> Option<f64> {
@@ -443,7 +566,7 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
                 d.error(
                     span.clone(),
                     field,
-                    format!("a {kind} distribution needs cv, its coefficient of variation (standard deviation / mean), above 0"),
+                    format!("{} distribution needs cv, its coefficient of variation (standard deviation / mean), above 0", article(kind)),
                 );
                 None
             }
@@ -493,7 +616,7 @@ fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> 
                         d.error(
                             span.clone(),
                             field,
-                            format!("a {kind} distribution needs a mean above 0"),
+                            format!("{} distribution needs a mean above 0", article(kind)),
                         );
                         return None;
                     }
@@ -818,22 +941,19 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
                     workers_per_host: pick(&cr.workers_per_host, &pr.workers_per_host),
                     backlog: pick(&cr.backlog, &pr.backlog),
                     timeout_s: pick(&cr.timeout_s, &pr.timeout_s),
+                    worker: pick(&cr.worker, &pr.worker),
+                    concurrency: pick(&cr.concurrency, &pr.concurrency),
                 },
             ))
         }
         (c, p) => pick(c, p),
     };
     let database = match (&child.database, &parent.database) {
-        (Some(c), Some(p)) => {
-            let (cr, pr) = (c.get_ref(), p.get_ref());
-            Some(S::new(
-                c.span(),
-                RawDatabase {
-                    engine: pick(&cr.engine, &pr.engine),
-                    cores: pick(&cr.cores, &pr.cores),
-                },
-            ))
-        }
+        (Some(c), Some(p)) => Some(database::merge_database(c, p)),
+        (c, p) => pick(c, p),
+    };
+    let pooler = match (&child.pooler, &parent.pooler) {
+        (Some(c), Some(p)) => Some(database::merge_pooler(c, p)),
         (c, p) => pick(c, p),
     };
     let inherit_network =
@@ -844,7 +964,11 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
         description: child.description.clone(),
         app,
         database,
+        pooler,
         network: pick(&child.network, &parent.network),
+        replicas: pick(&child.replicas, &parent.replicas),
+        cache: pick(&child.cache, &parent.cache),
+        shards: pick(&child.shards, &parent.shards),
         cost: parent.cost.iter().chain(&child.cost).cloned().collect(),
         station: if inherit_network {
             parent.station.clone()
@@ -907,7 +1031,10 @@ fn check_phases(
                         ),
                     );
                     ok = false;
-                    pr.clone()
+                    // Checking it against no parent would only repeat this error.
+                    index.insert(name.clone(), resolved.len());
+                    resolved.push(pr.clone());
+                    continue;
                 }
             },
         };
@@ -954,7 +1081,14 @@ fn check_phase(
     }
     let is_network = !p.station.is_empty() || !p.resource.is_empty() || p.plan.is_some();
     let architecture = if is_network {
-        if p.app.is_some() || p.database.is_some() || p.network.is_some() {
+        if p.app.is_some()
+            || p.database.is_some()
+            || p.network.is_some()
+            || p.replicas.is_some()
+            || p.cache.is_some()
+            || p.shards.is_some()
+            || p.pooler.is_some()
+        {
             d.error(
                 span,
                 f("station"),
@@ -964,7 +1098,7 @@ fn check_phase(
         }
         Architecture::Network(check_network(d, i, span, p, w?)?)
     } else {
-        Architecture::Tiers(check_tiers(d, i, span, p)?)
+        Architecture::Tiers(check_tiers(d, i, span, p, w)?)
     };
     ok.then(|| Phase {
         name: p.name.get_ref().trim().to_string(),
@@ -979,6 +1113,7 @@ fn check_tiers(
     i: usize,
     span: std::ops::Range<usize>,
     p: &RawPhase,
+    w: Option<&Workload>,
 ) -> Option<Tiers> {
     let f = |x: &str| format!("phase[{i}].{x}");
     let Some(app) = &p.app else {
@@ -1004,7 +1139,9 @@ fn check_tiers(
                 Some(v) => int_in(d, v, &f(&format!("app.{name}")), 1, hi, what).map(|x| x as u32),
             }
         };
-    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 10_000);
+    // Each host's workers are one passive resource, and a request tracks the
+    // resources it holds in a 64-bit mask: leave room for the database's.
+    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 48);
     let cores = need(
         d,
         &a.cores_per_host,
@@ -1012,13 +1149,27 @@ fn check_tiers(
         "CPU cores per app host",
         1024,
     );
-    let workers = need(
-        d,
-        &a.workers_per_host,
-        "workers_per_host",
-        "request workers per app host",
-        1_000_000,
-    );
+    let worker = scale::check_worker(d, &f, a);
+    let workers = match (worker, &a.workers_per_host, cores) {
+        // Async: one event loop per core unless told otherwise.
+        (Some((WorkerKind::Async, _)), None, Some(c)) => Some(c),
+        (Some((WorkerKind::Async, _)), Some(v), Some(c)) => int_in(
+            d,
+            v,
+            &f("app.workers_per_host"),
+            1,
+            c as i64,
+            "event loops per host, at most one per core (more would time-share the cores, which is not modelled)",
+        )
+        .map(|x| x as u32),
+        _ => need(
+            d,
+            &a.workers_per_host,
+            "workers_per_host",
+            "request workers per app host",
+            1_000_000,
+        ),
+    };
     let backlog = match &a.backlog {
         None => Some(None),
         Some(v) => int_in(
@@ -1049,46 +1200,13 @@ fn check_tiers(
     };
     let database = match &p.database {
         None => Some(None),
-        Some(db) => {
-            let r = db.get_ref();
-            let engine_ok = match &r.engine {
-                None => true,
-                Some(e) if e.get_ref() == "postgres" => true,
-                Some(e) => {
-                    d.error(
-                        e.span(),
-                        f("database.engine"),
-                        format!(
-                            "`{}` is not a database engine; valid: \"postgres\"",
-                            e.get_ref()
-                        ),
-                    );
-                    false
-                }
-            };
-            let cores = match &r.cores {
-                None => {
-                    d.error(
-                        db.span(),
-                        f("database.cores"),
-                        "missing: CPU cores of the database host",
-                    );
-                    None
-                }
-                Some(v) => int_in(
-                    d,
-                    v,
-                    &f("database.cores"),
-                    1,
-                    1024,
-                    "CPU cores of the database host",
-                ),
-            };
-            match (engine_ok, cores) {
-                (true, Some(c)) => Some(Some(Database { cores: c as u32 })),
-                _ => None,
-            }
-        }
+        Some(db) => database::check_database(d, &f, db, hosts, cores).map(Some),
+    };
+    let pooler = match (&p.pooler, &database) {
+        (None, _) => Some(None),
+        (Some(pl), Some(db)) => database::check_pooler(d, &f, pl, db.as_ref()).map(Some),
+        // The database is invalid and already reported.
+        (Some(_), None) => None,
     };
     let rtt_ms = match p.network.as_ref().and_then(|n| n.get_ref().rtt_ms.clone()) {
         None => Some(0.0),
@@ -1106,6 +1224,20 @@ fn check_tiers(
             }
         }
     };
+    let has_db = p.database.is_some();
+    let replicas = match &p.replicas {
+        None => Some(None),
+        Some(r) => scale::check_replicas(d, &f, r, has_db, w).map(Some),
+    };
+    let cache = match &p.cache {
+        None => Some(None),
+        Some(c) => scale::check_cache(d, &f, c, hosts, w).map(Some),
+    };
+    let shards = match &p.shards {
+        None => Some(None),
+        Some(s) => scale::check_shards(d, &f, s, has_db, w).map(Some),
+    };
+    let (worker, concurrency) = worker?;
     Some(Tiers {
         app: AppTier {
             hosts: hosts?,
@@ -1113,9 +1245,15 @@ fn check_tiers(
             workers_per_host: workers?,
             backlog: backlog?,
             timeout_s: timeout_s?,
+            worker,
+            concurrency,
         },
         database: database?,
+        pooler: pooler?,
         rtt_ms: rtt_ms?,
+        replicas: replicas?,
+        cache: cache?,
+        shards: shards?,
     })
 }
 
@@ -1183,6 +1321,7 @@ fn check_network(
             name,
             discipline,
             servers,
+            contention: 0.0,
         });
     }
     let mut resources = Vec::new();
@@ -1295,11 +1434,22 @@ fn check_network(
         }
         plans.push(plan);
     }
-    ok.then_some(NetworkSpec {
+    if !ok {
+        return None;
+    }
+    let spec = NetworkSpec {
         stations,
         resources,
         plans,
-    })
+    };
+    // Path-sensitive checks (a branch that leads to acquiring a resource the
+    // request already holds would deadlock it) need the assembled model.
+    let probe = crate::arch::compile_network(w, &spec);
+    if let Err(e) = probe.validate() {
+        d.error(plan_span, f("plan"), e);
+        return None;
+    }
+    Some(spec)
 }
 
 fn check_step(
