@@ -114,6 +114,7 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
     "knee_users",
     "max_throughput_rps",
     "bound_bottleneck",
+    "mva_max_throughput_rps",
 ];
 
 pub fn write_capacity_csv(
@@ -160,6 +161,13 @@ pub fn write_capacity_csv(
             });
             row.push(num(a.max_throughput_rps(), 3));
             row.push(a.bottleneck().map_or(String::new(), |l| l.name.clone()));
+            // MVA far beyond the knee: what the phase carries once saturated,
+            // pools included (the bound above ignores how pools interact).
+            row.push(if open {
+                String::new()
+            } else {
+                num(a.mva(u32::MAX / 2).throughput_rps, 3)
+            });
             out.write_record(&row)?;
         }
         out.flush()?;
