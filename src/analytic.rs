@@ -398,16 +398,19 @@ mod tests {
                     name: "cpu".into(),
                     discipline: Discipline::ProcessorSharing,
                     servers: 2,
+                    contention: 0.0,
                 },
                 Station {
                     name: "db".into(),
                     discipline: Discipline::Fcfs,
                     servers: 1,
+                    contention: 0.0,
                 },
                 Station {
                     name: "net".into(),
                     discipline: Discipline::Delay,
                     servers: 0,
+                    contention: 0.0,
                 },
             ],
             resources: vec![Resource {
@@ -440,6 +443,9 @@ mod tests {
                 plans: vec![Plan { first: 0, len: 5 }],
             }],
             population: Population::Closed { think: exp(1000.0) },
+            keys: None,
+            scaling: Default::default(),
+            db: Default::default(),
         }
     }
 

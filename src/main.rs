@@ -42,7 +42,8 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     phase: Option<String>,
 
-    /// Independent replications per point (overrides the scenario).
+    /// Independent replications per point, exactly (overrides the scenario and
+    /// turns off adding replications for precision).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     replications: Option<u32>,
 

@@ -260,7 +260,12 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         users,
         replications,
         precision: opts.precision.unwrap_or(sw.precision),
-        max_replications: sw.max_replications.max(replications),
+        // Replications given on the command line are exact: no more are added.
+        max_replications: if opts.replications.is_some() {
+            replications
+        } else {
+            sw.max_replications.max(replications)
+        },
         event_budget: sw.event_budget,
         bisect: opts.users.is_none(),
         phases,
