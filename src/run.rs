@@ -5,6 +5,7 @@ use crate::estimate::{PointStop, Progress};
 use crate::report;
 use crate::scenario::{self, Scenario};
 use crate::sweep::{self, SweepOptions};
+use crate::verdict::{self, ClaimVerdict, Verdict};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -104,12 +105,13 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         let result = pool.install(|| plan.run_sweep(&bar));
         bar.0.finish_and_clear();
         let dir = opts.out.join(&plan.scenario.slug);
-        write_outputs(&dir, plan, &result).map_err(|error| Failure {
+        let verdicts = verdict::judge(plan.scenario, &result);
+        write_outputs(&dir, plan, &result, &verdicts).map_err(|error| Failure {
             code: EXIT_RUNTIME,
             error,
         })?;
         if !opts.quiet {
-            eprintln!("{}", summary_line(plan, &result, started, &dir));
+            eprintln!("{}", summary_line(plan, &result, &verdicts, started, &dir));
         }
     }
     Ok(())
@@ -119,6 +121,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
 fn summary_line(
     plan: &sweep::SweepPlan,
     result: &SweepResult,
+    verdicts: &[ClaimVerdict],
     started: Instant,
     dir: &Path,
 ) -> String {
@@ -149,8 +152,19 @@ fn summary_line(
     } else {
         format!("; capacity: {}", capacity.join(", "))
     };
+    let claims = if verdicts.is_empty() {
+        String::new()
+    } else {
+        let n = |v: Verdict| verdicts.iter().filter(|x| x.verdict == v).count();
+        format!(
+            "; claims: {} supported, {} refuted, {} inconclusive",
+            n(Verdict::Supported),
+            n(Verdict::Refuted),
+            n(Verdict::Inconclusive)
+        )
+    };
     format!(
-        "{}: {} points ({} precise, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{} → {}",
+        "{}: {} points ({} precise, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{}{} → {}",
         plan.scenario.name,
         points.len(),
         count(PointStop::Precision),
@@ -160,6 +174,7 @@ fn summary_line(
         events as f64 / 1e6,
         started.elapsed().as_secs_f64(),
         capacity,
+        claims,
         dir.display()
     )
 }
@@ -193,7 +208,12 @@ impl Progress for Bar {
     }
 }
 
-fn write_outputs(dir: &Path, plan: &sweep::SweepPlan, result: &SweepResult) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    plan: &sweep::SweepPlan,
+    result: &SweepResult,
+    verdicts: &[ClaimVerdict],
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let sc = plan.scenario;
     let runs = &result.runs;
@@ -207,5 +227,8 @@ fn write_outputs(dir: &Path, plan: &sweep::SweepPlan, result: &SweepResult) -> a
         &plan.analytic,
         &result.capacity,
     )?;
+    if !sc.claims.is_empty() {
+        report::write_claims_csv(&dir.join("claims.csv"), sc, verdicts)?;
+    }
     Ok(())
 }

@@ -1,0 +1,61 @@
+//! `claims.csv`: one row per claim of the guide, with its verdict.
+
+use super::{num, write_atomically};
+use crate::scenario::Scenario;
+use crate::verdict::ClaimVerdict;
+use std::path::Path;
+
+/// The columns of `claims.csv`, in order (documented in the README).
+pub const CLAIMS_COLUMNS: &[&str] = &[
+    "scenario",
+    "claim",
+    "phase",
+    "metric",
+    "users",
+    "claimed_min",
+    "claimed_max",
+    "simulated",
+    "simulated_ci",
+    "verdict",
+    "reason",
+    "break_even_think_s",
+    "break_even",
+    "quote",
+    "source",
+    "note",
+];
+
+pub fn write_claims_csv(
+    path: &Path,
+    sc: &Scenario,
+    verdicts: &[ClaimVerdict],
+) -> anyhow::Result<()> {
+    write_atomically(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(CLAIMS_COLUMNS)?;
+        for v in verdicts {
+            let c = &sc.claims[v.claim];
+            let opt = |x: Option<f64>| x.map_or(String::new(), |x| num(x, 3));
+            out.write_record([
+                sc.slug.clone(),
+                c.id.clone(),
+                sc.phases[c.phase].name.clone(),
+                c.metric.name().to_string(),
+                c.users.map_or(String::new(), |u| u.to_string()),
+                opt(c.min),
+                opt(c.max),
+                num(v.value.mean, 3),
+                num(v.value.half_width, 3),
+                v.verdict.name().to_string(),
+                v.reason.clone(),
+                opt(v.break_even_think_s),
+                v.break_even.clone(),
+                c.quote.clone(),
+                c.source.clone().unwrap_or_default(),
+                c.note.clone().unwrap_or_default(),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}

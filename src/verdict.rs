@@ -1,0 +1,536 @@
+//! Verdicts on a guide's claims: supported, refuted or inconclusive, with
+//! the simulated value and its confidence interval, and the break-even
+//! assumption under which the claim would just hold.
+//!
+//! A claim is *supported* when the whole 95% interval of the simulated value
+//! lies on the promised side of every bound, *refuted* when the whole
+//! interval lies on the wrong side of one, and *inconclusive* when the
+//! interval straddles a bound: more replications, not a guess, would decide.
+//!
+//! The break-even think time rests on load equivalence: in a closed system
+//! what the servers see is the request rate N/(Z+R). A claim about N users at
+//! think time Z therefore holds about when the simulated curve (at the
+//! scenario's own think time Z₀) holds at the population N' with the same
+//! request rate, N'/(Z₀+R) = N/(Z+R). Reading N' off the curve where the
+//! metric crosses the claimed bound gives Z* = (Z₀+R)·N/N' − R. It is exact in
+//! the limit of many users each sending few requests (the guides' setting)
+//! and needs no extra simulation.
+
+use crate::capacity::{Capacity, CapacityStatus, SweepResult};
+use crate::estimate::PointSummary;
+use crate::model::Population;
+use crate::scenario::{Claim, Metric, RequestKind, Scenario};
+use crate::stats::{estimate, Estimate};
+use crate::sweep::RunRecord;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Supported,
+    Refuted,
+    Inconclusive,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::Refuted => "refuted",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// The verdict on one claim.
+#[derive(Clone, Debug)]
+pub struct ClaimVerdict {
+    /// Index into `Scenario::claims`.
+    pub claim: usize,
+    pub value: Estimate,
+    pub verdict: Verdict,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// Think time at which the claim would just hold (`None`: it does not
+    /// depend on think time, or the curve never crosses the bound).
+    pub break_even_think_s: Option<f64>,
+    /// What the break-even means, in words.
+    pub break_even: String,
+}
+
+/// Judge every claim of `sc` against a finished sweep.
+pub fn judge(sc: &Scenario, result: &SweepResult) -> Vec<ClaimVerdict> {
+    sc.claims
+        .iter()
+        .enumerate()
+        .map(|(i, c)| judge_one(sc, result, i, c))
+        .collect()
+}
+
+fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> ClaimVerdict {
+    let think_s = match sc.workload.population {
+        Population::Closed { think } => Some(think.mean_ns() / 1e9),
+        Population::Open { .. } => None,
+    };
+    let cap = result.capacity.iter().find(|k| k.phase == c.phase);
+    let make = |value: Estimate, verdict: Verdict, reason: String| ClaimVerdict {
+        claim: index,
+        value,
+        verdict,
+        reason,
+        break_even_think_s: None,
+        break_even: String::new(),
+    };
+    match c.metric {
+        Metric::CapacityUsers => {
+            let Some(cap) = cap else {
+                return make(
+                    Estimate::NONE,
+                    Verdict::Inconclusive,
+                    "the phase was not run".into(),
+                );
+            };
+            let mut v = judge_capacity(c, cap, index);
+            if let (Some(z0), Some(n)) = (think_s, c.min) {
+                if cap.users > 0 {
+                    let r = cap.at.as_ref().map_or(0.0, |p| p.mean_ms.mean / 1e3);
+                    let r = if r.is_finite() { r } else { 0.0 };
+                    let z = (z0 + r) * n / cap.users as f64 - r;
+                    v.break_even_think_s = Some(z);
+                    v.break_even = think_sentence(z, r, n);
+                }
+            }
+            v
+        }
+        Metric::CostUsdMonth => {
+            let cost = phase_cost(sc, c.phase);
+            let value = exact(cost);
+            let verdict = compare(value, c.min, c.max);
+            let mut v = make(
+                value,
+                verdict,
+                format!("the phase's items add up to ${cost:.0} a month"),
+            );
+            v.break_even = "does not depend on the workload".into();
+            v
+        }
+        Metric::CostPer1kUsers => {
+            let cost = phase_cost(sc, c.phase);
+            let Some(cap) = cap.filter(|k| k.users > 0) else {
+                return make(
+                    Estimate::NONE,
+                    Verdict::Refuted,
+                    "no user count meets the SLO".into(),
+                );
+            };
+            // The capacity is known to a bracket [users, fails_at).
+            let hi = cost / cap.users as f64 * 1000.0;
+            let lo = cap.fails_at.map_or(hi, |f| cost / f as f64 * 1000.0);
+            let value = Estimate {
+                mean: hi,
+                half_width: (hi - lo) / 2.0,
+                n: 1,
+            };
+            let verdict = compare_interval(lo, hi, c.min, c.max);
+            let mut v = make(
+                value,
+                verdict,
+                format!("${cost:.0} a month over a capacity of {} users", cap.users),
+            );
+            if let (Some(z0), Some(max)) = (think_s, c.max) {
+                // Cost per user falls as capacity rises, and capacity rises with think time.
+                let n_needed = cost / max * 1000.0;
+                let r = cap.at.as_ref().map_or(0.0, |p| p.mean_ms.mean / 1e3);
+                let r = if r.is_finite() { r } else { 0.0 };
+                let z = (z0 + r) * n_needed / cap.users as f64 - r;
+                v.break_even_think_s = Some(z);
+                v.break_even = format!(
+                    "holds if the phase carries {n_needed:.0} users: {}",
+                    think_sentence(z, r, n_needed)
+                );
+            }
+            v
+        }
+        Metric::MaxThroughputRps => {
+            let best = result
+                .points
+                .iter()
+                .filter(|p| p.key.phase == c.phase && p.throughput_rps.mean.is_finite())
+                .max_by(|a, b| a.throughput_rps.mean.total_cmp(&b.throughput_rps.mean));
+            let Some(best) = best else {
+                return make(
+                    Estimate::NONE,
+                    Verdict::Inconclusive,
+                    "no point was measured".into(),
+                );
+            };
+            let verdict = compare(best.throughput_rps, c.min, c.max);
+            let mut v = make(
+                best.throughput_rps,
+                verdict,
+                format!(
+                    "highest throughput of the sweep, at {} users",
+                    best.key.users
+                ),
+            );
+            v.break_even = "does not depend on think time: a property of the bottleneck".into();
+            v
+        }
+        _ => judge_point(sc, result, index, c, think_s),
+    }
+}
+
+fn judge_point(
+    sc: &Scenario,
+    result: &SweepResult,
+    index: usize,
+    c: &Claim,
+    think_s: Option<f64>,
+) -> ClaimVerdict {
+    let users = c.users.unwrap_or(0);
+    let point = result
+        .points
+        .iter()
+        .find(|p| p.key.phase == c.phase && p.key.users == users);
+    let runs: Vec<&RunRecord> = result
+        .runs
+        .iter()
+        .filter(|r| r.point.phase == c.phase && r.point.users == users)
+        .collect();
+    let mut v = ClaimVerdict {
+        claim: index,
+        value: Estimate::NONE,
+        verdict: Verdict::Inconclusive,
+        reason: String::new(),
+        break_even_think_s: None,
+        break_even: String::new(),
+    };
+    let Some(point) = point else {
+        v.reason = format!("{users} users were not simulated");
+        return v;
+    };
+    let latency = matches!(
+        c.metric,
+        Metric::MeanMs | Metric::P50Ms | Metric::P95Ms | Metric::P99Ms
+    );
+    if latency && !point.stable {
+        v.verdict = Verdict::Refuted;
+        v.reason = format!(
+            "at {users} users the phase is saturated: queues grow without bound, so response times do too"
+        );
+    } else {
+        v.value = point_metric(sc, c.metric, point, &runs);
+        v.verdict = compare(v.value, c.min, c.max);
+        v.reason = match v.verdict {
+            Verdict::Supported => "the whole 95% interval meets the claim".into(),
+            Verdict::Refuted => "the whole 95% interval misses the claim".into(),
+            Verdict::Inconclusive => "the 95% interval straddles the claimed bound".into(),
+        };
+    }
+    if let Some(z0) = think_s {
+        let (z, text) = break_even_point(sc, result, c, z0);
+        v.break_even_think_s = z;
+        v.break_even = text;
+    }
+    v
+}
+
+/// A metric at one point, as an estimate over its replications.
+fn point_metric(sc: &Scenario, m: Metric, p: &PointSummary, runs: &[&RunRecord]) -> Estimate {
+    let over = |f: &dyn Fn(&RunRecord) -> f64| estimate(runs.iter().map(|r| f(r)));
+    match m {
+        Metric::MeanMs => p.mean_ms,
+        Metric::P50Ms => p.p50_ms,
+        Metric::P95Ms => p.p95_ms,
+        Metric::P99Ms => p.p99_ms,
+        Metric::ThroughputRps => p.throughput_rps,
+        Metric::ErrorRate => p.error_rate,
+        Metric::WriteTps => over(&|r| {
+            let writes: u64 = sc
+                .workload
+                .requests
+                .iter()
+                .zip(&r.per_type)
+                .filter(|(q, _)| q.kind == RequestKind::Write)
+                .map(|(_, t)| t.completed)
+                .sum();
+            if r.window_s > 0.0 {
+                writes as f64 / r.window_s
+            } else {
+                f64::NAN
+            }
+        }),
+        Metric::CacheHitRatio => over(&|r| r.cache_hit_ratio),
+        Metric::ReplicaLagP95Ms => over(&|r| r.replica_lag_p95_ms),
+        Metric::StaleReadFraction => over(&|r| r.stale_read_fraction),
+        Metric::DbConnections => over(&|r| r.db.connections),
+        Metric::CapacityUsers
+        | Metric::MaxThroughputRps
+        | Metric::CostUsdMonth
+        | Metric::CostPer1kUsers => Estimate::NONE,
+    }
+}
+
+/// Break-even think time of a point claim, read off the phase's curve.
+fn break_even_point(
+    sc: &Scenario,
+    result: &SweepResult,
+    c: &Claim,
+    z0: f64,
+) -> (Option<f64>, String) {
+    let n = c.users.unwrap_or(0) as f64;
+    let mut curve: Vec<&PointSummary> = result
+        .points
+        .iter()
+        .filter(|p| p.key.phase == c.phase)
+        .collect();
+    curve.sort_by_key(|p| p.key.users);
+    let latency = matches!(
+        c.metric,
+        Metric::MeanMs | Metric::P50Ms | Metric::P95Ms | Metric::P99Ms
+    );
+    match c.metric {
+        // Throughput at N users is the request rate N/(Z+R) while the phase
+        // keeps up: the claim holds for Z ≤ N/X − R.
+        Metric::ThroughputRps | Metric::WriteTps if c.min.is_some() => {
+            let x = c.min.unwrap_or(f64::NAN);
+            let share = if c.metric == Metric::WriteTps {
+                sc.workload
+                    .requests
+                    .iter()
+                    .filter(|q| q.kind == RequestKind::Write)
+                    .map(|q| q.weight)
+                    .sum::<f64>()
+            } else {
+                1.0
+            };
+            let r = curve
+                .iter()
+                .find(|p| p.key.users == c.users.unwrap_or(0))
+                .map_or(0.0, |p| finite_or(p.mean_ms.mean / 1e3, 0.0));
+            let z = n * share / x - r;
+            if z > 0.0 {
+                (
+                    Some(z),
+                    format!(
+                        "holds while each user sends a request at least every {:.1} s (think time ≤ {z:.1} s), if the phase keeps up",
+                        z + r
+                    ),
+                )
+            } else {
+                (
+                    None,
+                    format!("{n:.0} users cannot offer {x} per second at any think time"),
+                )
+            }
+        }
+        _ if latency || c.metric == Metric::ErrorRate => {
+            // The largest population on the curve at which the claim holds.
+            let holds = |p: &PointSummary| -> Option<bool> {
+                let v = match c.metric {
+                    Metric::MeanMs => p.mean_ms.mean,
+                    Metric::P50Ms => p.p50_ms.mean,
+                    Metric::P95Ms => p.p95_ms.mean,
+                    Metric::P99Ms => p.p99_ms.mean,
+                    _ => p.error_rate.mean,
+                };
+                if !p.stable {
+                    return Some(false);
+                }
+                v.is_finite()
+                    .then(|| c.max.is_none_or(|m| v <= m) && c.min.is_none_or(|m| v >= m))
+            };
+            let mut last_ok: Option<&PointSummary> = None;
+            let mut first_bad: Option<&PointSummary> = None;
+            for p in &curve {
+                match holds(p) {
+                    Some(true) if first_bad.is_none() => last_ok = Some(p),
+                    Some(false) if first_bad.is_none() => first_bad = Some(p),
+                    _ => {}
+                }
+            }
+            let Some(ok) = last_ok else {
+                return (
+                    None,
+                    "fails at every simulated load: no think time makes it hold".into(),
+                );
+            };
+            // Between the last point that holds and the first that fails,
+            // find where the metric crosses the bound: linear in the metric,
+            // on a log scale of users (the geometric midpoint if the failing
+            // point is saturated and has no value).
+            let n_edge = match first_bad {
+                None => {
+                    return (
+                        None,
+                        format!(
+                            "holds over the whole sweep (up to {} users at the scenario's {z0:.0} s think time)",
+                            ok.key.users
+                        ),
+                    )
+                }
+                Some(bad) => {
+                    let value = |p: &PointSummary| match c.metric {
+                        Metric::MeanMs => p.mean_ms.mean,
+                        Metric::P50Ms => p.p50_ms.mean,
+                        Metric::P95Ms => p.p95_ms.mean,
+                        Metric::P99Ms => p.p99_ms.mean,
+                        _ => p.error_rate.mean,
+                    };
+                    let bound = c.max.or(c.min).unwrap_or(f64::NAN);
+                    let (v0, v1) = (value(ok), value(bad));
+                    let t = if bad.stable && v1.is_finite() && v1 != v0 {
+                        ((bound - v0) / (v1 - v0)).clamp(0.0, 1.0)
+                    } else {
+                        0.5
+                    };
+                    let (l0, l1) = ((ok.key.users as f64).ln(), (bad.key.users as f64).ln());
+                    (l0 + t * (l1 - l0)).exp()
+                }
+            };
+            let r = finite_or(ok.mean_ms.mean / 1e3, 0.0);
+            let z = (z0 + r) * n / n_edge - r;
+            (Some(z), think_sentence(z, r, n))
+        }
+        _ => (None, "not a function of think time alone".into()),
+    }
+}
+
+fn finite_or(x: f64, d: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        d
+    }
+}
+
+fn think_sentence(z: f64, r: f64, n: f64) -> String {
+    if z <= 0.0 {
+        format!("holds for {n:.0} users even if they never pause between requests")
+    } else {
+        format!(
+            "holds for {n:.0} users if each thinks ≥ {z:.1} s between requests (≤ {:.2} requests per user per minute)",
+            60.0 / (z + r)
+        )
+    }
+}
+
+fn judge_capacity(c: &Claim, cap: &Capacity, index: usize) -> ClaimVerdict {
+    let users = cap.users as f64;
+    let fails = cap.fails_at.map(|f| f as f64);
+    // The true capacity lies in [users, fails_at).
+    let (lo, hi, reason) = match cap.status {
+        CapacityStatus::None => (0.0, 0.0, "not even one user meets the SLO".to_string()),
+        CapacityStatus::AboveGrid => (
+            users,
+            f64::INFINITY,
+            format!(
+                "meets the SLO at every simulated count, up to {} users",
+                cap.users
+            ),
+        ),
+        CapacityStatus::Open => (
+            f64::NAN,
+            f64::NAN,
+            "an open workload has no user count".into(),
+        ),
+        _ => (
+            users,
+            fails.map_or(users, |f| f - 1.0),
+            format!(
+                "meets the SLO up to {} users, fails at {}",
+                cap.users,
+                cap.fails_at.map_or("—".into(), |f| f.to_string())
+            ),
+        ),
+    };
+    let verdict = if lo.is_nan() {
+        Verdict::Inconclusive
+    } else {
+        compare_interval(lo, hi, c.min, c.max)
+    };
+    ClaimVerdict {
+        claim: index,
+        value: Estimate {
+            mean: users,
+            half_width: if hi.is_finite() {
+                (hi - lo) / 2.0
+            } else {
+                f64::NAN
+            },
+            n: 1,
+        },
+        verdict,
+        reason,
+        break_even_think_s: None,
+        break_even: String::new(),
+    }
+}
+
+fn phase_cost(sc: &Scenario, phase: usize) -> f64 {
+    sc.phases[phase].costs.iter().map(|c| c.usd_month).sum()
+}
+
+fn exact(x: f64) -> Estimate {
+    Estimate {
+        mean: x,
+        half_width: 0.0,
+        n: 1,
+    }
+}
+
+/// Judge an estimate's 95% interval against the bounds.
+pub fn compare(e: Estimate, min: Option<f64>, max: Option<f64>) -> Verdict {
+    if !e.mean.is_finite() {
+        return Verdict::Inconclusive;
+    }
+    let h = if e.half_width.is_finite() {
+        e.half_width
+    } else {
+        0.0
+    };
+    compare_interval(e.mean - h, e.mean + h, min, max)
+}
+
+/// Judge a value known to lie in [lo, hi] against the bounds.
+pub fn compare_interval(lo: f64, hi: f64, min: Option<f64>, max: Option<f64>) -> Verdict {
+    let fails = min.is_some_and(|m| hi < m) || max.is_some_and(|m| lo > m);
+    let holds = min.is_none_or(|m| lo >= m) && max.is_none_or(|m| hi <= m);
+    if fails {
+        Verdict::Refuted
+    } else if holds {
+        Verdict::Supported
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_decide_only_when_they_clear_the_bound() {
+        let e = |mean, half_width| Estimate {
+            mean,
+            half_width,
+            n: 5,
+        };
+        assert_eq!(compare(e(80.0, 5.0), None, Some(100.0)), Verdict::Supported);
+        assert_eq!(compare(e(120.0, 5.0), None, Some(100.0)), Verdict::Refuted);
+        assert_eq!(
+            compare(e(98.0, 5.0), None, Some(100.0)),
+            Verdict::Inconclusive
+        );
+        assert_eq!(
+            compare(e(60.0, 5.0), Some(50.0), Some(100.0)),
+            Verdict::Supported
+        );
+        assert_eq!(
+            compare(e(40.0, 5.0), Some(50.0), Some(100.0)),
+            Verdict::Refuted
+        );
+        assert_eq!(
+            compare(e(f64::NAN, 5.0), Some(50.0), None),
+            Verdict::Inconclusive
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Verdicts on a model whose answers are known exactly, and the break-even
+//! think time checked against exact mean value analysis.
+
+use capsim::estimate::Silent;
+use capsim::scenario;
+use capsim::sweep::{self, SweepOptions};
+use capsim::verdict::{judge, Verdict};
+use std::path::Path;
+
+/// Exact MVA of think time `z` (s) in front of one FCFS server of mean `s`
+/// (s): mean response at `n` users.
+fn mva_response(z: f64, s: f64, n: u32) -> f64 {
+    let mut q = 0.0;
+    let mut r = s;
+    for k in 1..=n {
+        r = s * (1.0 + q);
+        let x = k as f64 / (z + r);
+        q = x * r;
+    }
+    r
+}
+
+#[test]
+fn verdicts_and_break_even_on_a_known_model() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/claims.toml");
+    let sc = scenario::load(&path).unwrap();
+    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let result = plan.run_sweep(&Silent);
+    let verdicts = judge(&sc, &result);
+    let by_id = |id: &str| {
+        let i = sc.claims.iter().position(|c| c.id == id).unwrap();
+        verdicts.iter().find(|v| v.claim == i).unwrap()
+    };
+
+    // 10 users: exact mean response ≈ 11 ms, far below 20 ms.
+    assert!(mva_response(1.0, 0.01, 10) < 0.0115);
+    assert_eq!(by_id("light").verdict, Verdict::Supported);
+    // 150 users are past the knee (101): the server is saturated and the
+    // mean response is N/X − Z = 150/100 − 1 = 500 ms, not 50.
+    assert_eq!(by_id("heavy").verdict, Verdict::Refuted);
+    // $20 + $5, exactly.
+    assert_eq!(by_id("cost").verdict, Verdict::Supported);
+    assert_eq!(by_id("cost").value.mean, 25.0);
+    // The SLO (p95 ≤ 200 ms) fails well before 1,000 users.
+    assert_eq!(by_id("capacity").verdict, Verdict::Refuted);
+    // The most a 10 ms server does is 100/s.
+    let sat = by_id("saturation");
+    assert!((sat.value.mean - 100.0).abs() < 3.0, "{:?}", sat.value);
+
+    // Break-even: the think time at which 150 users would see a 50 ms mean.
+    // Check it against exact MVA at that think time: within 20% of 50 ms.
+    let z = by_id("heavy")
+        .break_even_think_s
+        .expect("a break-even think time");
+    assert!(z > 1.0, "more think time is needed, got {z}");
+    let r = mva_response(z, 0.01, 150);
+    assert!(
+        (r - 0.050).abs() <= 0.2 * 0.050,
+        "at Z* = {z:.3} s exact MVA gives {:.1} ms",
+        r * 1e3
+    );
+    // The capacity claim's break-even scales the think time with the users.
+    let zc = by_id("capacity")
+        .break_even_think_s
+        .expect("a break-even think time");
+    assert!(zc > 5.0, "1,000 users need far more think time, got {zc}");
+}
