@@ -16,6 +16,10 @@ use rayon::prelude::*;
 pub enum PointStop {
     /// The 95% half-width of mean response reached the target precision.
     Precision,
+    /// A capacity-search point whose p95 and error rate intervals already
+    /// lie clearly on one side of the SLO: more replications would not
+    /// change which side, only narrow the curve the grid already draws.
+    Decided,
     /// The replication cap or the event budget of the point was reached.
     Budget,
     /// No steady state: an open workload over capacity (by the bounds, or
@@ -28,6 +32,7 @@ impl PointStop {
     pub fn name(self) -> &'static str {
         match self {
             PointStop::Precision => "precision",
+            PointStop::Decided => "decided",
             PointStop::Budget => "budget",
             PointStop::Unstable => "unstable",
         }
@@ -180,6 +185,10 @@ impl SweepPlan<'_> {
             s.stop = Some(PointStop::Precision);
             return;
         }
+        if s.key.origin == Origin::Bisection && self.slo_decided(&s.runs) {
+            s.stop = Some(PointStop::Decided);
+            return;
+        }
         let n = s.runs.len() as u32;
         let events: u64 = s.runs.iter().map(|r| r.events).sum();
         let per_run = events / n.max(1) as u64;
@@ -202,6 +211,20 @@ impl SweepPlan<'_> {
             2 * n
         };
         s.target = need.clamp(n + 1, 2 * n).min(cap);
+    }
+
+    /// Whether the 95% intervals of p95 and of the error rate put the point
+    /// clearly inside or clearly outside the SLO.
+    fn slo_decided(&self, runs: &[RunRecord]) -> bool {
+        let slo = self.scenario.slo;
+        let p95 = estimate(runs.iter().map(|r| r.p95_ms));
+        let err = estimate(runs.iter().map(|r| r.error_rate));
+        let (Some(p), Some(e)) = (interval(p95), interval(err)) else {
+            return false;
+        };
+        let meets = p.1 <= slo.p95_ms && e.1 <= slo.error_rate;
+        let fails = p.0 > slo.p95_ms || e.0 > slo.error_rate;
+        meets || fails
     }
 
     fn summarise(&self, s: &State) -> PointSummary {
@@ -265,4 +288,10 @@ impl SweepPlan<'_> {
             mva_mean_ms: mva.response_s * 1e3,
         }
     }
+}
+
+/// The 95% interval of an estimate, when it has one.
+fn interval(e: Estimate) -> Option<(f64, f64)> {
+    (e.mean.is_finite() && e.half_width.is_finite())
+        .then(|| (e.mean - e.half_width, e.mean + e.half_width))
 }

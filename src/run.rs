@@ -164,10 +164,11 @@ fn summary_line(
         )
     };
     format!(
-        "{}: {} points ({} precise, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{}{} → {}",
+        "{}: {} points ({} precise, {} decided, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{}{} → {}",
         plan.scenario.name,
         points.len(),
         count(PointStop::Precision),
+        count(PointStop::Decided),
         count(PointStop::Budget),
         count(PointStop::Unstable),
         runs.len(),
