@@ -7,6 +7,7 @@
 //! [`report`] writes what was measured.
 
 pub mod arch;
+pub mod cost;
 pub mod dist;
 pub mod engine;
 pub mod model;

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 /// Simulate the capacity of each phase of an architecture, from scenario files.
 ///
 /// Each scenario's results go to OUT/<scenario file stem>/: runs.csv (one row per
-/// phase × users × replication), resources.csv and requests.csv.
+/// phase × users × replication), resources.csv, requests.csv, costs.csv,
+/// plan.csv, PNG charts and report.md; OUT/summary.csv sums up every scenario.
 #[derive(Parser, Debug)]
 #[command(
     name = "simulate",
@@ -52,6 +53,10 @@ struct Cli {
     #[arg(long)]
     check: bool,
 
+    /// Write only the CSV tables and report.md, no PNG charts (faster).
+    #[arg(long)]
+    no_plots: bool,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -76,6 +81,7 @@ fn main() {
         jobs: cli.jobs.map(usize::from),
         check_only: cli.check,
         quiet: cli.quiet,
+        plots: !cli.no_plots,
         sweep: SweepOptions {
             seed: cli.seed,
             users: cli.users,

@@ -21,6 +21,8 @@ pub struct RunOptions {
     pub jobs: Option<usize>,
     pub check_only: bool,
     pub quiet: bool,
+    /// Draw the PNG charts; `false` writes only the CSV tables and report.md.
+    pub plots: bool,
     pub sweep: SweepOptions,
 }
 
@@ -93,14 +95,16 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             code: EXIT_RUNTIME,
             error: anyhow::anyhow!("cannot start worker threads: {e}"),
         })?;
+    let mut outcomes = Vec::new();
     for plan in &plans {
         let started = Instant::now();
         let runs = pool.install(|| plan.run_all());
         let dir = opts.out.join(&plan.scenario.slug);
-        write_outputs(&dir, plan, &runs).map_err(|error| Failure {
+        let outcome = write_outputs(&dir, plan, &runs, opts).map_err(|error| Failure {
             code: EXIT_RUNTIME,
             error,
         })?;
+        outcomes.push(outcome);
         if !opts.quiet {
             let events: u64 = runs.iter().map(|r| r.events).sum();
             eprintln!(
@@ -113,6 +117,12 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             );
         }
     }
+    report::write_summary_csv(&opts.out.join("summary.csv"), &outcomes).map_err(|error| {
+        Failure {
+            code: EXIT_RUNTIME,
+            error,
+        }
+    })?;
     Ok(())
 }
 
@@ -120,11 +130,17 @@ fn write_outputs(
     dir: &Path,
     plan: &sweep::SweepPlan,
     runs: &[sweep::RunRecord],
-) -> anyhow::Result<()> {
+    opts: &RunOptions,
+) -> anyhow::Result<report::ScenarioOutcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let sc = plan.scenario;
     report::write_runs_csv(&dir.join("runs.csv"), sc, &plan.models, runs)?;
     report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
     report::write_requests_csv(&dir.join("requests.csv"), sc, runs)?;
-    Ok(())
+    let planning = report::PlanningOptions {
+        plots: opts.plots,
+        seed: opts.sweep.seed.unwrap_or(sc.seed),
+        claims: None,
+    };
+    report::write_planning(dir, plan, runs, &planning)
 }

@@ -1,9 +1,14 @@
 //! Writing results: CSV tables, always complete or absent.
 
 mod atomic;
+pub mod charts;
+pub mod markdown;
+pub mod planning;
+pub mod points;
 mod runs;
 
 pub use atomic::write_atomically;
+pub use planning::{write_planning, write_summary_csv, PlanningOptions, ScenarioOutcome};
 pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv};
 
 /// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
