@@ -153,12 +153,20 @@ mod tests {
             ]
         );
         // With a capacity, the elastic phase undercuts both at low load.
-        let phases = [(&small, Some(100)), (&big, Some(10_000)), (&elastic, Some(2000))];
+        let phases = [
+            (&small, Some(100)),
+            (&big, Some(10_000)),
+            (&elastic, Some(2000)),
+        ];
         let plan = cheapest_plan(&phases, &[10, 2000, 3000]);
         let got: Vec<_> = plan.iter().map(|p| (p.phase, p.usd_month)).collect();
         assert_eq!(
             got,
-            [(Some(2), Some(15.0)), (Some(2), Some(30.0)), (Some(1), Some(50.0))]
+            [
+                (Some(2), Some(15.0)),
+                (Some(2), Some(30.0)),
+                (Some(1), Some(50.0))
+            ]
         );
     }
 }

@@ -289,7 +289,10 @@ where
     Y: Ranged<ValueType = f64>,
 {
     for poly in bands(c, log_y) {
-        chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.18).filled())))?;
+        chart.draw_series(std::iter::once(Polygon::new(
+            poly,
+            colour.mix(0.18).filled(),
+        )))?;
     }
     let mut labelled = false;
     let style = colour.stroke_width(4);
@@ -401,11 +404,7 @@ pub fn latency_chart(
 ) -> anyhow::Result<()> {
     render(path, meta, |area| {
         let (head, body) = area.split_vertically(70);
-        head.draw_text(
-            "Response time vs load",
-            &title_style(),
-            (24, 18),
-        )?;
+        head.draw_text("Response time vs load", &title_style(), (24, 18))?;
         let all: Vec<&Curve> = p50.iter().chain(p95).collect();
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[meta.slo_p95_ms]);
@@ -586,12 +585,12 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
             .light_line_style(RGBColor(240, 240, 240))
             .bold_line_style(RGBColor(215, 215, 215))
             .draw()?;
-        let note = TextStyle::from((FONT, 24).into_font())
-            .color(&INK)
-            .pos(plotters::style::text_anchor::Pos::new(
+        let note = TextStyle::from((FONT, 24).into_font()).color(&INK).pos(
+            plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Center,
                 plotters::style::text_anchor::VPos::Bottom,
-            ));
+            ),
+        );
         let bold = TextStyle::from((FONT, 28, FontStyle::Bold).into_font())
             .color(&INK)
             .pos(plotters::style::text_anchor::Pos::new(
@@ -621,7 +620,10 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                     scaled_shown = true;
                     s.label("lighter: components that scale with users")
                         .legend(|(x, y)| {
-                            Rectangle::new([(x - 6, y - 8), (x + 26, y + 8)], GREY.mix(0.45).filled())
+                            Rectangle::new(
+                                [(x - 6, y - 8), (x + 26, y + 8)],
+                                GREY.mix(0.45).filled(),
+                            )
                         });
                 }
             }
@@ -683,7 +685,13 @@ pub fn plan_chart(
         let ymax = if top > 0.0 { top * 1.35 } else { 10.0 };
         let mut chart = builder(area, "The plan: cheapest phase meeting the SLO, by load")
             .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..ymax)?;
-        users_mesh!(chart, "Monthly cost (USD)", &|v| dollars(*v), AXIS_PX, TICK_PX);
+        users_mesh!(
+            chart,
+            "Monthly cost (USD)",
+            &|v| dollars(*v),
+            AXIS_PX,
+            TICK_PX
+        );
         // A phase is only known to carry the loads simulated up to its
         // capacity, so each step is drawn back to the previous simulated
         // load: the migration is due *after* the last load the cheaper phase
@@ -724,7 +732,10 @@ pub fn plan_chart(
                     [(u, 0.0), (x.1, ymax)],
                     SLO_RED.mix(0.08).filled(),
                 )))?
-                .label(format!("no phase meets the SLO beyond {} users", thousands(u)))
+                .label(format!(
+                    "no phase meets the SLO beyond {} users",
+                    thousands(u)
+                ))
                 .legend(|(x, y)| {
                     Rectangle::new([(x - 6, y - 8), (x + 26, y + 8)], SLO_RED.mix(0.2).filled())
                 });
@@ -755,8 +766,11 @@ fn plan_label(name: &str, phase: usize, steps: &[PlanStep]) -> String {
     let loads = match first {
         None => return name.to_string(),
         Some((None, _)) => format!("up to {} users", thousands(f64::from(last))),
-        Some((Some(b), f)) if f == last => format!("> {} to {} users", thousands(f64::from(b)), thousands(f64::from(last))),
-        Some((Some(b), _)) => format!("> {} to {} users", thousands(f64::from(b)), thousands(f64::from(last))),
+        Some((Some(b), _)) => format!(
+            "> {} to {} users",
+            thousands(f64::from(b)),
+            thousands(f64::from(last))
+        ),
     };
     let price = if hi - lo < 0.005 {
         format!("{}/month", dollars(lo))

@@ -25,7 +25,12 @@ pub fn write_report_md(
 }
 
 /// The report as Markdown.
-pub fn render(sc: &Scenario, plan: &SweepPlan, o: &ScenarioOutcome, claims: Option<&str>) -> String {
+pub fn render(
+    sc: &Scenario,
+    plan: &SweepPlan,
+    o: &ScenarioOutcome,
+    claims: Option<&str>,
+) -> String {
     let mut s = String::new();
     // `write!` to a String cannot fail; the results are discarded on purpose.
     let _ = writeln!(s, "# {}\n", sc.name);
@@ -35,7 +40,12 @@ pub fn render(sc: &Scenario, plan: &SweepPlan, o: &ScenarioOutcome, claims: Opti
     let mut users: Vec<u32> = plan.points.iter().map(|p| p.users).collect();
     users.sort_unstable();
     users.dedup();
-    let reps = plan.points.iter().map(|p| p.replication + 1).max().unwrap_or(0);
+    let reps = plan
+        .points
+        .iter()
+        .map(|p| p.replication + 1)
+        .max()
+        .unwrap_or(0);
     let _ = writeln!(
         s,
         "- **Service-level objective:** p95 response time ≤ {} ms and error rate ≤ {}%",
@@ -68,6 +78,52 @@ pub fn render(sc: &Scenario, plan: &SweepPlan, o: &ScenarioOutcome, claims: Opti
     }
     let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
 
+    if !users.iter().any(|&u| u > 0) {
+        open_results(&mut s, sc, o);
+    } else {
+        capacity_table(&mut s, sc, o);
+    }
+    cost_table(&mut s, sc, o);
+
+    if !o.plan.is_empty() {
+        let _ = writeln!(s, "\n## The plan\n");
+        let _ = writeln!(
+            s,
+            "The cheapest phase that meets the SLO at each simulated load: when to migrate, and what it costs.\n"
+        );
+        for line in plan_lines(sc, o) {
+            let _ = writeln!(s, "- {line}");
+        }
+    }
+
+    let _ = writeln!(s, "\n## Claims\n");
+    let _ = writeln!(s, "{CLAIMS_MARKER}");
+    match claims {
+        Some(c) => {
+            let _ = writeln!(s, "{}", c.trim_end());
+        }
+        None => {
+            let _ = writeln!(s, "_No claims were checked in this run._");
+        }
+    }
+
+    let _ = writeln!(s, "\n## Charts\n");
+    if o.charts.is_empty() {
+        let _ = writeln!(s, "_Charts were not drawn: the run had `--no-plots`, or an open workload, whose single arrival rate gives nothing to draw against users._");
+    }
+    for (file, title) in CHART_FILES {
+        if o.charts.contains(file) {
+            let _ = writeln!(s, "![{title}]({file})\n");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Data: `runs.csv`, `resources.csv`, `requests.csv`, `costs.csv`, `plan.csv` in this folder."
+    );
+    s
+}
+
+fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     let _ = writeln!(s, "## Capacity\n");
     let _ = writeln!(
         s,
@@ -90,14 +146,46 @@ pub fn render(sc: &Scenario, plan: &SweepPlan, o: &ScenarioOutcome, claims: Opti
                 .map_or("none simulated".to_string(), thousands),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
-            p.bottleneck.as_ref().map_or("not reached".to_string(), |(n, u)| format!(
-                "`{}` ({:.0}% busy)",
-                n,
-                u * 100.0
-            )),
+            p.bottleneck
+                .as_ref()
+                .map_or("not reached".to_string(), |(n, u)| format!(
+                    "`{}` ({:.0}% busy)",
+                    n,
+                    u * 100.0
+                )),
         );
     }
+}
 
+/// An open workload has one arrival rate: say whether each phase carries it.
+fn open_results(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+    let _ = writeln!(s, "## Results\n");
+    let _ = writeln!(
+        s,
+        "An open workload (Poisson arrivals at a fixed rate) has no capacity in users; each phase either carries the rate within the SLO or not.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Phase | Throughput (req/s) | p50 (ms) | p95 (ms) | Error rate | Meets the SLO |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+    for p in &o.phases {
+        for pt in &p.points {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&sc.phases[p.phase].name),
+                fmt_num(pt.throughput_rps.mean),
+                fmt_num(pt.p50_ms.mean),
+                fmt_num(pt.p95_ms.mean),
+                fmt_num(pt.error_rate.mean),
+                if pt.meets(&sc.slo) { "yes" } else { "**no**" }
+            );
+        }
+    }
+}
+
+fn cost_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     let _ = writeln!(s, "\n## Cost\n");
     let _ = writeln!(
         s,
@@ -137,43 +225,6 @@ pub fn render(sc: &Scenario, plan: &SweepPlan, o: &ScenarioOutcome, claims: Opti
             p.cost.usd_per_1k_users.map_or("–".into(), fmt_money),
         );
     }
-
-    if !o.plan.is_empty() {
-        let _ = writeln!(s, "\n## The plan\n");
-        let _ = writeln!(
-            s,
-            "The cheapest phase that meets the SLO at each simulated load: when to migrate, and what it costs.\n"
-        );
-        for line in plan_lines(sc, o) {
-            let _ = writeln!(s, "- {line}");
-        }
-    }
-
-    let _ = writeln!(s, "\n## Claims\n");
-    let _ = writeln!(s, "{CLAIMS_MARKER}");
-    match claims {
-        Some(c) => {
-            let _ = writeln!(s, "{}", c.trim_end());
-        }
-        None => {
-            let _ = writeln!(s, "_No claims were checked in this run._");
-        }
-    }
-
-    let _ = writeln!(s, "\n## Charts\n");
-    if o.charts.is_empty() {
-        let _ = writeln!(s, "_Charts were not drawn in this run (`--no-plots`, or an open workload with nothing to draw against users)._");
-    }
-    for (file, title) in CHART_FILES {
-        if o.charts.contains(file) {
-            let _ = writeln!(s, "![{title}]({file})\n");
-        }
-    }
-    let _ = writeln!(
-        s,
-        "Data: `runs.csv`, `resources.csv`, `requests.csv`, `costs.csv`, `plan.csv` in this folder."
-    );
-    s
 }
 
 /// The plan as ranges of load: "Up to 1,000 users: Base — $20/month".
@@ -187,14 +238,18 @@ fn plan_lines(sc: &Scenario, o: &ScenarioOutcome) -> Vec<String> {
             .take_while(|p| p.phase == first.phase)
             .count();
         let last = &o.plan[j - 1];
+        // A phase is shown to carry only the loads simulated, so a range
+        // starts just above the previous simulated load.
         let range = if i == 0 {
             format!("Up to {} users", thousands(last.users))
         } else if j == o.plan.len() && first.phase.is_none() {
-            format!("From {} users", thousands(first.users))
-        } else if first.users == last.users {
-            format!("At {} users", thousands(first.users))
+            format!("Beyond {} users", thousands(o.plan[i - 1].users))
         } else {
-            format!("{} to {} users", thousands(first.users), thousands(last.users))
+            format!(
+                "More than {} and up to {} users",
+                thousands(o.plan[i - 1].users),
+                thousands(last.users)
+            )
         };
         let what = match first.phase {
             Some(p) => {

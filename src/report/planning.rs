@@ -48,7 +48,10 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
 
 /// The chart files of a scenario, in the order report.md shows them.
 pub const CHART_FILES: &[(&str, &str)] = &[
-    ("plan.png", "The plan: cheapest phase meeting the SLO, by load"),
+    (
+        "plan.png",
+        "The plan: cheapest phase meeting the SLO, by load",
+    ),
     ("latency.png", "Response time vs load"),
     ("throughput.png", "Throughput vs load"),
     ("utilisation.png", "Utilisation vs load"),
@@ -75,6 +78,8 @@ pub struct PhaseOutcome {
     pub cost: PhaseCost,
     /// The point at capacity, if the phase has one.
     pub at_capacity: Option<PointSummary>,
+    /// Every simulated point of the phase, by users.
+    pub points: Vec<PointSummary>,
     /// The busiest resource at the first simulated load that misses the
     /// SLO: what to relieve next. `None` if no simulated load misses it.
     pub bottleneck: Option<(String, f64)>,
@@ -95,14 +100,20 @@ pub struct ScenarioOutcome {
 }
 
 /// Work out the capacity, cost and plan of every phase that was run.
-pub fn outcome(sc: &Scenario, phases: &[usize], pts: &[PointSummary], seed: u64) -> ScenarioOutcome {
+pub fn outcome(
+    sc: &Scenario,
+    phases: &[usize],
+    pts: &[PointSummary],
+    seed: u64,
+) -> ScenarioOutcome {
     let outcomes: Vec<PhaseOutcome> = phases
         .iter()
         .map(|&ph| {
             let capacity = points::capacity_users(pts, ph, &sc.slo);
             let mut mine: Vec<&PointSummary> = pts.iter().filter(|p| p.phase == ph).collect();
             mine.sort_by_key(|p| p.users);
-            let at_capacity = capacity.and_then(|c| mine.iter().find(|p| p.users == c).cloned().cloned());
+            let at_capacity =
+                capacity.and_then(|c| mine.iter().find(|p| p.users == c).cloned().cloned());
             let bottleneck = mine
                 .iter()
                 .find(|p| p.users > 0 && !p.meets(&sc.slo))
@@ -112,6 +123,7 @@ pub fn outcome(sc: &Scenario, phases: &[usize], pts: &[PointSummary], seed: u64)
                 cost: PhaseCost::new(&sc.phases[ph], capacity),
                 at_capacity,
                 bottleneck,
+                points: mine.into_iter().cloned().collect(),
             }
         })
         .collect();
@@ -149,7 +161,13 @@ pub fn write_planning(
     if opts.plots {
         out.charts = write_charts(dir, sc, &pts, &out)?;
     }
-    markdown::write_report_md(&dir.join("report.md"), sc, plan, &out, opts.claims.as_deref())?;
+    markdown::write_report_md(
+        &dir.join("report.md"),
+        sc,
+        plan,
+        &out,
+        opts.claims.as_deref(),
+    )?;
     Ok(out)
 }
 
@@ -245,8 +263,7 @@ fn curves(
     o.phases
         .iter()
         .map(|ph| {
-            let mut mine: Vec<&PointSummary> =
-                pts.iter().filter(|p| p.phase == ph.phase).collect();
+            let mut mine: Vec<&PointSummary> = pts.iter().filter(|p| p.phase == ph.phase).collect();
             mine.sort_by_key(|p| p.users);
             curve(sc.phases[ph.phase].name.clone(), &mine, &f)
         })
@@ -271,8 +288,7 @@ fn utilisation_panels(sc: &Scenario, o: &ScenarioOutcome, pts: &[PointSummary]) 
     o.phases
         .iter()
         .map(|ph| {
-            let mut mine: Vec<&PointSummary> =
-                pts.iter().filter(|p| p.phase == ph.phase).collect();
+            let mut mine: Vec<&PointSummary> = pts.iter().filter(|p| p.phase == ph.phase).collect();
             mine.sort_by_key(|p| p.users);
             let names: Vec<String> = mine
                 .first()
@@ -326,10 +342,12 @@ fn write_charts(
         slo_p95_ms: sc.slo.p95_ms,
     };
     let mut written = Vec::new();
-    // Curves against users need closed populations; an open workload has a
-    // single arrival rate and only its cost chart.
-    let closed = pts.iter().any(|p| p.users > 0);
-    if closed {
+    // Every chart is drawn against users (the cost one at the capacity in
+    // users): an open workload, one arrival rate, has none to draw.
+    if !pts.iter().any(|p| p.users > 0) {
+        return Ok(written);
+    }
+    {
         let names: Vec<String> = o
             .phases
             .iter()
@@ -362,7 +380,12 @@ fn write_charts(
             &meta,
             &utilisation_panels(sc, o, pts),
         )?;
-        written.extend(["plan.png", "latency.png", "throughput.png", "utilisation.png"]);
+        written.extend([
+            "plan.png",
+            "latency.png",
+            "throughput.png",
+            "utilisation.png",
+        ]);
     }
     let bars: Vec<CostBar> = o
         .phases
