@@ -8,6 +8,7 @@
 //! come from any statistics stage.
 
 use super::write_atomically;
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -155,6 +156,55 @@ fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -
         (24, 13),
     )?;
     Ok(())
+}
+
+/// A chart title centred at the top of `area`.
+fn centred_title(area: &DrawingArea<BitMapBackend<'_>, Shift>, title: &str) -> DrawResult<()> {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (w, _) = area.dim_in_pixel();
+    let style = title_style().pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw_text(title, &style, (w as i32 / 2, 14))?;
+    Ok(())
+}
+
+/// A log axis from `lo` to `hi` whose labelled ticks suit its span: powers
+/// of ten over three decades or more, 1-2-5 over one to three, 1-2-3-5
+/// within one (plotters alone would label a single power of ten there).
+/// The minor grid marks every digit.
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let digits = |keep: &dyn Fn(f64) -> bool| -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powf(lo.log10().floor());
+        while decade <= hi {
+            for d in 1..10 {
+                let v = decade * f64::from(d);
+                if v >= lo && v <= hi && keep(f64::from(d)) {
+                    out.push(v);
+                }
+            }
+            decade *= 10.0;
+        }
+        out
+    };
+    let span = hi / lo;
+    let bold = if !(lo > 0.0 && span.is_finite() && span > 1.0) {
+        Vec::new()
+    } else if span >= 1000.0 {
+        digits(&|d| d == 1.0)
+    } else if span >= 10.0 {
+        digits(&|d| d == 1.0 || d == 2.0 || d == 5.0)
+    } else {
+        digits(&|d| d == 1.0 || d == 2.0 || d == 3.0 || d == 5.0)
+    };
+    let light = if bold.is_empty() {
+        Vec::new()
+    } else {
+        digits(&|_| true)
+    };
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(light)
 }
 
 fn title_style() -> TextStyle<'static> {
@@ -330,6 +380,46 @@ fn legend<'a, 'b: 'a, CT: CoordTranslate>(
     Ok(())
 }
 
+/// A legend laid out as one centred row of swatches and names at height `y`
+/// of `area`, wrapping onto a second row when it does not fit.
+fn legend_row(
+    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+    items: &[(String, RGBColor)],
+    y: i32,
+) -> DrawResult<()> {
+    let style = TextStyle::from((FONT, 24).into_font()).color(&INK);
+    let (w, _) = area.dim_in_pixel();
+    let (swatch, gap, pad) = (34, 14, 44);
+    let mut rows: Vec<Vec<(&str, RGBColor, i32)>> = vec![Vec::new()];
+    let mut used = 0;
+    for (name, col) in items {
+        let (tw, _) = area.estimate_text_size(name, &style)?;
+        let width = swatch + gap + tw as i32;
+        if used > 0 && used + pad + width > w as i32 - 48 {
+            rows.push(Vec::new());
+            used = 0;
+        }
+        used += if used > 0 { pad } else { 0 } + width;
+        if let Some(row) = rows.last_mut() {
+            row.push((name, *col, width));
+        }
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 = row.iter().map(|i| i.2).sum::<i32>() + pad * (row.len() as i32 - 1);
+        let mut x = (w as i32 - total) / 2;
+        let yy = y + 34 * r as i32;
+        for (name, col, width) in row {
+            area.draw(&PathElement::new(
+                vec![(x, yy + 12), (x + swatch, yy + 12)],
+                col.stroke_width(6),
+            ))?;
+            area.draw_text(name, &style, (x + swatch + gap, yy))?;
+            x += width + pad;
+        }
+    }
+    Ok(())
+}
+
 /// Range of users over all curves, padded for a log axis.
 fn users_range(curves: &[&Curve]) -> (f64, f64) {
     let (lo, hi) = curves
@@ -403,8 +493,20 @@ pub fn latency_chart(
     p95: &[Curve],
 ) -> anyhow::Result<()> {
     render(path, meta, |area| {
-        let (head, body) = area.split_vertically(70);
-        head.draw_text("Response time vs load", &title_style(), (24, 18))?;
+        // One legend for both panels, under the title: inside either panel
+        // it would hide the lines, which fill both corners of the top.
+        let (head, body) = area.split_vertically(130);
+        centred_title(&head, "Response time vs load")?;
+        let slo = (meta.slo_p95_ms.is_finite() && meta.slo_p95_ms > 0.0).then_some(meta.slo_p95_ms);
+        let mut items: Vec<(String, RGBColor)> = p95
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.label.clone(), colour(i)))
+            .collect();
+        if let Some(slo) = slo {
+            items.push((format!("SLO: p95 ≤ {}", duration_label(slo)), SLO_RED));
+        }
+        legend_row(&head, &items, 76)?;
         let all: Vec<&Curve> = p50.iter().chain(p95).collect();
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[meta.slo_p95_ms]);
@@ -422,7 +524,7 @@ pub fn latency_chart(
                 .margin_right(36)
                 .x_label_area_size(90)
                 .y_label_area_size(120)
-                .build_cartesian_2d((x.0..x.1).log_scale(), (ylo..yhi).log_scale())?;
+                .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
             users_mesh!(
                 chart,
                 "Response time (log scale)",
@@ -433,21 +535,14 @@ pub fn latency_chart(
             for (i, c) in curves.iter().enumerate() {
                 draw_curve(&mut chart, c, &c.label, colour(i), true, false)?;
             }
-            if k == 1 && meta.slo_p95_ms.is_finite() && meta.slo_p95_ms > 0.0 {
-                let slo = meta.slo_p95_ms;
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        vec![(x.0, slo), (x.1, slo)],
-                        18,
-                        10,
-                        SLO_RED.stroke_width(3),
-                    ))?
-                    .label(format!("SLO: p95 ≤ {}", duration_label(slo)))
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x - 6, y), (x + 26, y)], SLO_RED.stroke_width(4))
-                    });
+            if let (1, Some(slo)) = (k, slo) {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(x.0, slo), (x.1, slo)],
+                    18,
+                    10,
+                    SLO_RED.stroke_width(3),
+                ))?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Ok(())
     })
@@ -467,7 +562,7 @@ pub fn throughput_chart(
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[]);
         let mut chart = builder(area, "Throughput vs load")
-            .build_cartesian_2d((x.0..x.1).log_scale(), (ylo..yhi).log_scale())?;
+            .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
         users_mesh!(
             chart,
             "Throughput (requests/s, log scale)",
@@ -493,7 +588,7 @@ pub fn throughput_chart(
 pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> anyhow::Result<()> {
     render(path, meta, |area| {
         let (head, body) = area.split_vertically(70);
-        head.draw_text("Utilisation vs load", &title_style(), (24, 18))?;
+        centred_title(&head, "Utilisation vs load")?;
         let n = panels.len().max(1);
         let cols = if n == 1 {
             1
@@ -525,7 +620,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
                 .margin_right(30)
                 .x_label_area_size(if small { 64 } else { 90 })
                 .y_label_area_size(if small { 96 } else { 120 })
-                .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..105.0)?;
+                .build_cartesian_2d(log_axis(x.0, x.1), 0.0..105.0)?;
             users_mesh!(
                 chart,
                 "Utilisation (%)",
@@ -684,7 +779,7 @@ pub fn plan_chart(
             .fold(0.0f64, f64::max);
         let ymax = if top > 0.0 { top * 1.35 } else { 10.0 };
         let mut chart = builder(area, "The plan: cheapest phase meeting the SLO, by load")
-            .build_cartesian_2d((x.0..x.1).log_scale(), 0.0..ymax)?;
+            .build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
         users_mesh!(
             chart,
             "Monthly cost (USD)",
@@ -807,5 +902,118 @@ mod tests {
         assert_eq!(r, vec![vec![(1.0, 1.0)], vec![(4.0, 2.0)]]);
         let r = runs(&[1.0, 2.0, 3.0], &[1.0, 0.0, 2.0], false);
         assert_eq!(r, vec![vec![(1.0, 1.0), (2.0, 0.0), (3.0, 2.0)]]);
+    }
+
+    fn decode(path: &Path) -> (u32, u32, usize) {
+        let file = std::fs::File::open(path).unwrap();
+        let mut r = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; r.output_buffer_size().unwrap()];
+        let info = r.next_frame(&mut buf).unwrap();
+        let ink = buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .filter(|p| p != &[255, 255, 255])
+            .count();
+        (info.width, info.height, ink)
+    }
+
+    fn meta() -> ChartMeta {
+        ChartMeta {
+            scenario: "test".into(),
+            seed: 1,
+            slo_p95_ms: 100.0,
+        }
+    }
+
+    #[test]
+    fn the_analytic_bound_is_drawn_dashed_beside_the_simulation() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = vec![10.0, 100.0, 1000.0];
+        let sim = Curve {
+            label: "A".into(),
+            users: users.clone(),
+            mean: vec![1.0, 10.0, 50.0],
+            lo: vec![0.9, 9.0, 45.0],
+            hi: vec![1.1, 11.0, 55.0],
+        };
+        let bound = Curve {
+            label: "A".into(),
+            users,
+            mean: vec![60.0; 3],
+            lo: vec![60.0; 3],
+            hi: vec![60.0; 3],
+        };
+        let with = dir.path().join("with.png");
+        let without = dir.path().join("without.png");
+        throughput_chart(&with, &meta(), std::slice::from_ref(&sim), &[bound]).unwrap();
+        throughput_chart(&without, &meta(), &[sim], &[]).unwrap();
+        let (w, h, ink_with) = decode(&with);
+        let (_, _, ink_without) = decode(&without);
+        assert_eq!((w, h), (WIDTH, HEIGHT));
+        // The dashed line and its legend entry add ink.
+        assert!(ink_with > ink_without + 500, "{ink_with} vs {ink_without}");
+    }
+
+    #[test]
+    fn degenerate_inputs_draw_without_panicking() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = vec![
+            Curve::default(),
+            Curve {
+                label: "nan and zero".into(),
+                users: vec![0.0, 1.0, f64::NAN, 5.0],
+                mean: vec![f64::NAN, 0.0, 1.0],
+                lo: vec![-1.0],
+                hi: vec![],
+            },
+            Curve {
+                label: "one point".into(),
+                users: vec![7.0],
+                mean: vec![3.0],
+                lo: vec![-5.0],
+                hi: vec![9.0],
+            },
+        ];
+        let p = |n: &str| dir.path().join(n);
+        latency_chart(&p("l.png"), &meta(), &odd, &[]).unwrap();
+        throughput_chart(&p("t.png"), &meta(), &[], &odd).unwrap();
+        let panels: Vec<Panel> = (0..7)
+            .map(|i| Panel {
+                phase: format!("phase {i} with a rather long name for a panel title"),
+                curves: odd.clone(),
+            })
+            .collect();
+        utilisation_chart(&p("u.png"), &meta(), &panels).unwrap();
+        utilisation_chart(&p("u0.png"), &meta(), &[]).unwrap();
+        cost_chart(&p("c0.png"), &meta(), &[]).unwrap();
+        let bars = [CostBar {
+            phase: "nothing".into(),
+            fixed_usd_month: f64::NAN,
+            usd_month: f64::INFINITY,
+            capacity_users: Some(0),
+            usd_per_1k_users: None,
+        }];
+        cost_chart(&p("c.png"), &meta(), &bars).unwrap();
+        plan_chart(&p("p0.png"), &meta(), &[], &[]).unwrap();
+        let steps = [
+            PlanStep {
+                users: 0,
+                phase: Some(0),
+                usd_month: Some(1.0),
+            },
+            PlanStep {
+                users: 10,
+                phase: Some(5),
+                usd_month: Some(1.0),
+            },
+            PlanStep {
+                users: 20,
+                phase: None,
+                usd_month: None,
+            },
+        ];
+        plan_chart(&p("p.png"), &meta(), &["only".into()], &steps).unwrap();
+        assert_eq!(decode(&p("p.png")).0, WIDTH);
     }
 }
