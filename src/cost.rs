@@ -2,7 +2,7 @@
 //! 1,000 users at its capacity (the guides' own KPI), and the cheapest phase
 //! for each load — the plan that says when to migrate.
 
-use crate::scenario::{CostItem, Phase};
+use crate::scenario::CostItem;
 
 /// Units of `item` bought for `users` users: one for a fixed component,
 /// ⌈users / per_users⌉ for one that scales with load — never fewer than one,
@@ -14,10 +14,9 @@ pub fn units(item: &CostItem, users: u32) -> u64 {
     }
 }
 
-/// Monthly price of `phase` for `users` users, in US dollars.
-pub fn monthly_usd(phase: &Phase, users: u32) -> f64 {
-    phase
-        .costs
+/// Monthly price of a phase's `costs` for `users` users, in US dollars.
+pub fn monthly_usd(costs: &[CostItem], users: u32) -> f64 {
+    costs
         .iter()
         .map(|c| units(c, users) as f64 * c.usd_month)
         .sum()
@@ -43,11 +42,11 @@ pub struct PhaseCost {
 }
 
 impl PhaseCost {
-    pub fn new(phase: &Phase, capacity_users: Option<u32>) -> Self {
-        let at_cap = capacity_users.map(|u| monthly_usd(phase, u));
+    pub fn new(phase: &str, costs: &[CostItem], capacity_users: Option<u32>) -> Self {
+        let at_cap = capacity_users.map(|u| monthly_usd(costs, u));
         PhaseCost {
-            phase: phase.name.clone(),
-            usd_month_min: monthly_usd(phase, 0),
+            phase: phase.to_string(),
+            usd_month_min: monthly_usd(costs, 0),
             capacity_users,
             usd_month_at_capacity: at_cap,
             usd_per_1k_users: capacity_users
@@ -67,10 +66,11 @@ pub struct PlanPoint {
     pub usd_month: Option<f64>,
 }
 
-/// For each user count of `users` (ascending), the cheapest of `phases` whose
-/// capacity reaches it; ties go to the phase listed first (the simpler one,
-/// as the guides list phases in order of growth).
-pub fn cheapest_plan(phases: &[(&Phase, Option<u32>)], users: &[u32]) -> Vec<PlanPoint> {
+/// For each user count of `users` (ascending), the cheapest of `phases`
+/// (each as its costs and capacity) whose capacity reaches it; ties go to the
+/// phase listed first (the simpler one, as the guides list phases in order
+/// of growth).
+pub fn cheapest_plan(phases: &[(&[CostItem], Option<u32>)], users: &[u32]) -> Vec<PlanPoint> {
     users
         .iter()
         .map(|&u| {
@@ -95,52 +95,40 @@ pub fn cheapest_plan(phases: &[(&Phase, Option<u32>)], users: &[u32]) -> Vec<Pla
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{AppTier, Architecture, Tiers};
 
-    fn phase(name: &str, costs: &[(f64, Option<u32>)]) -> Phase {
-        Phase {
-            name: name.into(),
-            description: None,
-            architecture: Architecture::Tiers(Tiers {
-                app: AppTier {
-                    hosts: 1,
-                    cores_per_host: 1,
-                    workers_per_host: 1,
-                    backlog: None,
-                    timeout_s: None,
-                },
-                database: None,
-                rtt_ms: 0.0,
-            }),
-            costs: costs
-                .iter()
-                .map(|&(usd_month, per_users)| CostItem {
-                    item: "x".into(),
-                    usd_month,
-                    per_users,
-                })
-                .collect(),
-        }
+    fn phase(costs: &[(f64, Option<u32>)]) -> Vec<CostItem> {
+        costs
+            .iter()
+            .map(|&(usd_month, per_users)| CostItem {
+                item: "x".into(),
+                usd_month,
+                per_users,
+            })
+            .collect()
     }
 
     #[test]
     fn scaling_components_are_bought_in_whole_units() {
-        let p = phase("A", &[(20.0, None), (10.0, Some(5000))]);
+        let p = phase(&[(20.0, None), (10.0, Some(5000))]);
         assert_eq!(monthly_usd(&p, 0), 30.0);
         assert_eq!(monthly_usd(&p, 5000), 30.0);
         assert_eq!(monthly_usd(&p, 5001), 40.0);
         assert_eq!(monthly_usd(&p, 12_000), 50.0);
-        let c = PhaseCost::new(&p, Some(12_000));
+        let c = PhaseCost::new("A", &p, Some(12_000));
         assert_eq!(c.usd_per_1k_users, Some(50.0 / 12.0));
-        assert_eq!(PhaseCost::new(&p, None).usd_per_1k_users, None);
+        assert_eq!(PhaseCost::new("A", &p, None).usd_per_1k_users, None);
     }
 
     #[test]
     fn the_plan_takes_the_cheapest_phase_that_carries_the_load() {
-        let small = phase("small", &[(20.0, None)]);
-        let big = phase("big", &[(50.0, None)]);
-        let elastic = phase("elastic", &[(15.0, Some(1000))]);
-        let phases = [(&small, Some(100)), (&big, Some(10_000)), (&elastic, None)];
+        let small = phase(&[(20.0, None)]);
+        let big = phase(&[(50.0, None)]);
+        let elastic = phase(&[(15.0, Some(1000))]);
+        let phases = [
+            (&small[..], Some(100)),
+            (&big[..], Some(10_000)),
+            (&elastic[..], None),
+        ];
         let plan = cheapest_plan(&phases, &[10, 100, 1000, 100_000]);
         let got: Vec<_> = plan.iter().map(|p| (p.phase, p.usd_month)).collect();
         assert_eq!(
@@ -154,9 +142,9 @@ mod tests {
         );
         // With a capacity, the elastic phase undercuts both at low load.
         let phases = [
-            (&small, Some(100)),
-            (&big, Some(10_000)),
-            (&elastic, Some(2000)),
+            (&small[..], Some(100)),
+            (&big[..], Some(10_000)),
+            (&elastic[..], Some(2000)),
         ];
         let plan = cheapest_plan(&phases, &[10, 2000, 3000]);
         let got: Vec<_> = plan.iter().map(|p| (p.phase, p.usd_month)).collect();

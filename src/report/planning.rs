@@ -120,7 +120,7 @@ pub fn outcome(
                 .and_then(|p| p.busiest().map(|(n, u)| (n.to_string(), u)));
             PhaseOutcome {
                 phase: ph,
-                cost: PhaseCost::new(&sc.phases[ph], capacity),
+                cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity),
                 at_capacity,
                 bottleneck,
                 points: mine.into_iter().cloned().collect(),
@@ -132,7 +132,7 @@ pub fn outcome(
     users.dedup();
     let candidates: Vec<_> = outcomes
         .iter()
-        .map(|o| (&sc.phases[o.phase], o.cost.capacity_users))
+        .map(|o| (&sc.phases[o.phase].costs[..], o.cost.capacity_users))
         .collect();
     ScenarioOutcome {
         slug: sc.slug.clone(),
