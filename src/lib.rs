@@ -6,12 +6,16 @@
 //! (phase × users × replication) in parallel through the [`engine`], and
 //! [`report`] writes what was measured.
 
+pub mod analytic;
 pub mod arch;
+pub mod capacity;
 pub mod cost;
 pub mod dist;
 pub mod engine;
+pub mod estimate;
 pub mod model;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod sweep;

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 /// Simulate the capacity of each phase of an architecture, from scenario files.
 ///
-/// Each scenario's results go to OUT/<scenario file stem>/: runs.csv (one row per
-/// phase × users × replication), resources.csv, requests.csv, costs.csv,
-/// plan.csv, PNG charts and report.md; OUT/summary.csv sums up every scenario.
+/// Each scenario's results go to OUT/<scenario file stem>/: sweep.csv (one row per
+/// phase × users, with 95% confidence half-widths), capacity.csv (one row per
+/// phase), runs.csv (one row per phase × users × replication), resources.csv,
+/// requests.csv, costs.csv, plan.csv, PNG charts and report.md; OUT/summary.csv
+/// sums up every scenario.
 #[derive(Parser, Debug)]
 #[command(
     name = "simulate",
@@ -41,13 +43,20 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     phase: Option<String>,
 
-    /// Independent replications per point (overrides the scenario).
+    /// Independent replications per point, exactly (overrides the scenario and
+    /// turns off adding replications for precision).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     replications: Option<u32>,
 
     /// Requests measured per run (overrides the scenario).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     measured_requests: Option<u64>,
+
+    /// Target precision: add replications to a point until the 95% confidence
+    /// half-width of its mean response is within this fraction of the mean
+    /// (overrides the scenario's sweep.precision; default 0.05).
+    #[arg(long, value_name = "FRACTION", value_parser = parse_precision)]
+    precision: Option<f64>,
 
     /// Validate the scenario files and exit without running.
     #[arg(long)]
@@ -60,6 +69,15 @@ struct Cli {
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn parse_precision(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 1.0 => Ok(x),
+        _ => Err(format!(
+            "`{s}` is not a precision; give a fraction above 0 and at most 1, e.g. 0.05 for ±5%"
+        )),
+    }
 }
 
 fn main() {
@@ -89,6 +107,7 @@ fn main() {
             replications: cli.replications,
             measured_requests: cli.measured_requests,
             warmup_requests: None,
+            precision: cli.precision,
         },
     };
     if let Err(f) = run::run(&opts) {

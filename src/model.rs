@@ -24,6 +24,10 @@ pub enum Discipline {
     ProcessorSharing,
     /// Infinite servers: every job is served at once (network, sleeps).
     Delay,
+    /// A disk that flushes a log with group commit: a job that arrives while
+    /// a flush is under way waits for the next one, and the next flush covers
+    /// every job waiting for it (PostgreSQL's WAL). See `engine::group_commit`.
+    GroupCommit,
 }
 
 /// An active station: does work and takes time.
@@ -33,6 +37,10 @@ pub struct Station {
     pub discipline: Discipline,
     /// Number of servers or cores (ignored for `Delay`).
     pub servers: u32,
+    /// Processor sharing only: throughput lost per job present beyond the
+    /// cores (0 = none). See [`Discipline::ProcessorSharing`] and
+    /// `engine::station::PsStation::rate`.
+    pub contention: f64,
 }
 
 /// What happens to a request that finds a passive resource busy.
@@ -61,12 +69,186 @@ pub enum Step {
     /// Give one unit back.
     Release(ResourceId),
     /// Receive service at an active station.
-    Use { station: StationId, demand: Dist },
+    Use {
+        station: StationId,
+        demand: Dist,
+    },
     /// Pure delay outside any station (think of a client-side pause).
     Delay(Dist),
     /// With probability `p` jump to step `to` (an index within the plan),
     /// otherwise fall through.
-    Branch { p: f64, to: u32 },
+    Branch {
+        p: f64,
+        to: u32,
+    },
+    // --- Scaling tier: replicas, caches, shards (engine/switch.rs, replay.rs, cache.rs).
+    /// Choose one of `n` targets: the next `n` steps are jumps
+    /// (`Branch { p: 1.0, .. }`), one per target; the request continues at the
+    /// chosen one. Routes a read to a replica or a request to its shard.
+    Switch {
+        by: SwitchBy,
+        n: u32,
+    },
+    /// The write just committed on a primary is shipped to replica group
+    /// `group` and queued there for replay costing `replay`. Background work:
+    /// the request does not wait for it and it is not a request.
+    Ship {
+        group: u32,
+        replay: Dist,
+    },
+    /// A read about to run on a replica of `group`: it is stale if this user
+    /// wrote the same key and the replicas have not replayed that write yet.
+    ReplicaRead {
+        group: u32,
+    },
+    /// Look the request's key up in cache `cache`; on a hit jump to step
+    /// `hit_to` (plan-relative, forward), on a miss fall through.
+    CacheLookup {
+        cache: u32,
+        hit_to: u32,
+    },
+    /// Store the request's key in cache `cache` (after a miss was served).
+    CacheFill {
+        cache: u32,
+    },
+    /// Delete the request's key from cache `cache` (a write invalidates it).
+    CacheInvalidate {
+        cache: u32,
+    },
+    // ---- Database mechanisms (src/engine/{busy_lock,row_locks,server_pool}.rs).
+    /// Take SQLite's file lock `lock` (an index in [`DbParts::sqlite_locks`])
+    /// in `mode`; on conflict sleep on SQLite's busy-handler schedule and
+    /// retry, failing with `busy` once the busy timeout is spent.
+    SqliteLock {
+        lock: u32,
+        mode: SqliteMode,
+    },
+    /// Drop every level of `lock` this request holds.
+    SqliteUnlock(u32),
+    /// Lock the row of the request's key in table `table` (an index in
+    /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
+    RowLock(u32),
+    RowUnlock(u32),
+    /// Borrow a server connection from pooler pool `pool` (an index in
+    /// [`DbParts::pools`]).
+    PoolAcquire(u32),
+    PoolRelease(u32),
+}
+
+/// How a [`Step::Switch`] chooses its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwitchBy {
+    /// By a fixed hash of the request's key: the same key always goes to the
+    /// same target (hash sharding).
+    KeyHash,
+    /// In turn, with round-robin counter `counter` of the run (reads spread
+    /// over replicas).
+    RoundRobin { counter: u32 },
+}
+
+/// What a cache keeps and for how long.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CachePolicy {
+    /// Every lookup hits with probability `hit_ratio`, whatever the key
+    /// (the guides' "80% cache hits").
+    Fixed { hit_ratio: f64 },
+    /// Keys cached on a miss, evicted least-recently-used beyond `capacity`
+    /// entries, expired `ttl_ns` after they were stored. Needs a key space.
+    Lru { capacity: u32, ttl_ns: Option<u64> },
+}
+
+/// One cache instance (a Redis server, or one app host's local cache).
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    pub name: String,
+    pub policy: CachePolicy,
+}
+
+/// Replicas that replay one primary's writes. Replicas of a group receive
+/// the same WAL and replay it at the same cost, so they share one replay position.
+#[derive(Clone, Debug)]
+pub struct ReplicaGroup {
+    pub name: String,
+    /// Time from a commit on the primary until the replicas receive it.
+    pub ship_delay_ns: u64,
+}
+
+/// The scaling tier's run-time state a model needs: caches, replica groups,
+/// round-robin counters. Empty for a single database.
+#[derive(Clone, Debug, Default)]
+pub struct Scaling {
+    pub caches: Vec<CacheSpec>,
+    pub replica_groups: Vec<ReplicaGroup>,
+    pub counters: u32,
+}
+
+/// Levels of SQLite's file lock a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteMode {
+    /// A reader (rollback-journal mode): shares the file with other readers
+    /// and with a writer that has not started to commit.
+    Shared,
+    /// A writer's `BEGIN IMMEDIATE`: one writer at a time (in WAL mode this is
+    /// the WAL write lock).
+    Reserved,
+    /// A rollback-journal writer's commit: stops new readers (PENDING) and
+    /// waits until the readers present have left. Needs `Reserved` first.
+    Exclusive,
+}
+
+/// SQLite's lock on one database file.
+#[derive(Clone, Debug)]
+pub struct SqliteLockSpec {
+    pub name: String,
+    /// `PRAGMA busy_timeout`: total sleep before SQLITE_BUSY.
+    pub busy_timeout_ns: u64,
+}
+
+/// A pooler's pool of server connections to one database (PgBouncer).
+#[derive(Clone, Debug)]
+pub struct ServerPoolSpec {
+    pub name: String,
+    /// Connections any waiting client may use (`default_pool_size`, capped).
+    pub size: u32,
+    /// Connections opened at start (`min_pool_size`).
+    pub min_open: u32,
+    /// Extra connections for clients that waited `reserve_timeout_ns`.
+    pub reserve: u32,
+    pub reserve_timeout_ns: u64,
+    /// `query_wait_timeout`: longest wait before the client gets an error.
+    pub wait_timeout_ns: Option<u64>,
+    /// Time to open a new server connection (a PostgreSQL backend).
+    pub connect: Dist,
+}
+
+/// What an open connection costs in memory, for the report.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryGauge {
+    pub source: GaugeSource,
+    pub mb_per_unit: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum GaugeSource {
+    /// Units held of a passive resource (direct connections).
+    Resource(ResourceId),
+    /// Server connections open in a pool, idle or not.
+    PoolOpen(u32),
+}
+
+/// Most SQLite locks, row-lock tables and server pools per model: each
+/// request tracks the ones it holds in 16-bit fields of one mask.
+pub const MAX_DB_PARTS: usize = 16;
+
+/// The database mechanisms of a model that are not plain stations or
+/// resources. Empty for models without a database.
+#[derive(Clone, Debug, Default)]
+pub struct DbParts {
+    pub sqlite_locks: Vec<SqliteLockSpec>,
+    /// Names of row-lock tables (one per PostgreSQL server).
+    pub row_tables: Vec<String>,
+    pub pools: Vec<ServerPoolSpec>,
+    pub memory: Vec<MemoryGauge>,
 }
 
 /// A named request type of the workload with its share of requests.
@@ -116,6 +298,10 @@ pub struct Model {
     pub population: Population,
     /// Key popularity; every request draws one key when it starts.
     pub keys: Option<KeySpace>,
+    /// Caches, replica groups and routing counters the plans refer to.
+    pub scaling: Scaling,
+    /// SQLite locks, row locks, pooler pools.
+    pub db: DbParts,
 }
 
 impl Model {
@@ -135,26 +321,53 @@ impl Model {
             let share = rt.weight / rt.plans.len() as f64;
             for &plan in &rt.plans {
                 let steps = self.plan_steps(plan);
-                // Probability of reaching each step.
-                let mut reach = vec![0.0; steps.len() + 1];
-                reach[0] = 1.0;
-                for (i, step) in steps.iter().enumerate() {
-                    let r = reach[i];
-                    match *step {
-                        Step::Branch { p, to } => {
-                            reach[to as usize] += r * p;
-                            reach[i + 1] += r * (1.0 - p);
-                        }
-                        Step::Use { station, demand } => {
-                            d[station as usize] += share * r * demand.mean_ns() / 1e9;
-                            reach[i + 1] += r;
-                        }
-                        _ => reach[i + 1] += r,
+                let reach = self.reach_probabilities(steps);
+                for (step, r) in steps.iter().zip(&reach) {
+                    if let Step::Use { station, demand } = *step {
+                        d[station as usize] += share * r * demand.mean_ns() / 1e9;
                     }
                 }
             }
         }
         d
+    }
+
+    /// Probability that a request following `steps` (one plan) reaches each
+    /// step, the end included. Plans only jump forward, so one pass suffices.
+    pub fn reach_probabilities(&self, steps: &[Step]) -> Vec<f64> {
+        let mut reach = vec![0.0; steps.len() + 1];
+        reach[0] = 1.0;
+        for (i, step) in steps.iter().enumerate() {
+            let r = reach[i];
+            match *step {
+                Step::Branch { p, to } => {
+                    reach[(to as usize).min(steps.len())] += r * p;
+                    reach[i + 1] += r * (1.0 - p);
+                }
+                // Targets of a switch are taken evenly (exact for round
+                // robin, the mean over keys for uniform keys).
+                Step::Switch { n, .. } => {
+                    for k in 1..=n as usize {
+                        reach[(i + k).min(steps.len())] += r / n as f64;
+                    }
+                }
+                Step::CacheLookup { cache, hit_to } => {
+                    // An emergent hit ratio is unknown before the run:
+                    // count every lookup as a miss (an upper bound).
+                    let hit = match self.scaling.caches.get(cache as usize) {
+                        Some(CacheSpec {
+                            policy: CachePolicy::Fixed { hit_ratio },
+                            ..
+                        }) => *hit_ratio,
+                        _ => 0.0,
+                    };
+                    reach[(hit_to as usize).min(steps.len())] += r * hit;
+                    reach[i + 1] += r * (1.0 - hit);
+                }
+                _ => reach[i + 1] += r,
+            }
+        }
+        reach
     }
 
     /// Check the structural rules the engine relies on. Compilers produce
@@ -164,6 +377,15 @@ impl Model {
             return Err(format!(
                 "{} passive resources; at most {MAX_RESOURCES} are supported",
                 self.resources.len()
+            ));
+        }
+        let db = &self.db;
+        if db.sqlite_locks.len() > MAX_DB_PARTS
+            || db.row_tables.len() > MAX_DB_PARTS
+            || db.pools.len() > MAX_DB_PARTS
+        {
+            return Err(format!(
+                "at most {MAX_DB_PARTS} SQLite files, PostgreSQL servers and pooler pools each"
             ));
         }
         if self.request_types.is_empty() {
@@ -184,21 +406,56 @@ impl Model {
                 return Err(format!("request type `{}` has no plan", rt.name));
             }
             for &plan in &rt.plans {
-                let mut held = 0u64;
-                for (i, step) in self.plan_steps(plan).iter().enumerate() {
+                // The sets of resources a request may hold on reaching each
+                // step, over every branch path (branches only jump forward, so
+                // one pass in step order sees every path).
+                let steps = self.plan_steps(plan);
+                let mut reaching: Vec<Vec<u64>> = vec![Vec::new(); steps.len() + 1];
+                reaching[0].push(0);
+                for (i, step) in steps.iter().enumerate() {
+                    let here = std::mem::take(&mut reaching[i]);
+                    let mut next = Vec::with_capacity(here.len());
+                    let mut jump = None;
                     match *step {
                         Step::Acquire(r) if (r as usize) < self.resources.len() => {
-                            if held & (1 << r) != 0 {
+                            if here.iter().any(|h| h & (1 << r) != 0) {
+                                // Waiting for a unit it holds itself: a deadlock.
                                 return Err(format!(
-                                    "request `{}` acquires `{}` twice",
+                                    "request `{}` may acquire `{}` twice",
                                     rt.name, self.resources[r as usize].name
                                 ));
                             }
-                            held |= 1 << r;
+                            next.extend(here.iter().map(|h| h | (1 << r)));
                         }
                         Step::Release(r) if (r as usize) < self.resources.len() => {
-                            held &= !(1 << r);
+                            next.extend(here.iter().map(|h| h & !(1 << r)));
                         }
+                        Step::Branch { to, .. } | Step::CacheLookup { hit_to: to, .. }
+                            if to as usize > i && to <= plan.len =>
+                        {
+                            next.extend_from_slice(&here);
+                            jump = Some(to as usize);
+                        }
+                        _ => next.extend_from_slice(&here),
+                    }
+                    // A certain jump (a switch's table) never falls through.
+                    let falls_through = !matches!(*step, Step::Branch { p, .. } if p >= 1.0);
+                    let fall = falls_through.then_some(i + 1);
+                    for (target, masks) in [(fall, next.clone()), (jump, next)] {
+                        if let Some(t) = target {
+                            for m in masks {
+                                if !reaching[t].contains(&m) {
+                                    reaching[t].push(m);
+                                }
+                            }
+                        }
+                    }
+                    reaching[i] = here;
+                }
+                for (i, step) in steps.iter().enumerate() {
+                    match *step {
+                        Step::Acquire(r) | Step::Release(r)
+                            if (r as usize) < self.resources.len() => {}
                         Step::Use { station, .. } if (station as usize) < self.stations.len() => {}
                         Step::Branch { p, to } => {
                             if !(0.0..=1.0).contains(&p) || to as usize <= i || to > plan.len {
@@ -209,9 +466,41 @@ impl Model {
                             }
                         }
                         Step::Delay(_) => {}
+                        Step::Switch { n, .. } => {
+                            let targets = self.plan_steps(plan).get(i + 1..=i + n as usize);
+                            let all_jumps = targets.is_some_and(|t| {
+                                t.iter().all(|s| matches!(s, Step::Branch { p, .. } if *p >= 1.0))
+                            });
+                            if n == 0 || !all_jumps {
+                                return Err(format!(
+                                    "request `{}` has a switch at step {i} not followed by {n} jumps",
+                                    rt.name
+                                ));
+                            }
+                        }
+                        Step::Ship { group, .. } | Step::ReplicaRead { group }
+                            if (group as usize) < self.scaling.replica_groups.len() => {}
+                        Step::CacheLookup { cache, hit_to }
+                            if (cache as usize) < self.scaling.caches.len() =>
+                        {
+                            if hit_to as usize <= i || hit_to > plan.len {
+                                return Err(format!(
+                                    "request `{}` has a cache lookup at step {i} whose hit does not jump forward within its plan",
+                                    rt.name
+                                ));
+                            }
+                        }
+                        Step::CacheFill { cache } | Step::CacheInvalidate { cache }
+                            if (cache as usize) < self.scaling.caches.len() => {}
+                        Step::SqliteLock { lock: x, .. } | Step::SqliteUnlock(x)
+                            if (x as usize) < self.db.sqlite_locks.len() => {}
+                        Step::RowLock(x) | Step::RowUnlock(x)
+                            if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
+                        Step::PoolAcquire(x) | Step::PoolRelease(x)
+                            if (x as usize) < self.db.pools.len() => {}
                         _ => {
                             return Err(format!(
-                                "request `{}` names a station or resource that does not exist",
+                                "request `{}` names a station, resource, cache, replica group or database part that does not exist (or locks rows without a key space)",
                                 rt.name
                             ))
                         }
@@ -220,5 +509,53 @@ impl Model {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_plan(steps: Vec<Step>) -> Model {
+        let len = steps.len() as u32;
+        Model {
+            stations: vec![],
+            resources: vec![Resource {
+                name: "lock".into(),
+                capacity: 1,
+                policy: WaitPolicy {
+                    max_waiting: None,
+                    timeout_ns: None,
+                },
+            }],
+            steps,
+            request_types: vec![RequestType {
+                name: "r".into(),
+                weight: 1.0,
+                plans: vec![Plan { first: 0, len }],
+            }],
+            population: Population::Open { rate_per_s: 1.0 },
+            keys: None,
+            scaling: Scaling::default(),
+            db: DbParts::default(),
+        }
+    }
+
+    #[test]
+    fn a_branch_that_leads_to_a_second_acquire_is_rejected() {
+        // acquire; with p jump over the release; acquire again → deadlock on that path.
+        let m = one_plan(vec![
+            Step::Acquire(0),
+            Step::Branch { p: 0.5, to: 3 },
+            Step::Release(0),
+            Step::Acquire(0),
+        ]);
+        assert!(m
+            .validate()
+            .unwrap_err()
+            .contains("may acquire `lock` twice"));
+        // Without the branch every path releases first: valid.
+        let ok = one_plan(vec![Step::Acquire(0), Step::Release(0), Step::Acquire(0)]);
+        assert_eq!(ok.validate(), Ok(()));
     }
 }

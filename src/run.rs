@@ -1,9 +1,13 @@
 //! The `simulate` job: load every scenario, run its sweep, write its outputs.
 
+use crate::capacity::{CapacityStatus, SweepResult};
+use crate::estimate::{PointStop, Progress};
 use crate::report;
 use crate::scenario::{self, Scenario};
 use crate::sweep::{self, SweepOptions};
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -96,25 +100,20 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             error: anyhow::anyhow!("cannot start worker threads: {e}"),
         })?;
     let mut outcomes = Vec::new();
+    let show_bar = !opts.quiet && std::io::stderr().is_terminal();
     for plan in &plans {
         let started = Instant::now();
-        let runs = pool.install(|| plan.run_all());
+        let bar = Bar::new(show_bar, &plan.scenario.name);
+        let result = pool.install(|| plan.run_sweep(&bar));
+        bar.0.finish_and_clear();
         let dir = opts.out.join(&plan.scenario.slug);
-        let outcome = write_outputs(&dir, plan, &runs, opts).map_err(|error| Failure {
+        let outcome = write_outputs(&dir, plan, &result, opts).map_err(|error| Failure {
             code: EXIT_RUNTIME,
             error,
         })?;
         outcomes.push(outcome);
         if !opts.quiet {
-            let events: u64 = runs.iter().map(|r| r.events).sum();
-            eprintln!(
-                "{}: {} runs, {:.1} M events in {:.1} s → {}",
-                plan.scenario.name,
-                runs.len(),
-                events as f64 / 1e6,
-                started.elapsed().as_secs_f64(),
-                dir.display()
-            );
+            eprintln!("{}", summary_line(plan, &result, started, &dir));
         }
     }
     report::write_summary_csv(&opts.out.join("summary.csv"), &outcomes).map_err(|error| {
@@ -126,21 +125,107 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     Ok(())
 }
 
+/// One line per scenario: what ran, how long it took, what it found.
+fn summary_line(
+    plan: &sweep::SweepPlan,
+    result: &SweepResult,
+    started: Instant,
+    dir: &Path,
+) -> String {
+    let runs = &result.runs;
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    let points = &result.points;
+    let count = |stop: PointStop| points.iter().filter(|p| p.stop == stop).count();
+    let capacity: Vec<String> = result
+        .capacity
+        .iter()
+        .filter_map(|c| {
+            let name = &plan.scenario.phases[c.phase].name;
+            match c.status {
+                CapacityStatus::Found => Some(format!("{name} {} users", c.users)),
+                CapacityStatus::AboveGrid => Some(format!("{name} ≥ {} users", c.users)),
+                CapacityStatus::Bracketed => Some(format!(
+                    "{name} {}–{} users",
+                    c.users,
+                    c.fails_at.unwrap_or(c.users)
+                )),
+                CapacityStatus::None => Some(format!("{name} none")),
+                CapacityStatus::Open => None,
+            }
+        })
+        .collect();
+    let capacity = if capacity.is_empty() {
+        String::new()
+    } else {
+        format!("; capacity: {}", capacity.join(", "))
+    };
+    format!(
+        "{}: {} points ({} precise, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{} → {}",
+        plan.scenario.name,
+        points.len(),
+        count(PointStop::Precision),
+        count(PointStop::Budget),
+        count(PointStop::Unstable),
+        runs.len(),
+        events as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        capacity,
+        dir.display()
+    )
+}
+
+/// A progress bar on standard error; hidden (a no-op) when stderr is not a
+/// terminal or with `--quiet`, so logs and pipes stay clean.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(show: bool, name: &str) -> Self {
+        if !show {
+            return Bar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} runs (eta {eta})",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_message(name.to_string());
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn planned(&self, runs: u64) {
+        self.0.inc_length(runs);
+    }
+    fn finished(&self) {
+        self.0.inc(1);
+    }
+}
+
 fn write_outputs(
     dir: &Path,
     plan: &sweep::SweepPlan,
-    runs: &[sweep::RunRecord],
+    result: &SweepResult,
     opts: &RunOptions,
 ) -> anyhow::Result<report::ScenarioOutcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let sc = plan.scenario;
+    let runs = &result.runs;
     report::write_runs_csv(&dir.join("runs.csv"), sc, &plan.models, runs)?;
     report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
     report::write_requests_csv(&dir.join("requests.csv"), sc, runs)?;
+    report::write_sweep_csv(&dir.join("sweep.csv"), sc, result)?;
+    report::write_capacity_csv(
+        &dir.join("capacity.csv"),
+        sc,
+        &plan.analytic,
+        &result.capacity,
+    )?;
     let planning = report::PlanningOptions {
         plots: opts.plots,
-        seed: opts.sweep.seed.unwrap_or(sc.seed),
+        seed: plan.seed,
         claims: None,
     };
-    report::write_planning(dir, plan, runs, &planning)
+    report::write_planning(dir, plan, result, &planning)
 }

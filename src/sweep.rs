@@ -4,11 +4,13 @@
 //! replication) alone, and results are collected in point order, so the
 //! output does not depend on the number of threads or their scheduling.
 
+use crate::analytic::Analytic;
 use crate::arch::compile;
 use crate::engine::stats::{ErrorCause, RunStats, StopReason};
-use crate::engine::{self, RunConfig};
-use crate::model::Model;
+use crate::engine::{self, RunConfig, RunExtras};
+use crate::model::{Model, Population};
 use crate::scenario::Scenario;
+use crate::stats::{mser, MSER_BATCH};
 use rayon::prelude::*;
 
 /// What to run of a scenario; `None` fields keep the scenario's own settings.
@@ -22,6 +24,8 @@ pub struct SweepOptions {
     pub replications: Option<u32>,
     pub measured_requests: Option<u64>,
     pub warmup_requests: Option<u64>,
+    /// Target relative half-width of the 95% interval of mean response.
+    pub precision: Option<f64>,
 }
 
 /// One run to do.
@@ -63,6 +67,29 @@ pub struct RunRecord {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
+    /// Requests discarded as warm-up (the engine's fixed count, lengthened
+    /// by the warm start and, if MSER-5 asked for it, by a rerun).
+    pub warmup_requests: u64,
+    /// Users that started with a request in flight (warm start).
+    pub preplaced: u32,
+    /// Completed requests MSER-5 would discard, over the whole run.
+    pub mser_cut_requests: u64,
+    /// MSER-5 found the end of the warm-up within the discarded requests.
+    pub settled: bool,
+    // Scaling tier (NaN where the phase has no cache or no replicas).
+    pub cache_lookups: u64,
+    pub cache_hit_ratio: f64,
+    pub replica_writes: u64,
+    pub replica_lag_mean_ms: f64,
+    pub replica_lag_p50_ms: f64,
+    pub replica_lag_p95_ms: f64,
+    pub replica_lag_max_ms: f64,
+    /// Replay work offered per second of window: above 1, lag grows without bound.
+    pub replay_offered_load: f64,
+    pub replica_reads: u64,
+    pub stale_read_fraction: f64,
+    /// Database mechanisms: locks, flushes, pools, connections.
+    pub db: crate::engine::stats::DbStats,
 }
 
 impl RunRecord {
@@ -98,7 +125,35 @@ impl RunRecord {
             total_completed: s.total_completed,
             total_errored: s.total_errored,
             in_flight_at_end: s.in_flight_at_end,
+            warmup_requests: 0,
+            preplaced: 0,
+            mser_cut_requests: 0,
+            settled: true,
+            cache_lookups: s.cache_lookups,
+            cache_hit_ratio: s.cache_hit_ratio(),
+            replica_writes: s.replication.shipped,
+            replica_lag_mean_ms: s.replication.lag_mean_ms(),
+            replica_lag_p50_ms: s.replication.lag_quantile_ms(0.50),
+            replica_lag_p95_ms: s.replication.lag_quantile_ms(0.95),
+            replica_lag_max_ms: s.replication.lag_max_ms(),
+            replay_offered_load: if s.window_s > 0.0 && s.replication.shipped > 0 {
+                s.replication.replay_work_ns / 1e9 / s.window_s
+            } else {
+                f64::NAN
+            },
+            replica_reads: s.replication.replica_reads,
+            stale_read_fraction: s.replication.stale_read_fraction(),
+            db: s.db.clone(),
         }
+    }
+
+    /// Whether this run describes a steady state: it did not overflow, its
+    /// warm-up was long enough by MSER-5, and it measured something before
+    /// its event budget ran out.
+    pub fn stable(&self) -> bool {
+        self.stop != StopReason::Overflow
+            && self.settled
+            && !(self.stop == StopReason::EventBudget && self.completed == 0)
     }
 
     pub fn errors_total(&self) -> u64 {
@@ -110,6 +165,24 @@ impl RunRecord {
 pub struct SweepPlan<'s> {
     pub scenario: &'s Scenario,
     pub models: Vec<Model>,
+    /// Bounds and MVA of each phase, same order as `models`.
+    pub analytic: Vec<Analytic>,
+    /// Seed of the whole sweep (the scenario's, or `--seed`).
+    pub seed: u64,
+    /// Grid of user counts (one `0` for open workloads).
+    pub users: Vec<u32>,
+    /// Replications every point starts with.
+    pub replications: u32,
+    /// Stop adding replications once the 95% half-width of mean response is
+    /// within this fraction of the mean…
+    pub precision: f64,
+    /// …or once a point has this many replications…
+    pub max_replications: u32,
+    /// …or has spent this many events.
+    pub event_budget: u64,
+    /// Bisect between grid points for the capacity (off when the user
+    /// counts were given with `--users`: then only those are simulated).
+    pub bisect: bool,
     /// Indices into `scenario.phases` of the phases to run.
     pub phases: Vec<usize>,
     pub points: Vec<Point>,
@@ -174,13 +247,27 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         max_events: sw.max_events,
         max_in_system: 1_000_000,
     };
+    let models: Vec<Model> = scenario
+        .phases
+        .iter()
+        .map(|p| compile(&scenario.workload, p))
+        .collect();
     Ok(SweepPlan {
         scenario,
-        models: scenario
-            .phases
-            .iter()
-            .map(|p| compile(&scenario.workload, p))
-            .collect(),
+        analytic: models.iter().map(Analytic::of).collect(),
+        models,
+        seed,
+        users,
+        replications,
+        precision: opts.precision.unwrap_or(sw.precision),
+        // Replications given on the command line are exact: no more are added.
+        max_replications: if opts.replications.is_some() {
+            replications
+        } else {
+            sw.max_replications.max(replications)
+        },
+        event_budget: sw.event_budget,
+        bisect: opts.users.is_none(),
         phases,
         points,
         config,
@@ -199,9 +286,120 @@ impl SweepPlan<'_> {
         RunRecord::from_stats(p, &stats)
     }
 
+    /// Run replication `replication` of `phase` at `users`, with the sweep's
+    /// warm-up rule:
+    ///
+    /// 1. Closed models start warm: the analytic (MVA) estimate of the
+    ///    number of requests in the system is placed in the system at t = 0,
+    ///    and those requests are added to the fixed warm-up so that none of
+    ///    their partial response times is measured.
+    /// 2. MSER-5 is applied to the batch means (5 completions each) of the
+    ///    whole run. If the truncation it picks lies beyond the discarded
+    ///    warm-up, the run is repeated (same seed) with the warm-up doubled
+    ///    past that point; if it still does, or if MSER itself says the
+    ///    series has not settled, the run is flagged unsettled.
+    pub fn run_replication(&self, phase: usize, users: u32, replication: u32) -> RunRecord {
+        let model = &self.models[phase];
+        let point = Point {
+            phase,
+            users,
+            replication,
+            seed: run_seed(
+                self.seed,
+                &self.scenario.phases[phase].name,
+                users,
+                replication,
+            ),
+        };
+        let preplaced = match model.population {
+            Population::Closed { .. } => {
+                let a = &self.analytic[phase];
+                let in_system = a.mva(users).in_system;
+                if in_system.is_finite() {
+                    in_system.round().clamp(0.0, users as f64) as u32
+                } else {
+                    0
+                }
+            }
+            Population::Open { .. } => 0,
+        };
+        let mut fixed = self.config.warmup_requests;
+        let mut attempt = 0;
+        loop {
+            let warmup = fixed + preplaced as u64;
+            let cfg = RunConfig {
+                users,
+                seed: point.seed,
+                warmup_requests: warmup,
+                ..self.config
+            };
+            let extras = RunExtras {
+                preplaced,
+                batch: MSER_BATCH,
+            };
+            let (stats, trace) = engine::run_with(model, &cfg, extras);
+            let check = WarmupCheck::of(&trace.means_ms, fixed);
+            let retry = !check.settled && attempt == 0 && stats.stop != StopReason::Overflow;
+            if !retry {
+                let mut r = RunRecord::from_stats(point, &stats);
+                r.warmup_requests = warmup;
+                r.preplaced = preplaced;
+                r.mser_cut_requests = check.cut_requests;
+                r.settled = check.settled;
+                return r;
+            }
+            attempt += 1;
+            fixed = 2 * check.cut_requests.max(fixed);
+        }
+    }
+
     /// Run every point on the current rayon pool; results in point order.
     pub fn run_all(&self) -> Vec<RunRecord> {
         self.points.par_iter().map(|&p| self.run_point(p)).collect()
+    }
+}
+
+/// Is a run's warm-up long enough, by MSER-5?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WarmupCheck {
+    /// Completions MSER-5 would discard (the trace leaves out warm-start
+    /// requests, so this counts from the first request begun after t = 0).
+    pub cut_requests: u64,
+    pub settled: bool,
+}
+
+/// Most MSER can shift the measured mean before the warm-up counts as too
+/// short: a fifth of the default precision target, so that truncation bias
+/// stays well inside the confidence interval. (MSER's truncation point on an
+/// autocorrelated but stationary series wanders; where it cuts beyond the
+/// warm-up yet moves the mean by less than this, the cut is noise.)
+pub const WARMUP_TOLERANCE: f64 = 0.01;
+
+impl WarmupCheck {
+    /// `batch_means` of the whole run; `warmup` completions were discarded.
+    pub fn of(batch_means: &[f64], warmup: u64) -> Self {
+        let cut = mser(batch_means);
+        let cut_requests = cut.batches as u64 * MSER_BATCH as u64;
+        let w = ((warmup / MSER_BATCH as u64) as usize).min(batch_means.len());
+        let mean = |from: usize| {
+            let tail = &batch_means[from.min(batch_means.len())..];
+            tail.iter().sum::<f64>() / tail.len().max(1) as f64
+        };
+        let shift = if cut.batches > w {
+            let (kept, measured) = (mean(cut.batches), mean(w));
+            ((kept - measured) / measured).abs()
+        } else {
+            0.0
+        };
+        // MSER's own boundary verdict (`Truncation::settled`) is not used
+        // alone: on a series that drifts by a fraction of a percent (a
+        // saturated queue of a million requests) it is meaningless. What
+        // matters is whether cutting where MSER says would move the mean.
+        WarmupCheck {
+            cut_requests,
+            // NaN (a run that measured nothing) is not a shift.
+            settled: shift.is_nan() || shift <= WARMUP_TOLERANCE,
+        }
     }
 }
 

@@ -64,6 +64,7 @@ fn arb_model() -> impl Strategy<Value = Model> {
             Discipline::Delay,
         ][d as usize],
         servers: c,
+        contention: 0.0,
     });
     let resource = (
         1u32..5,
@@ -152,6 +153,8 @@ fn arb_model() -> impl Strategy<Value = Model> {
                     count: 1000,
                     zipf: 0.8,
                 }),
+                scaling: Default::default(),
+                db: Default::default(),
             }
         })
 }

@@ -2,8 +2,9 @@
 //! resources and steps through it instead of pushing into vectors by hand.
 
 use crate::model::{
-    Discipline, KeySpace, Model, Plan, Population, RequestType, Resource, ResourceId, Station,
-    StationId, Step, WaitPolicy,
+    CacheSpec, DbParts, Discipline, KeySpace, MemoryGauge, Model, Plan, Population, ReplicaGroup,
+    RequestType, Resource, ResourceId, Scaling, ServerPoolSpec, SqliteLockSpec, Station, StationId,
+    Step, WaitPolicy,
 };
 
 #[derive(Default)]
@@ -12,6 +13,8 @@ pub struct ModelBuilder {
     resources: Vec<Resource>,
     steps: Vec<Step>,
     plan_start: Option<u32>,
+    scaling: Scaling,
+    db: DbParts,
 }
 
 impl ModelBuilder {
@@ -25,8 +28,48 @@ impl ModelBuilder {
             name: name.into(),
             discipline,
             servers,
+            contention: 0.0,
         });
         (self.stations.len() - 1) as StationId
+    }
+
+    /// Processor sharing over `cores` that loses throughput when more jobs
+    /// than cores are present (`contention` per extra job).
+    pub fn contended_cpu(
+        &mut self,
+        name: impl Into<String>,
+        cores: u32,
+        contention: f64,
+    ) -> StationId {
+        let id = self.station(name, Discipline::ProcessorSharing, cores);
+        self.stations[id as usize].contention = contention;
+        id
+    }
+
+    /// SQLite's lock on one database file; returns its index.
+    pub fn sqlite_lock(&mut self, name: impl Into<String>, busy_timeout_ns: u64) -> u32 {
+        self.db.sqlite_locks.push(SqliteLockSpec {
+            name: name.into(),
+            busy_timeout_ns,
+        });
+        (self.db.sqlite_locks.len() - 1) as u32
+    }
+
+    /// A table of row locks keyed by the request's key; returns its index.
+    pub fn row_table(&mut self, name: impl Into<String>) -> u32 {
+        self.db.row_tables.push(name.into());
+        (self.db.row_tables.len() - 1) as u32
+    }
+
+    /// A pooler's pool of server connections; returns its index.
+    pub fn server_pool(&mut self, spec: ServerPoolSpec) -> u32 {
+        self.db.pools.push(spec);
+        (self.db.pools.len() - 1) as u32
+    }
+
+    /// Report the memory that `gauge` stands for.
+    pub fn memory(&mut self, gauge: MemoryGauge) {
+        self.db.memory.push(gauge);
     }
 
     pub fn resource(
@@ -88,6 +131,44 @@ impl ModelBuilder {
             request_types,
             population,
             keys,
+            scaling: self.scaling,
+            db: self.db,
+        }
+    }
+
+    // --- Scaling tier: caches, replica groups, routing counters.
+
+    /// Add a cache instance; returns its index for `CacheLookup`/`Fill`/`Invalidate`.
+    pub fn cache(&mut self, spec: CacheSpec) -> u32 {
+        self.scaling.caches.push(spec);
+        (self.scaling.caches.len() - 1) as u32
+    }
+
+    /// Add a group of replicas replaying one primary; returns its index.
+    pub fn replica_group(&mut self, group: ReplicaGroup) -> u32 {
+        self.scaling.replica_groups.push(group);
+        (self.scaling.replica_groups.len() - 1) as u32
+    }
+
+    /// A new round-robin counter for `SwitchBy::RoundRobin`.
+    pub fn counter(&mut self) -> u32 {
+        self.scaling.counters += 1;
+        self.scaling.counters - 1
+    }
+
+    /// Push a jump to plan-relative step `to` (patched later with `patch_branch`
+    /// when the target is not known yet). Returns its plan-relative index.
+    pub fn jump(&mut self, to: u32) -> u32 {
+        let at = self.here();
+        self.step(Step::Branch { p: 1.0, to });
+        at
+    }
+
+    /// Set the hit target of a `CacheLookup` pushed at plan-relative index `at`.
+    pub fn patch_lookup(&mut self, at: u32, to: u32) {
+        let start = self.plan_start.unwrap_or(0);
+        if let Step::CacheLookup { hit_to, .. } = &mut self.steps[(start + at) as usize] {
+            *hit_to = to;
         }
     }
 }

@@ -1,32 +1,71 @@
 //! A database instance and the steps of one transaction against it.
 
 use super::builder::ModelBuilder;
+use super::pooler::PoolerInstance;
+use super::postgres::PostgresDb;
+use super::sqlite::SqliteDb;
 use crate::dist::Dist;
-use crate::model::{Discipline, StationId, Step};
-use crate::scenario::{Database, RequestSpec};
+use crate::model::StationId;
+use crate::scenario::{Database, DbEngine, RequestSpec};
+
+/// Where a database server is built.
+pub struct DbSite<'a> {
+    /// The app host's cores: SQLite runs in the app process (the loader
+    /// allows SQLite only with one app host).
+    pub app_cpu: StationId,
+    /// PgBouncer in front of the server, if any.
+    pub pooler: Option<&'a PoolerInstance>,
+    /// The workload draws keys: writes lock their row.
+    pub keyed: bool,
+}
 
 /// One database server (a primary, a replica or a shard) in a compiled model.
-pub struct DbInstance {
-    cpu: StationId,
+pub enum DbInstance {
+    Sqlite(SqliteDb),
+    Postgres(PostgresDb),
 }
 
 impl DbInstance {
     /// Add the stations and resources of one database server named `name`.
-    pub fn build(b: &mut ModelBuilder, spec: &Database, name: &str) -> Self {
-        DbInstance {
-            cpu: b.station(
-                format!("{name}.cpu"),
-                Discipline::ProcessorSharing,
+    pub fn build(b: &mut ModelBuilder, spec: &Database, name: &str, site: &DbSite) -> Self {
+        match &spec.engine {
+            DbEngine::Sqlite(s) => DbInstance::Sqlite(SqliteDb::build(b, s, name, site.app_cpu)),
+            DbEngine::Postgres(p) => DbInstance::Postgres(PostgresDb::build(
+                b,
+                p,
                 spec.cores,
-            ),
+                name,
+                site.keyed,
+                site.pooler,
+            )),
+        }
+    }
+
+    /// SQLite is reached without a network round trip.
+    pub fn in_process(&self) -> bool {
+        matches!(self, DbInstance::Sqlite(_))
+    }
+
+    /// Steps at the start of a request that uses this database (a pooler
+    /// client connection, a session-mode server connection).
+    pub fn session_begin(&self, b: &mut ModelBuilder) {
+        if let DbInstance::Postgres(p) = self {
+            p.session_begin(b);
+        }
+    }
+
+    /// Steps at the end of such a request.
+    pub fn session_end(&self, b: &mut ModelBuilder) {
+        if let DbInstance::Postgres(p) = self {
+            p.session_end(b);
         }
     }
 
     /// Steps of one transaction of request `req` with service demand `demand`.
-    pub fn call(&self, b: &mut ModelBuilder, _req: &RequestSpec, demand: Dist) {
-        b.step(Step::Use {
-            station: self.cpu,
-            demand,
-        });
+    pub fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+        match self {
+            DbInstance::Sqlite(s) => s.call(b, req, demand),
+            DbInstance::Postgres(p) => p.call(b, req, demand),
+        }
     }
 }

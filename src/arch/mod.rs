@@ -6,26 +6,39 @@
 
 mod app;
 mod builder;
+mod cache;
 mod database;
+pub mod defaults;
+mod pooler;
+mod postgres;
+mod replicas;
+mod routing;
+mod shards;
+mod sqlite;
 
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, Model, Plan, RequestType, Step};
-use crate::scenario::{Architecture, NetworkSpec, Phase, Tiers, Workload};
+use crate::scenario::{Architecture, NetworkSpec, Phase, RequestKind, Tiers, Workload};
 use app::AppHost;
 pub use builder::ModelBuilder;
-use database::DbInstance;
+use cache::CacheTier;
+use database::DbSite;
+use pooler::PoolerInstance;
+use routing::Net;
+use shards::DataTier;
 
 /// Compile `phase` for `workload`.
 pub fn compile(workload: &Workload, phase: &Phase) -> Model {
     let model = match &phase.architecture {
-        Architecture::Network(n) => network(workload, n),
+        Architecture::Network(n) => compile_network(workload, n),
         Architecture::Tiers(t) => tiers(workload, t),
     };
     debug_assert_eq!(model.validate(), Ok(()));
     model
 }
 
-fn network(w: &Workload, n: &NetworkSpec) -> Model {
+/// A hand-built network, as written in the scenario.
+pub fn compile_network(w: &Workload, n: &NetworkSpec) -> Model {
     let mut steps = Vec::new();
     let request_types = w
         .requests
@@ -51,49 +64,99 @@ fn network(w: &Workload, n: &NetworkSpec) -> Model {
         request_types,
         population: w.population,
         keys: w.keys,
+        scaling: Default::default(),
+        db: Default::default(),
     }
 }
 
-/// App hosts, each with its CPU cores and a pool of synchronous workers held
-/// for the whole request, in front of an optional database.
+/// App hosts in front of an optional data tier (a primary, or shards, each
+/// with optional read replicas), with an optional cache in between.
 ///
-/// A load balancer spreads requests round-robin over the hosts: each request
-/// type gets one plan per host and takes them in turn.
+/// A load balancer spreads requests round-robin over the hosts (and, for async
+/// servers, over each host's event loops): each request type gets one plan per
+/// (loop, host) and takes them in turn. A cacheable read looks its key up
+/// first and skips the database on a hit; a miss reads the database and fills
+/// the cache; a write invalidates its key.
 fn tiers(w: &Workload, t: &Tiers) -> Model {
     let mut b = ModelBuilder::default();
     let hosts: Vec<AppHost> = (0..t.app.hosts)
         .map(|h| AppHost::build(&mut b, &t.app, h))
         .collect();
-    let db = t
+    let pooler = t.pooler.map(|p| PoolerInstance::build(&mut b, &p));
+    let site = DbSite {
+        // SQLite runs in the app process; the loader allows it on one host only.
+        app_cpu: hosts[0].cpus[0],
+        pooler: pooler.as_ref(),
+        keyed: w.keys.is_some(),
+    };
+    let data = t
         .database
-        .map(|spec| DbInstance::build(&mut b, &spec, "db"));
-    let net = (t.rtt_ms > 0.0).then(|| b.station("network", Discipline::Delay, 0));
-
+        .as_ref()
+        .map(|spec| DataTier::build(&mut b, spec, t.replicas.as_ref(), t.shards.as_ref(), &site));
+    let cache = t
+        .cache
+        .as_ref()
+        .map(|c| CacheTier::build(&mut b, c, t.app.hosts, w.keys));
+    let net: Net = (t.rtt_ms > 0.0).then(|| {
+        (
+            b.station("network", Discipline::Delay, 0),
+            Dist::Constant {
+                ns: t.rtt_ms * NS_PER_MS,
+            },
+        )
+    });
+    // Load-balancer order: every host's first CPU, then every host's second…
+    let loops = hosts.iter().map(|h| h.cpus.len()).max().unwrap_or(1);
     let mut request_types = Vec::new();
-    for r in &w.requests {
+    for (ri, r) in w.requests.iter().enumerate() {
         let mut plans = Vec::new();
-        for host in &hosts {
-            b.begin_plan();
-            b.step(Step::Acquire(host.workers));
-            if let Some(cpu) = r.app_cpu {
-                b.step(Step::Use {
-                    station: host.cpu,
-                    demand: cpu,
-                });
-            }
-            if let (Some(demand), Some(db)) = (r.db, &db) {
-                if let Some(net) = net {
+        for l in 0..loops {
+            for (h, host) in hosts.iter().enumerate() {
+                let Some(&cpu) = host.cpus.get(l) else {
+                    continue;
+                };
+                b.begin_plan();
+                if let Some(held) = host.held {
+                    b.step(Step::Acquire(held));
+                }
+                // A request that uses the database connects first (a pooler
+                // client connection; a session-mode server connection).
+                let session = r.db.and(data.as_ref());
+                if let Some(data) = session {
+                    data.session_begin(&mut b);
+                }
+                if let Some(demand) = r.app_cpu {
                     b.step(Step::Use {
-                        station: net,
-                        demand: Dist::Constant {
-                            ns: t.rtt_ms * NS_PER_MS,
-                        },
+                        station: cpu,
+                        demand,
                     });
                 }
-                db.call(&mut b, r, demand);
+                if let (Some(demand), Some(data)) = (r.db, &data) {
+                    let h = h as u32;
+                    let cached = cache.as_ref().filter(|_| r.cacheable);
+                    let lookup = cached.map(|c| c.lookup(&mut b, h, cpu));
+                    data.call(&mut b, ri, r, demand, net);
+                    if let Some(c) = cached {
+                        c.fill(&mut b, h, cpu);
+                    }
+                    if let Some(c) = &cache {
+                        if r.kind == RequestKind::Write && c.invalidate_on_write {
+                            c.invalidate(&mut b, h, cpu);
+                        }
+                    }
+                    if let Some(at) = lookup {
+                        let end = b.here();
+                        b.patch_lookup(at, end);
+                    }
+                }
+                if let Some(data) = session {
+                    data.session_end(&mut b);
+                }
+                if let Some(held) = host.held {
+                    b.step(Step::Release(held));
+                }
+                plans.push(b.end_plan());
             }
-            b.step(Step::Release(host.workers));
-            plans.push(b.end_plan());
         }
         request_types.push(RequestType {
             name: r.name.clone(),

@@ -4,28 +4,50 @@
 //! The hot loop allocates nothing once its queues have grown to their working
 //! size, boxes nothing, and dispatches on plain enums.
 
+mod busy_lock;
+mod cache;
 mod calendar;
+mod group_commit;
+mod replay;
 mod resource;
+mod row_locks;
+mod server_pool;
 mod station;
 pub mod stats;
+mod switch;
 
-use crate::model::{Model, Plan, Population, Step};
+use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
+use busy_lock::{busy_sleep_ns, SqliteLockState};
+use cache::CacheState;
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, Zipf};
 use rand_xoshiro::Xoshiro256PlusPlus;
+pub use replay::ReplicationStats;
+use replay::{ReadYourWrites, ReplayQueue};
 use resource::{Acquire, ResourceState};
+use row_locks::RowLocks;
+use server_pool::{PoolGrant, ServerPoolState};
 use station::StationState;
 use stats::{
-    ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TimeAverage, TypeStats,
+    DbStats, ErrorCause, PoolStats, ResourceStats, RunStats, StationStats, StopReason, TimeAverage,
+    TypeStats,
 };
 use std::collections::VecDeque;
+pub use switch::shard_of;
 
 /// Index of a request slot. In a closed model slot i belongs to user i.
 pub type JobId = u32;
 const NO_JOB: JobId = u32::MAX;
 const NOT_WAITING: u32 = u32::MAX;
+/// `Job::waiting_on` for a pooler pool: this flag or'ed with the pool index
+/// (plain values are passive resources).
+const WAIT_POOL: u32 = 1 << 30;
+/// `Job::db_held` bit offsets: SQLite locks, pooler pools, row-lock tables.
+const HELD_SQLITE: u32 = 0;
+const HELD_POOL: u32 = 16;
+const HELD_ROWS: u32 = 32;
 
 /// Longest response time the histogram resolves: one hour. Longer responses
 /// are counted at one hour (and still exactly in the mean).
@@ -61,6 +83,29 @@ impl RunConfig {
     }
 }
 
+/// Additions to a run for the sweep's statistics (see `sweep`): a warm start
+/// and a trace of response times for warm-up detection. Kept apart from
+/// [`RunConfig`] so that code building a `RunConfig` literal is unaffected.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunExtras {
+    /// Closed models: this many users (the first ones) start a request at
+    /// t = 0 instead of thinking first. The sweep sets it to the analytic
+    /// estimate of the mean number of requests in the system, so that a
+    /// saturated run starts with its queues near their steady-state length
+    /// instead of spending about N completions filling them (warm start).
+    pub preplaced: u32,
+    /// Record the mean response time of every `batch` consecutive completed
+    /// requests, warm-up included (0: no trace). MSER-5 reads these.
+    pub batch: u32,
+}
+
+/// Batch means of response times, in completion order, in milliseconds.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseTrace {
+    pub batch: u32,
+    pub means_ms: Vec<f64>,
+}
+
 /// One request in flight (or, in a closed model, one user between requests).
 #[derive(Clone, Copy)]
 struct Job {
@@ -70,7 +115,6 @@ struct Job {
     plan_end: u32,
     rtype: u32,
     /// The key (row, cache entry) this request touches; 0 without a key space.
-    #[allow(dead_code)] // read by the architecture steps (row locks, caches, shards)
     key: u32,
     started: u64,
     /// Passive resources held, one bit each.
@@ -78,6 +122,12 @@ struct Job {
     /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
     token: u32,
     waiting_on: u32,
+    /// SQLite busy-handler calls so far in the current lock wait.
+    retries: u32,
+    /// SQLite locks, pool connections and row locks held (see `HELD_*`).
+    db_held: u64,
+    /// When the current row-lock wait began.
+    wait_since: u64,
 }
 
 const IDLE_JOB: Job = Job {
@@ -90,6 +140,9 @@ const IDLE_JOB: Job = Job {
     held: 0,
     token: 0,
     waiting_on: NOT_WAITING,
+    retries: 0,
+    db_held: 0,
+    wait_since: 0,
 };
 
 struct Engine<'m> {
@@ -129,16 +182,51 @@ struct Engine<'m> {
     total_errored: u64,
     stop: Option<StopReason>,
     events: u64,
+    extras: RunExtras,
+    batch_sum_ns: f64,
+    batch_len: u32,
+    trace: Vec<f64>,
+    // Scaling tier: caches, replicas, routing (see cache.rs, replay.rs, switch.rs).
+    caches: Vec<CacheState>,
+    replay: Vec<ReplayQueue>,
+    read_your_writes: ReadYourWrites,
+    counters: Vec<u32>,
+    cache_lookups: u64,
+    cache_hits: u64,
+    replication: ReplicationStats,
+    sqlite: Vec<SqliteLockState>,
+    rows: Vec<RowLocks>,
+    pools: Vec<ServerPoolState>,
+    db: DbStats,
 }
 
 /// Simulate `model` under `cfg` and return what was measured.
 ///
 /// Deterministic: the same model and config give the same `RunStats`.
 pub fn run(model: &Model, cfg: &RunConfig) -> RunStats {
+    run_with(model, cfg, RunExtras::default()).0
+}
+
+/// [`run`] with a warm start and a response-time trace.
+pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats, ResponseTrace) {
     let mut e = Engine::new(model, *cfg);
+    e.extras = extras;
+    if extras.batch > 0 {
+        // Reserved up front so that the hot loop does not grow it: a run
+        // records at most one batch per `batch` of its planned departures.
+        // The reservation is capped (16 MB) so that a huge configured run
+        // grows the trace as it goes instead of claiming it all at once.
+        let planned = cfg.warmup_requests.saturating_add(cfg.measured_requests);
+        let batches = (planned / extras.batch as u64 + 1).min(1 << 21);
+        e.trace = Vec::with_capacity(batches as usize);
+    }
     e.start();
     e.main_loop();
-    e.finish()
+    let trace = ResponseTrace {
+        batch: extras.batch,
+        means_ms: std::mem::take(&mut e.trace),
+    };
+    (e.finish(), trace)
 }
 
 impl<'m> Engine<'m> {
@@ -191,6 +279,50 @@ impl<'m> Engine<'m> {
             total_errored: 0,
             stop: None,
             events: 0,
+            extras: RunExtras::default(),
+            batch_sum_ns: 0.0,
+            batch_len: 0,
+            trace: Vec::new(),
+            caches: model
+                .scaling
+                .caches
+                .iter()
+                .map(|c| CacheState::new(c, model.keys.map_or(1, |k| k.count)))
+                .collect(),
+            replay: model
+                .scaling
+                .replica_groups
+                .iter()
+                .map(|g| ReplayQueue::new(g.ship_delay_ns))
+                .collect(),
+            // Stale reads are per user: tracked only where a slot is a user.
+            read_your_writes: ReadYourWrites::new(if model.scaling.replica_groups.is_empty() {
+                0
+            } else {
+                closed_users
+            }),
+            counters: vec![0; model.scaling.counters as usize],
+            cache_lookups: 0,
+            cache_hits: 0,
+            replication: ReplicationStats::new(if model.scaling.replica_groups.is_empty() {
+                2
+            } else {
+                HISTOGRAM_MAX_NS
+            }),
+            sqlite: model
+                .db
+                .sqlite_locks
+                .iter()
+                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
+                .collect(),
+            rows: model
+                .db
+                .row_tables
+                .iter()
+                .map(|_| RowLocks::default())
+                .collect(),
+            pools: model.db.pools.iter().map(ServerPoolState::new).collect(),
+            db: DbStats::default(),
         }
     }
 
@@ -199,22 +331,39 @@ impl<'m> Engine<'m> {
             Population::Closed { think } => {
                 // Every user starts with a think time drawn afresh, so the first
                 // requests are spread out as in steady state rather than all at t=0.
+                // Warm start: the pre-placed users arrive at t = 0 (in user
+                // order, so runs stay deterministic) and queue wherever
+                // capacity runs out, which is where they sit in steady state.
+                // They begin directly rather than through the calendar, which
+                // would otherwise sort a million simultaneous arrivals.
+                let pre = self.extras.preplaced.min(self.cfg.users);
                 for user in 0..self.cfg.users {
-                    let t = think.sample(&mut self.rng);
-                    self.cal.schedule(t, EventKind::Arrival, user, 0);
+                    if user < pre {
+                        self.begin(user);
+                    } else {
+                        let t = think.sample(&mut self.rng);
+                        self.cal.schedule(t, EventKind::Arrival, user, 0);
+                    }
+                }
+                while let Some(job) = self.ready.pop_front() {
+                    self.advance(job);
                 }
             }
             Population::Open { rate_per_s } => {
-                let t = self.interarrival(rate_per_s);
+                let t = Self::interarrival(&mut self.rng, rate_per_s);
                 self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
             }
         }
     }
 
+    /// Exponential gap between open arrivals, in whole nanoseconds.
     #[inline]
-    fn interarrival(&mut self, rate_per_s: f64) -> u64 {
-        let e: f64 = Exp1.sample(&mut self.rng);
-        (e * 1e9 / rate_per_s).round() as u64
+    fn interarrival(rng: &mut Xoshiro256PlusPlus, rate_per_s: f64) -> u64 {
+        let e: f64 = Exp1.sample(rng);
+        // Multiply by the mean gap rather than divide by the rate (a division
+        // sits on the critical path of every arrival), and round half up by
+        // hand: `f64::round` is a libm call on baseline x86-64.
+        (e * (1e9 / rate_per_s) + 0.5) as u64
     }
 
     fn main_loop(&mut self) {
@@ -259,6 +408,26 @@ impl<'m> Engine<'m> {
                     self.ready = ready;
                 }
                 EventKind::Timeout => self.timeout(ev.a, ev.b),
+                EventKind::BusyRetry => {
+                    if self.jobs[ev.a as usize].token == ev.b {
+                        self.advance(ev.a);
+                    }
+                }
+                EventKind::FlushDone => {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    let first = ready.len();
+                    self.stations[ev.a as usize].flush_done(
+                        ev.a,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &job in ready.iter().skip(first) {
+                        self.jobs[job as usize].step += 1;
+                    }
+                    self.ready = ready;
+                }
+                EventKind::ReserveCheck => self.reserve_check(ev.a, ev.b),
             }
             while let Some(job) = self.ready.pop_front() {
                 self.advance(job);
@@ -271,7 +440,7 @@ impl<'m> Engine<'m> {
         let Population::Open { rate_per_s } = self.model.population else {
             return;
         };
-        let t = self.now + self.interarrival(rate_per_s);
+        let t = self.now + Self::interarrival(&mut self.rng, rate_per_s);
         self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
         if self.live >= self.cfg.max_in_system as u64 {
             self.stop = Some(StopReason::Overflow);
@@ -319,6 +488,9 @@ impl<'m> Engine<'m> {
             held: 0,
             token,
             waiting_on: NOT_WAITING,
+            retries: 0,
+            db_held: 0,
+            wait_since: 0,
         };
         self.total_started += 1;
         if self.measuring {
@@ -393,7 +565,204 @@ impl<'m> Engine<'m> {
                         self.release(r);
                     }
                 }
+                // --- Scaling tier.
+                Step::Switch { by, n } => {
+                    let choice = match by {
+                        SwitchBy::KeyHash => shard_of(j.key, n),
+                        SwitchBy::RoundRobin { counter } => {
+                            switch::round_robin(&mut self.counters[counter as usize], n)
+                        }
+                    };
+                    // The chosen jump entry follows the switch.
+                    j.step += 1 + choice;
+                }
+                Step::Ship { group, replay } => {
+                    let (key, committed) = (j.key, self.now);
+                    j.step += 1;
+                    let cost = replay.sample(&mut self.rng);
+                    let visible = self.replay[group as usize].ship(committed, cost);
+                    self.read_your_writes.wrote(job, key, group, visible);
+                    if self.measuring {
+                        self.replication.record_lag(visible - committed, cost);
+                    }
+                }
+                Step::ReplicaRead { group } => {
+                    let key = j.key;
+                    j.step += 1;
+                    if self.measuring {
+                        self.replication.replica_reads += 1;
+                        if self.read_your_writes.is_stale(job, key, group, self.now) {
+                            self.replication.stale_reads += 1;
+                        }
+                    }
+                }
+                Step::CacheLookup { cache, hit_to } => {
+                    let (key, first) = (j.key, j.plan_first);
+                    let hit = match &mut self.caches[cache as usize] {
+                        CacheState::Fixed { hit_ratio } => self.rng.random::<f64>() < *hit_ratio,
+                        CacheState::Lru(lru) => lru.lookup(key, self.now),
+                    };
+                    if self.measuring {
+                        self.cache_lookups += 1;
+                        self.cache_hits += hit as u64;
+                    }
+                    let j = &mut self.jobs[job as usize];
+                    j.step = if hit { first + hit_to } else { j.step + 1 };
+                }
+                Step::CacheFill { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.fill(j.key, self.now);
+                    }
+                }
+                Step::CacheInvalidate { cache } => {
+                    j.step += 1;
+                    if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
+                        lru.invalidate(j.key);
+                    }
+                }
+                Step::SqliteLock { lock, mode } => {
+                    if self.sqlite[lock as usize].try_lock(job, mode) {
+                        j.db_held |= 1 << (HELD_SQLITE + lock);
+                        j.retries = 0;
+                        j.step += 1;
+                    } else {
+                        // SQLITE_BUSY: the busy handler sleeps, then retries.
+                        let timeout = self.sqlite[lock as usize].busy_timeout_ns;
+                        match busy_sleep_ns(j.retries, timeout) {
+                            Some(d) => {
+                                j.retries += 1;
+                                let token = j.token;
+                                if self.measuring {
+                                    self.db.busy_sleeps += 1;
+                                }
+                                self.cal
+                                    .schedule(self.now + d, EventKind::BusyRetry, job, token);
+                            }
+                            None => {
+                                j.retries = 0;
+                                self.fail(job, ErrorCause::Busy);
+                            }
+                        }
+                        return;
+                    }
+                }
+                Step::SqliteUnlock(lock) => {
+                    j.db_held &= !(1 << (HELD_SQLITE + lock));
+                    j.step += 1;
+                    self.sqlite[lock as usize].unlock(job);
+                }
+                Step::RowLock(t) => {
+                    let key = j.key;
+                    if self.measuring {
+                        self.db.row_locks += 1;
+                    }
+                    if self.rows[t as usize].lock(key, job) {
+                        j.db_held |= 1 << (HELD_ROWS + t);
+                        j.step += 1;
+                    } else {
+                        // Waits, without timeout, until the holder commits.
+                        j.wait_since = self.now;
+                        return;
+                    }
+                }
+                Step::RowUnlock(t) => {
+                    j.db_held &= !(1 << (HELD_ROWS + t));
+                    j.step += 1;
+                    let key = j.key;
+                    self.row_unlock(t, key);
+                }
+                Step::PoolAcquire(p) => {
+                    let token = j.token;
+                    match self.pools[p as usize].acquire(job, token, self.now) {
+                        PoolGrant::Granted { connect: false } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            j.step += 1;
+                        }
+                        PoolGrant::Granted { connect: true } => {
+                            j.db_held |= 1 << (HELD_POOL + p);
+                            self.connect(job, p);
+                            return;
+                        }
+                        PoolGrant::Waiting => {
+                            j.waiting_on = WAIT_POOL | p;
+                            let pool = &self.pools[p as usize];
+                            if let Some(t) = pool.wait_timeout_ns {
+                                self.cal
+                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                            }
+                            if pool.has_reserve() {
+                                let t = self.now + pool.reserve_timeout_ns;
+                                self.cal.schedule(t, EventKind::ReserveCheck, job, token);
+                            }
+                            return;
+                        }
+                    }
+                }
+                Step::PoolRelease(p) => {
+                    j.db_held &= !(1 << (HELD_POOL + p));
+                    j.step += 1;
+                    self.pool_release(p);
+                }
             }
+        }
+    }
+
+    /// `job` opens a new server connection of pool `p` (a backend start-up);
+    /// its `PoolAcquire` step ends when the connection is ready.
+    fn connect(&mut self, job: JobId, p: u32) {
+        let d = self.pools[p as usize].connect.sample(&mut self.rng);
+        self.cal.schedule(self.now + d, EventKind::Done, job, 0);
+    }
+
+    /// The holder of row `key` in table `t` committed: the next writer of the
+    /// row, if any, now holds it and becomes ready.
+    #[inline]
+    fn row_unlock(&mut self, t: u32, key: u32) {
+        if let Some(w) = self.rows[t as usize].unlock(key) {
+            let wj = &mut self.jobs[w as usize];
+            wj.db_held |= 1 << (HELD_ROWS + t);
+            wj.step += 1;
+            if self.measuring {
+                self.db.row_lock_waits += 1;
+                self.db.row_lock_wait_ns += (self.now - wj.wait_since) as f64;
+            }
+            self.ready.push_back(w);
+        }
+    }
+
+    /// Give a server connection back to pool `p`; a waiter that receives it
+    /// becomes ready.
+    #[inline]
+    fn pool_release(&mut self, p: u32) {
+        let jobs = &self.jobs;
+        let next = self.pools[p as usize].release(self.now, |w, token| {
+            let wj = &jobs[w as usize];
+            wj.token == token && wj.waiting_on == WAIT_POOL | p
+        });
+        if let Some(w) = next {
+            let wj = &mut self.jobs[w as usize];
+            wj.waiting_on = NOT_WAITING;
+            wj.token = wj.token.wrapping_add(1);
+            wj.db_held |= 1 << (HELD_POOL + p);
+            wj.step += 1;
+            self.ready.push_back(w);
+        }
+    }
+
+    /// `job` has waited `reserve_pool_timeout` for a server connection: it
+    /// opens a reserve connection if the reserve is not used up.
+    fn reserve_check(&mut self, job: JobId, token: u32) {
+        let j = &mut self.jobs[job as usize];
+        if j.token != token || j.waiting_on & WAIT_POOL == 0 || j.waiting_on == NOT_WAITING {
+            return;
+        }
+        let p = j.waiting_on & !WAIT_POOL;
+        if self.pools[p as usize].open_reserve(self.now) {
+            j.waiting_on = NOT_WAITING;
+            j.token = j.token.wrapping_add(1);
+            j.db_held |= 1 << (HELD_POOL + p);
+            self.connect(job, p);
         }
     }
 
@@ -423,7 +792,11 @@ impl<'m> Engine<'m> {
         let r = j.waiting_on;
         j.waiting_on = NOT_WAITING;
         j.token = j.token.wrapping_add(1);
-        self.resources[r as usize].abandon(self.now);
+        if r & WAIT_POOL != 0 {
+            self.pools[(r & !WAIT_POOL) as usize].abandon(self.now);
+        } else {
+            self.resources[r as usize].abandon(self.now);
+        }
         self.fail(job, ErrorCause::Timeout);
     }
 
@@ -444,6 +817,19 @@ impl<'m> Engine<'m> {
         self.release_all(job);
         let j = self.jobs[job as usize];
         self.total_completed += 1;
+        // Requests of a warm start (they began at t = 0) are left out of the
+        // trace: they all arrived at once, so their response times describe
+        // the artificial start, not the system; MSER judges the rest.
+        if self.extras.batch > 0 && (j.started > 0 || self.extras.preplaced == 0) {
+            self.batch_sum_ns += (self.now - j.started) as f64;
+            self.batch_len += 1;
+            if self.batch_len == self.extras.batch {
+                self.trace
+                    .push(self.batch_sum_ns / self.extras.batch as f64 / 1e6);
+                self.batch_sum_ns = 0.0;
+                self.batch_len = 0;
+            }
+        }
         if self.measuring {
             let r = self.now - j.started;
             self.completed += 1;
@@ -465,6 +851,22 @@ impl<'m> Engine<'m> {
             let r = held.trailing_zeros();
             held &= held - 1;
             self.release(r);
+        }
+        // Database locks and connections: a session-mode pool connection is
+        // given back here, at the end of the request.
+        let mut db = self.jobs[job as usize].db_held;
+        self.jobs[job as usize].db_held = 0;
+        while db != 0 {
+            let bit = db.trailing_zeros();
+            db &= db - 1;
+            match bit {
+                b if b < HELD_POOL => self.sqlite[(b - HELD_SQLITE) as usize].unlock(job),
+                b if b < HELD_ROWS => self.pool_release(b - HELD_POOL),
+                b => {
+                    let key = self.jobs[job as usize].key;
+                    self.row_unlock(b - HELD_ROWS, key);
+                }
+            }
         }
     }
 
@@ -502,13 +904,48 @@ impl<'m> Engine<'m> {
             r.held_avg.restart(now);
             r.waiting_avg.restart(now);
         }
+        for p in &mut self.pools {
+            p.restart(now);
+        }
+        for s in &mut self.stations {
+            if let station::StationKind::GroupCommit(g) = &mut s.kind {
+                g.flushes = 0;
+                g.commits = 0;
+            }
+        }
     }
 
-    fn finish(self) -> RunStats {
+    fn finish(mut self) -> RunStats {
         let now = self.now;
         let window_ns = now.saturating_sub(self.warmup_end);
         let measured = self.measuring;
         let mean = |t: &TimeAverage| if measured { t.mean(now) } else { f64::NAN };
+        let mut db = std::mem::take(&mut self.db);
+        for s in &self.stations {
+            if let station::StationKind::GroupCommit(g) = &s.kind {
+                db.flushes += g.flushes;
+                db.flushed_commits += g.commits;
+            }
+        }
+        db.pools = self
+            .pools
+            .iter()
+            .map(|p| PoolStats {
+                mean_held: mean(&p.held_avg),
+                mean_open: mean(&p.open_avg),
+                max_open: p.max_open,
+                mean_waiting: mean(&p.waiting_avg),
+                reserve_opened: p.reserve_opened,
+            })
+            .collect();
+        for g in &self.model.db.memory {
+            let units = match g.source {
+                GaugeSource::Resource(r) => mean(&self.resources[r as usize].held_avg),
+                GaugeSource::PoolOpen(p) => db.pools[p as usize].mean_open,
+            };
+            db.connections += units;
+            db.connection_memory_mb += units * g.mb_per_unit;
+        }
         RunStats {
             stop: self.stop.unwrap_or(StopReason::Target),
             events: self.events,
@@ -551,6 +988,10 @@ impl<'m> Engine<'m> {
             total_completed: self.total_completed,
             total_errored: self.total_errored,
             in_flight_at_end: self.live,
+            cache_lookups: self.cache_lookups,
+            cache_hits: self.cache_hits,
+            replication: self.replication,
+            db,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Active stations: where requests receive service and time passes.
 
 use super::calendar::{Calendar, EventKind};
+use super::group_commit::GroupCommitDisk;
 use super::stats::TimeAverage;
 use super::JobId;
 use crate::model::{Discipline, Station};
@@ -23,6 +24,8 @@ pub struct FcfsStation {
 /// moves on and the old event is ignored when it pops.
 pub struct PsStation {
     cores: f64,
+    /// Fraction of throughput lost per job beyond the cores (see `rate`).
+    contention: f64,
     n: u32,
     v: f64,
     last: u64,
@@ -47,6 +50,7 @@ pub enum StationKind {
     Fcfs(FcfsStation),
     Ps(PsStation),
     Delay(DelayStation),
+    GroupCommit(GroupCommitDisk),
 }
 
 impl StationState {
@@ -59,6 +63,7 @@ impl StationState {
             }),
             Discipline::ProcessorSharing => StationKind::Ps(PsStation {
                 cores: spec.servers as f64,
+                contention: spec.contention,
                 n: 0,
                 v: 0.0,
                 last: 0,
@@ -66,6 +71,7 @@ impl StationState {
                 finishers: BinaryHeap::new(),
             }),
             Discipline::Delay => StationKind::Delay(DelayStation { present: 0 }),
+            Discipline::GroupCommit => StationKind::GroupCommit(GroupCommitDisk::default()),
         };
         StationState {
             kind,
@@ -100,7 +106,29 @@ impl StationState {
                 s.present += 1;
                 cal.schedule(now + demand, EventKind::Done, job, 0);
             }
+            StationKind::GroupCommit(s) => {
+                s.arrive(id, job, demand, now, cal);
+                self.busy.set(now, 1.0);
+            }
         }
+    }
+
+    /// A `FlushDone` event popped at a group-commit station: push the commits
+    /// made durable onto `done`.
+    #[inline]
+    pub fn flush_done(
+        &mut self,
+        id: u32,
+        now: u64,
+        cal: &mut Calendar,
+        done: &mut VecDeque<JobId>,
+    ) {
+        let StationKind::GroupCommit(s) = &mut self.kind else {
+            return;
+        };
+        let n = s.flush_done(id, now, cal, done);
+        self.present.add(now, -(n as f64));
+        self.busy.set(now, if s.flushing() { 1.0 } else { 0.0 });
     }
 
     /// Job leaves an FCFS or delay station after its `Done` event.
@@ -118,6 +146,8 @@ impl StationState {
             }
             StationKind::Delay(s) => s.present -= 1,
             StationKind::Ps(_) => unreachable!("PS stations finish jobs by PsDone events"),
+            // Group commit finishes jobs by FlushDone events.
+            StationKind::GroupCommit(_) => {}
         }
     }
 
@@ -167,17 +197,23 @@ impl StationState {
             StationKind::Fcfs(s) => Some(s.servers as f64),
             StationKind::Ps(s) => Some(s.cores),
             StationKind::Delay(_) => None,
+            StationKind::GroupCommit(_) => Some(1.0),
         }
     }
 }
 
 impl PsStation {
+    /// Service rate of each job present. Beyond the cores, n jobs share them
+    /// and, with contention κ, lose a further factor 1 / (1 + κ·(n − cores)):
+    /// lock and cache-line contention among more runnable backends than cores
+    /// (a linear, Amdahl-like penalty; κ = 0 is ideal sharing).
     #[inline]
     fn rate(&self) -> f64 {
-        if self.n as f64 <= self.cores {
+        let n = self.n as f64;
+        if n <= self.cores {
             1.0
         } else {
-            self.cores / self.n as f64
+            self.cores / n / (1.0 + self.contention * (n - self.cores))
         }
     }
 

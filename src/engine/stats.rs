@@ -10,17 +10,22 @@ pub enum ErrorCause {
     Refused = 0,
     /// Waited longer than the resource's timeout.
     Timeout = 1,
+    /// SQLITE_BUSY: SQLite's busy handler slept its whole `busy_timeout`
+    /// without getting the lock.
+    Busy = 2,
 }
 
 impl ErrorCause {
-    pub const COUNT: usize = 2;
-    pub const ALL: [ErrorCause; Self::COUNT] = [ErrorCause::Refused, ErrorCause::Timeout];
+    pub const COUNT: usize = 3;
+    pub const ALL: [ErrorCause; Self::COUNT] =
+        [ErrorCause::Refused, ErrorCause::Timeout, ErrorCause::Busy];
 
     /// Column-friendly name.
     pub fn name(self) -> &'static str {
         match self {
             ErrorCause::Refused => "refused",
             ErrorCause::Timeout => "timeout",
+            ErrorCause::Busy => "busy",
         }
     }
 }
@@ -60,7 +65,9 @@ pub struct TimeAverage {
 impl TimeAverage {
     #[inline]
     pub fn set(&mut self, now: u64, value: f64) {
-        self.area += self.value * (now - self.last) as f64;
+        // Through i64: u64 → f64 takes several instructions on x86-64 and this
+        // runs a few times per event; spans never approach 2^63 ns (292 years).
+        self.area += self.value * (now - self.last) as i64 as f64;
         self.last = now;
         self.value = value;
     }
@@ -124,6 +131,39 @@ pub struct ResourceStats {
     pub mean_waiting: f64,
 }
 
+/// Per pooler pool of server connections, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct PoolStats {
+    /// Mean server connections lent to clients.
+    pub mean_held: f64,
+    /// Mean server connections open (lent or idle).
+    pub mean_open: f64,
+    pub max_open: u32,
+    /// Mean clients waiting for a server connection.
+    pub mean_waiting: f64,
+    /// Reserve connections opened for clients that waited `reserve_pool_timeout`.
+    pub reserve_opened: u64,
+}
+
+/// What the database mechanisms measured, over the measured window.
+#[derive(Clone, Debug, Default)]
+pub struct DbStats {
+    /// Sleeps of SQLite's busy handler.
+    pub busy_sleeps: u64,
+    /// Writers that found their row locked, and the total time they waited.
+    pub row_lock_waits: u64,
+    pub row_lock_wait_ns: f64,
+    /// Row locks taken (waited for or not).
+    pub row_locks: u64,
+    /// Log flushes and the commits they covered (group-commit disks).
+    pub flushes: u64,
+    pub flushed_commits: u64,
+    pub pools: Vec<PoolStats>,
+    /// Mean connections open to database servers and the memory they take.
+    pub connections: f64,
+    pub connection_memory_mb: f64,
+}
+
 /// Everything one run measured. Counts and averages cover the measured
 /// window (after warm-up) unless named `total_*`.
 #[derive(Clone, Debug)]
@@ -153,6 +193,13 @@ pub struct RunStats {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
+    /// Cache lookups in the window, over every cache, and how many hit.
+    pub cache_lookups: u64,
+    pub cache_hits: u64,
+    /// Replica lag and stale reads in the window.
+    pub replication: super::ReplicationStats,
+    /// SQLite locks, row locks, group commit, pools, connection memory.
+    pub db: DbStats,
 }
 
 impl RunStats {
@@ -204,6 +251,15 @@ impl RunStats {
             f64::NAN
         } else {
             self.response.max() as f64 / 1e6
+        }
+    }
+
+    /// Measured cache hit ratio, NaN without lookups.
+    pub fn cache_hit_ratio(&self) -> f64 {
+        if self.cache_lookups == 0 {
+            f64::NAN
+        } else {
+            self.cache_hits as f64 / self.cache_lookups as f64
         }
     }
 

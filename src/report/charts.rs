@@ -338,7 +338,8 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    for poly in bands(c, log_y) {
+    // A dashed line is a reference (a bound): no band, no markers.
+    for poly in bands(c, log_y).into_iter().filter(|_| !dashed) {
         chart.draw_series(std::iter::once(Polygon::new(
             poly,
             colour.mix(0.18).filled(),
@@ -347,7 +348,9 @@ where
     let mut labelled = false;
     let style = colour.stroke_width(4);
     for run in runs(&c.users, &c.mean, log_y) {
-        chart.draw_series(run.iter().map(|&p| Circle::new(p, 5, colour.filled())))?;
+        if !dashed {
+            chart.draw_series(run.iter().map(|&p| Circle::new(p, 5, colour.filled())))?;
+        }
         let points: Vec<(f64, f64)> = run;
         let anno = if dashed {
             chart.draw_series(DashedLineSeries::new(points, 14, 9, style))?
@@ -573,10 +576,25 @@ pub fn throughput_chart(
         for (i, c) in sim.iter().enumerate() {
             draw_curve(&mut chart, c, &c.label, colour(i), true, false)?;
         }
-        for b in bound {
-            let i = sim.iter().position(|c| c.label == b.label).unwrap_or(0);
-            let label = format!("{}: analytic bound", b.label);
-            draw_curve(&mut chart, b, &label, colour(i), true, true)?;
+        // One legend entry for all bounds: each is dashed in its phase's colour.
+        for (k, b) in bound.iter().enumerate() {
+            let i = sim.iter().position(|c| c.label == b.label).unwrap_or(k);
+            for run in runs(&b.users, &b.mean, true) {
+                chart.draw_series(DashedLineSeries::new(run, 14, 9, colour(i).stroke_width(3)))?;
+            }
+        }
+        if !bound.is_empty() {
+            chart
+                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+                .label("dashed: analytic bound, min(N / (D + Z), 1 / D_max)")
+                .legend(|(x, y)| {
+                    plotters::element::DashedPathElement::new(
+                        vec![(x - 6, y), (x + 26, y)],
+                        6,
+                        4,
+                        GREY.stroke_width(4),
+                    )
+                });
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())

@@ -127,8 +127,9 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     let _ = writeln!(s, "## Capacity\n");
     let _ = writeln!(
         s,
-        "Capacity is the largest simulated user count up to which every simulated load meets the SLO \
-         (mean over replications). The bottleneck is the busiest resource at the first load that misses it.\n"
+        "Capacity is the largest user count whose p95 and error rate meet the SLO, searched by bisection \
+         between the grid's last passing and first failing loads (as in `capacity.csv`). The bottleneck is \
+         the busiest resource at the load just above capacity.\n"
     );
     let _ = writeln!(
         s,
@@ -143,7 +144,13 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
             cell(&sc.phases[p.phase].name),
             p.cost
                 .capacity_users
-                .map_or("none simulated".to_string(), thousands),
+                .map_or("none simulated".to_string(), |u| {
+                    if p.above_grid {
+                        format!("≥ {} (every load simulated meets the SLO)", thousands(u))
+                    } else {
+                        thousands(u)
+                    }
+                }),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
             p.bottleneck

@@ -6,10 +6,12 @@ pub mod markdown;
 pub mod planning;
 pub mod points;
 mod runs;
+mod sweep;
 
 pub use atomic::write_atomically;
 pub use planning::{write_planning, write_summary_csv, PlanningOptions, ScenarioOutcome};
-pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv};
+pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv, RUNS_COLUMNS};
+pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
 
 /// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
 /// thousands separator; empty when undefined (NaN), which spreadsheets read

@@ -5,9 +5,10 @@ use super::charts::{self, ChartMeta, CostBar, Curve, Panel, PlanStep};
 use super::markdown;
 use super::points::{self, Estimate, PointSummary};
 use super::{num, write_atomically};
+use crate::capacity::{Capacity, CapacityStatus, SweepResult};
 use crate::cost::{self, PhaseCost, PlanPoint};
 use crate::scenario::{Scenario, Slo};
-use crate::sweep::{RunRecord, SweepPlan};
+use crate::sweep::SweepPlan;
 use std::path::Path;
 
 /// The columns of `costs.csv`: one row per phase.
@@ -78,6 +79,8 @@ pub struct PhaseOutcome {
     pub cost: PhaseCost,
     /// The point at capacity, if the phase has one.
     pub at_capacity: Option<PointSummary>,
+    /// Every load simulated met the SLO: the capacity is at least that.
+    pub above_grid: bool,
     /// Every simulated point of the phase, by users.
     pub points: Vec<PointSummary>,
     /// The busiest resource at the first simulated load that misses the
@@ -100,28 +103,38 @@ pub struct ScenarioOutcome {
 }
 
 /// Work out the capacity, cost and plan of every phase that was run.
+/// The capacity of each phase comes from the sweep's search (the same
+/// numbers as capacity.csv); the per-point summaries give the point at
+/// capacity and the busiest resource where the SLO first fails.
 pub fn outcome(
     sc: &Scenario,
-    phases: &[usize],
+    capacities: &[Capacity],
     pts: &[PointSummary],
     seed: u64,
 ) -> ScenarioOutcome {
-    let outcomes: Vec<PhaseOutcome> = phases
+    let outcomes: Vec<PhaseOutcome> = capacities
         .iter()
-        .map(|&ph| {
-            let capacity = points::capacity_users(pts, ph, &sc.slo);
+        .map(|c| {
+            let ph = c.phase;
+            let capacity = match c.status {
+                CapacityStatus::Found | CapacityStatus::Bracketed | CapacityStatus::AboveGrid => {
+                    Some(c.users)
+                }
+                CapacityStatus::None | CapacityStatus::Open => None,
+            };
             let mut mine: Vec<&PointSummary> = pts.iter().filter(|p| p.phase == ph).collect();
             mine.sort_by_key(|p| p.users);
             let at_capacity =
-                capacity.and_then(|c| mine.iter().find(|p| p.users == c).cloned().cloned());
-            let bottleneck = mine
-                .iter()
-                .find(|p| p.users > 0 && !p.meets(&sc.slo))
+                capacity.and_then(|u| mine.iter().find(|p| p.users == u).cloned().cloned());
+            let bottleneck = c
+                .fails_at
+                .and_then(|u| mine.iter().find(|p| p.users == u))
                 .and_then(|p| p.busiest().map(|(n, u)| (n.to_string(), u)));
             PhaseOutcome {
                 phase: ph,
                 cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity),
                 at_capacity,
+                above_grid: c.status == CapacityStatus::AboveGrid,
                 bottleneck,
                 points: mine.into_iter().cloned().collect(),
             }
@@ -150,16 +163,16 @@ pub fn outcome(
 pub fn write_planning(
     dir: &Path,
     plan: &SweepPlan,
-    runs: &[RunRecord],
+    result: &SweepResult,
     opts: &PlanningOptions,
 ) -> anyhow::Result<ScenarioOutcome> {
     let sc = plan.scenario;
-    let pts = points::summarise(plan, runs);
-    let mut out = outcome(sc, &plan.phases, &pts, opts.seed);
+    let pts = points::summarise(plan, &result.runs);
+    let mut out = outcome(sc, &result.capacity, &pts, opts.seed);
     write_costs_csv(&dir.join("costs.csv"), &out)?;
     write_plan_csv(&dir.join("plan.csv"), sc, &out)?;
     if opts.plots {
-        out.charts = write_charts(dir, sc, &pts, &out)?;
+        out.charts = write_charts(dir, sc, &pts, plan, &out)?;
     }
     markdown::write_report_md(
         &dir.join("report.md"),
@@ -330,10 +343,54 @@ fn utilisation_panels(sc: &Scenario, o: &ScenarioOutcome, pts: &[PointSummary]) 
         .collect()
 }
 
+/// Each phase's analytic throughput bound, min(N / (D + Z), 1 / D_max),
+/// over the simulated range: on a fine log grid plus the knee itself, so that
+/// the dashed line bends where the bound does, not between grid points.
+fn bound_curves(
+    sc: &Scenario,
+    o: &ScenarioOutcome,
+    plan: &SweepPlan,
+    pts: &[PointSummary],
+) -> Vec<Curve> {
+    let users = pts.iter().map(|p| p.users).filter(|&u| u > 0);
+    let (lo, hi) = users.fold((u32::MAX, 0), |(a, b), u| (a.min(u), b.max(u)));
+    if lo > hi {
+        return Vec::new();
+    }
+    o.phases
+        .iter()
+        .filter_map(|ph| {
+            let a = plan.analytic.get(ph.phase)?;
+            const STEPS: u32 = 160;
+            let ratio = f64::from(hi) / f64::from(lo);
+            let mut ns: Vec<u32> = (0..=STEPS)
+                .map(|k| {
+                    (f64::from(lo) * ratio.powf(f64::from(k) / f64::from(STEPS))).round() as u32
+                })
+                .collect();
+            let knee = a.knee_users();
+            if knee.is_finite() && knee >= f64::from(lo) && knee <= f64::from(hi) {
+                ns.extend([knee.floor() as u32, knee.ceil() as u32]);
+            }
+            ns.sort_unstable();
+            ns.dedup();
+            let bound: Vec<f64> = ns.iter().map(|&n| a.throughput_bound_rps(n)).collect();
+            bound.iter().any(|b| b.is_finite()).then(|| Curve {
+                label: sc.phases[ph.phase].name.clone(),
+                users: ns.iter().map(|&n| f64::from(n)).collect(),
+                mean: bound.clone(),
+                lo: bound.clone(),
+                hi: bound,
+            })
+        })
+        .collect()
+}
+
 fn write_charts(
     dir: &Path,
     sc: &Scenario,
     pts: &[PointSummary],
+    plan: &SweepPlan,
     o: &ScenarioOutcome,
 ) -> anyhow::Result<Vec<&'static str>> {
     let meta = ChartMeta {
@@ -373,7 +430,7 @@ fn write_charts(
             &dir.join("throughput.png"),
             &meta,
             &curves(sc, o, pts, |p| p.throughput_rps),
-            &[],
+            &bound_curves(sc, o, plan, pts),
         )?;
         charts::utilisation_chart(
             &dir.join("utilisation.png"),

@@ -1,10 +1,9 @@
-//! Stand-in for the per-point statistics of the sweep: replications of one
-//! (phase, users) point reduced to means and 95% confidence intervals, and
-//! each phase's capacity under the SLO.
+//! Replications of one (phase, users) point reduced to means and 95%
+//! confidence intervals, for the charts.
 //!
-//! Everything downstream (costs, charts, report.md) takes the plain data of
-//! [`PointSummary`] and [`capacity_users`]; when the sweep's own statistics
-//! land, only [`summarise`] needs replacing.
+//! The capacity itself comes from the sweep's search (`capacity.rs`); this
+//! summary adds what the charts need beyond `estimate::PointSummary`: the
+//! utilisation of every resource group with its interval.
 
 use crate::model::Model;
 use crate::scenario::Slo;
@@ -174,21 +173,6 @@ fn host_group(name: &str) -> String {
     name.to_string()
 }
 
-/// Largest simulated user count of `phase` up to which every simulated
-/// count meets the SLO: a phase that fails at 500 users and recovers at
-/// 1,000 (noise, or an artefact) is not trusted beyond 500.
-pub fn capacity_users(points: &[PointSummary], phase: usize, slo: &Slo) -> Option<u32> {
-    let mut pts: Vec<&PointSummary> = points
-        .iter()
-        .filter(|p| p.phase == phase && p.users > 0)
-        .collect();
-    pts.sort_by_key(|p| p.users);
-    pts.iter()
-        .take_while(|p| p.meets(slo))
-        .last()
-        .map(|p| p.users)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,43 +201,5 @@ mod tests {
         assert_eq!(host_group("db.cpu"), "db.cpu");
         assert_eq!(host_group("apple.cpu"), "apple.cpu");
         assert_eq!(host_group("app.cpu"), "app.cpu");
-    }
-
-    fn point(users: u32, p95: f64, err: f64) -> PointSummary {
-        let e = |x| Estimate {
-            mean: x,
-            lo: x,
-            hi: x,
-        };
-        PointSummary {
-            phase: 0,
-            users,
-            replications: 1,
-            throughput_rps: e(1.0),
-            p50_ms: e(p95 / 2.0),
-            p95_ms: e(p95),
-            error_rate: e(err),
-            utilisation: vec![],
-        }
-    }
-
-    #[test]
-    fn capacity_stops_at_the_first_failing_point() {
-        let slo = Slo {
-            p95_ms: 100.0,
-            error_rate: 0.01,
-        };
-        let pts = [
-            point(1000, 150.0, 0.0),
-            point(10, 20.0, 0.0),
-            point(100, 99.0, 0.0),
-            point(500, 50.0, 0.02),
-            point(2000, 20.0, 0.0),
-        ];
-        assert_eq!(capacity_users(&pts, 0, &slo), Some(100));
-        assert_eq!(capacity_users(&pts, 1, &slo), None);
-        assert_eq!(capacity_users(&pts[..1], 0, &slo), None);
-        // An undefined p95 (nothing completed) does not meet the SLO.
-        assert_eq!(capacity_users(&[point(10, f64::NAN, 0.0)], 0, &slo), None);
     }
 }

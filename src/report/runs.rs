@@ -25,6 +25,7 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "errors",
     "errors_refused",
     "errors_timeout",
+    "errors_busy",
     "error_rate",
     "throughput_rps",
     "mean_ms",
@@ -41,7 +42,40 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "total_completed",
     "total_errored",
     "in_flight_at_end",
+    "warmup_requests",
+    "preplaced",
+    "mser_cut_requests",
+    "settled",
+    "cache_lookups",
+    "cache_hit_ratio",
+    "replica_writes",
+    "replica_lag_mean_ms",
+    "replica_lag_p50_ms",
+    "replica_lag_p95_ms",
+    "replica_lag_max_ms",
+    "replay_offered_load",
+    "replica_reads",
+    "stale_read_fraction",
+    "db_connections",
+    "db_memory_mb",
+    "row_lock_waits_per_s",
+    "row_lock_wait_ms",
+    "commits_per_flush",
 ];
+
+/// `x / window`, or NaN without a window.
+fn per_s(x: f64, window_s: f64) -> f64 {
+    ratio(x, window_s)
+}
+
+/// `a / b`, or NaN when `b` is 0 (nothing to average).
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
 
 /// The busiest station or resource of a run: highest utilisation.
 pub fn bottleneck<'m>(model: &'m Model, r: &RunRecord) -> Option<(&'m str, f64)> {
@@ -91,6 +125,7 @@ pub fn write_runs_csv(
                 r.errors_total().to_string(),
                 r.errors[ErrorCause::Refused as usize].to_string(),
                 r.errors[ErrorCause::Timeout as usize].to_string(),
+                r.errors[ErrorCause::Busy as usize].to_string(),
                 num(r.error_rate, 6),
                 num(r.throughput_rps, 3),
                 num(r.mean_ms, 3),
@@ -107,6 +142,28 @@ pub fn write_runs_csv(
                 r.total_completed.to_string(),
                 r.total_errored.to_string(),
                 r.in_flight_at_end.to_string(),
+                r.warmup_requests.to_string(),
+                r.preplaced.to_string(),
+                r.mser_cut_requests.to_string(),
+                r.settled.to_string(),
+                r.cache_lookups.to_string(),
+                num(r.cache_hit_ratio, 6),
+                r.replica_writes.to_string(),
+                num(r.replica_lag_mean_ms, 3),
+                num(r.replica_lag_p50_ms, 3),
+                num(r.replica_lag_p95_ms, 3),
+                num(r.replica_lag_max_ms, 3),
+                num(r.replay_offered_load, 4),
+                r.replica_reads.to_string(),
+                num(r.stale_read_fraction, 6),
+                num(r.db.connections, 3),
+                num(r.db.connection_memory_mb, 1),
+                num(per_s(r.db.row_lock_waits as f64, r.window_s), 3),
+                num(
+                    ratio(r.db.row_lock_wait_ns / 1e6, r.db.row_lock_waits as f64),
+                    3,
+                ),
+                num(ratio(r.db.flushed_commits as f64, r.db.flushes as f64), 3),
             ])?;
         }
         out.flush()?;
@@ -152,6 +209,7 @@ pub fn write_resources_csv(
                     crate::model::Discipline::Fcfs => "fcfs",
                     crate::model::Discipline::ProcessorSharing => "ps",
                     crate::model::Discipline::Delay => "delay",
+                    crate::model::Discipline::GroupCommit => "group_commit",
                 };
                 let waiting = st.mean_busy.map_or(f64::NAN, |b| st.mean_present - b);
                 out.write_record(head.iter().cloned().chain([
@@ -174,6 +232,19 @@ pub fn write_resources_csv(
                     "pool".to_string(),
                     s.capacity.to_string(),
                     num(st.utilisation, 4),
+                    num(st.mean_held, 3),
+                    num(st.mean_held + st.mean_waiting, 3),
+                    num(st.mean_waiting, 3),
+                ]))?;
+            }
+            // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
+            for (s, st) in m.db.pools.iter().zip(&r.db.pools) {
+                let capacity = s.size + s.reserve;
+                out.write_record(head.iter().cloned().chain([
+                    s.name.clone(),
+                    "server_pool".to_string(),
+                    capacity.to_string(),
+                    num(st.mean_held / capacity as f64, 4),
                     num(st.mean_held, 3),
                     num(st.mean_held + st.mean_waiting, 3),
                     num(st.mean_waiting, 3),

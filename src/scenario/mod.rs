@@ -2,10 +2,16 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
+mod claims;
+mod database;
 mod diag;
 mod raw;
+mod scale;
 
+pub use claims::{Claim, Metric};
+pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
+pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 
 use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
@@ -28,6 +34,8 @@ pub struct Scenario {
     pub sweep: Sweep,
     pub slo: Slo,
     pub phases: Vec<Phase>,
+    /// What the guide says each phase achieves.
+    pub claims: Vec<Claim>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +67,8 @@ pub struct RequestSpec {
     pub app_cpu: Option<Dist>,
     /// Service time of the request's database work.
     pub db: Option<Dist>,
+    /// A read the phase's cache may serve.
+    pub cacheable: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +79,13 @@ pub struct Sweep {
     pub warmup_requests: u64,
     pub measured_requests: u64,
     pub max_events: u64,
+    /// Stop adding replications to a point once the 95% half-width of its
+    /// mean response is within this fraction of the mean…
+    pub precision: f64,
+    /// …or once it has this many replications…
+    pub max_replications: u32,
+    /// …or has spent this many calendar events.
+    pub event_budget: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +113,7 @@ pub struct CostItem {
 }
 
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // built once per phase, never in bulk
 pub enum Architecture {
     /// App hosts in front of an optional database.
     Tiers(Tiers),
@@ -107,8 +125,13 @@ pub enum Architecture {
 pub struct Tiers {
     pub app: AppTier,
     pub database: Option<Database>,
+    /// PgBouncer between the app and the database.
+    pub pooler: Option<Pooler>,
     /// Round trip per database call, in ms.
     pub rtt_ms: f64,
+    pub replicas: Option<Replicas>,
+    pub cache: Option<Cache>,
+    pub shards: Option<Shards>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -121,11 +144,9 @@ pub struct AppTier {
     pub backlog: Option<u32>,
     /// Longest wait for a worker before the request fails.
     pub timeout_s: Option<f64>,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct Database {
-    pub cores: u32,
+    pub worker: WorkerKind,
+    /// Async: requests in progress per host before new ones are refused.
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -233,6 +254,23 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
     let slo = check_slo(d, raw.slo.as_ref());
     let phases = check_phases(d, &raw.phase, workload.as_ref());
+    let names: Vec<String> = raw
+        .phase
+        .iter()
+        .map(|p| p.get_ref().name.get_ref().trim().to_string())
+        .collect();
+    let claims = claims::check_claims(d, &raw.claim, &names);
+    // The sweep also visits every user count a claim is about.
+    let sweep = sweep.map(|mut s| {
+        if !is_open {
+            if let Some(c) = &claims {
+                s.users.extend(c.iter().filter_map(|c| c.users));
+                s.users.sort_unstable();
+                s.users.dedup();
+            }
+        }
+        s
+    });
     if raw.phase.is_empty() {
         d.error(0..0, "phase", "a scenario needs at least one [[phase]]");
     }
@@ -247,16 +285,19 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         sweep: sweep?,
         slo,
         phases: phases?,
+        claims: claims?,
     })
 }
 
 fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
     let span = w.span();
     let w = w.get_ref();
+    // A bad population does not stop the checks of the requests below, so
+    // that every problem of the file is reported at once.
     let population = match (&w.think_time, &w.arrival_rate_per_s) {
-        (Some(t), None) => Population::Closed {
-            think: check_dist(d, t, "workload.think_time")?,
-        },
+        (Some(t), None) => {
+            check_dist(d, t, "workload.think_time").map(|think| Population::Closed { think })
+        }
         (None, Some(r)) => {
             let rate = *r.get_ref();
             if !(rate.is_finite() && rate > 0.0) {
@@ -265,9 +306,10 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                     "workload.arrival_rate_per_s",
                     format!("must be a rate above 0 requests per second (got {rate})"),
                 );
-                return None;
+                None
+            } else {
+                Some(Population::Open { rate_per_s: rate })
             }
-            Population::Open { rate_per_s: rate }
         }
         (Some(t), Some(_)) => {
             d.error(
@@ -275,15 +317,15 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                 "workload",
                 "give either think_time (a closed population of users) or arrival_rate_per_s (open Poisson arrivals), not both",
             );
-            return None;
+            None
         }
         (None, None) => {
             d.error(
-                span,
+                span.clone(),
                 "workload",
                 "missing think_time (a closed population of users, e.g. think_time = { dist = \"exponential\", mean_s = 30 }) or arrival_rate_per_s (open Poisson arrivals)",
             );
-            return None;
+            None
         }
     };
     if w.request.is_empty() {
@@ -343,12 +385,22 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         {
             ok = false;
         }
+        let cacheable = rs.cacheable.as_ref().is_some_and(|c| *c.get_ref());
+        if cacheable && kind == RequestKind::Write {
+            d.error(
+                rs.cacheable.as_ref().unwrap().span(),
+                field("cacheable"),
+                "a write is never served from a cache (writes invalidate it); only reads can be cacheable",
+            );
+            ok = false;
+        }
         requests.push(RequestSpec {
             name,
             weight,
             kind,
             app_cpu: app_cpu.flatten(),
             db: db.flatten(),
+            cacheable,
         });
     }
     let total: f64 = requests.iter().map(|r| r.weight).sum();
@@ -361,6 +413,7 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         );
         ok = false;
     }
+    let population = population?;
     if !ok {
         return None;
     }
@@ -644,9 +697,15 @@ fn check_sweep(d: &mut Diagnostics, s: Option<&S<RawSweep>>, is_open: bool) -> O
     let mut sweep = Sweep {
         users: log_grid(3, 1_000_000, 25),
         replications: 5,
-        warmup_requests: 20_000,
-        measured_requests: 200_000,
+        // Short runs, more of them: the sweep adds replications until mean
+        // response is precise enough (`precision`), and MSER-5 lengthens a
+        // warm-up that proves too short, so light points stop early.
+        warmup_requests: 5_000,
+        measured_requests: 50_000,
         max_events: 100_000_000,
+        precision: 0.05,
+        max_replications: 30,
+        event_budget: 300_000_000,
     };
     let Some(s) = s else {
         if is_open {
@@ -766,6 +825,56 @@ fn check_sweep(d: &mut Diagnostics, s: Option<&S<RawSweep>>, is_open: bool) -> O
             None => ok = false,
         }
     }
+    if let Some(v) = &r.precision {
+        let x = *v.get_ref();
+        if x.is_finite() && x > 0.0 && x <= 1.0 {
+            sweep.precision = x;
+        } else {
+            d.error(
+                v.span(),
+                "sweep.precision",
+                format!("must be the target relative half-width of the 95% interval of mean response, above 0 and at most 1 (e.g. 0.05 for ±5%) (got {x})"),
+            );
+            ok = false;
+        }
+    }
+    if let Some(v) = &r.max_replications {
+        match int_in(
+            d,
+            v,
+            "sweep.max_replications",
+            1,
+            1000,
+            "the most replications a point may get while its interval is too wide",
+        ) {
+            Some(x) if (x as u32) < sweep.replications => {
+                d.error(
+                    v.span(),
+                    "sweep.max_replications",
+                    format!(
+                        "must be at least sweep.replications ({}) (got {x})",
+                        sweep.replications
+                    ),
+                );
+                ok = false;
+            }
+            Some(x) => sweep.max_replications = x as u32,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = &r.event_budget {
+        match int_in(
+            d,
+            v,
+            "sweep.event_budget",
+            1000,
+            1_000_000_000_000,
+            "the most calendar events a point may spend over all its replications",
+        ) {
+            Some(x) => sweep.event_budget = x as u64,
+            None => ok = false,
+        }
+    }
     ok.then_some(sweep)
 }
 
@@ -836,22 +945,19 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
                     workers_per_host: pick(&cr.workers_per_host, &pr.workers_per_host),
                     backlog: pick(&cr.backlog, &pr.backlog),
                     timeout_s: pick(&cr.timeout_s, &pr.timeout_s),
+                    worker: pick(&cr.worker, &pr.worker),
+                    concurrency: pick(&cr.concurrency, &pr.concurrency),
                 },
             ))
         }
         (c, p) => pick(c, p),
     };
     let database = match (&child.database, &parent.database) {
-        (Some(c), Some(p)) => {
-            let (cr, pr) = (c.get_ref(), p.get_ref());
-            Some(S::new(
-                c.span(),
-                RawDatabase {
-                    engine: pick(&cr.engine, &pr.engine),
-                    cores: pick(&cr.cores, &pr.cores),
-                },
-            ))
-        }
+        (Some(c), Some(p)) => Some(database::merge_database(c, p)),
+        (c, p) => pick(c, p),
+    };
+    let pooler = match (&child.pooler, &parent.pooler) {
+        (Some(c), Some(p)) => Some(database::merge_pooler(c, p)),
         (c, p) => pick(c, p),
     };
     let inherit_network =
@@ -862,7 +968,11 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
         description: child.description.clone(),
         app,
         database,
+        pooler,
         network: pick(&child.network, &parent.network),
+        replicas: pick(&child.replicas, &parent.replicas),
+        cache: pick(&child.cache, &parent.cache),
+        shards: pick(&child.shards, &parent.shards),
         cost: parent.cost.iter().chain(&child.cost).cloned().collect(),
         station: if inherit_network {
             parent.station.clone()
@@ -994,7 +1104,14 @@ fn check_phase(
     }
     let is_network = !p.station.is_empty() || !p.resource.is_empty() || p.plan.is_some();
     let architecture = if is_network {
-        if p.app.is_some() || p.database.is_some() || p.network.is_some() {
+        if p.app.is_some()
+            || p.database.is_some()
+            || p.network.is_some()
+            || p.replicas.is_some()
+            || p.cache.is_some()
+            || p.shards.is_some()
+            || p.pooler.is_some()
+        {
             d.error(
                 span,
                 f("station"),
@@ -1004,7 +1121,7 @@ fn check_phase(
         }
         Architecture::Network(check_network(d, i, span, p, w?)?)
     } else {
-        Architecture::Tiers(check_tiers(d, i, span, p)?)
+        Architecture::Tiers(check_tiers(d, i, span, p, w)?)
     };
     ok.then(|| Phase {
         name: p.name.get_ref().trim().to_string(),
@@ -1019,6 +1136,7 @@ fn check_tiers(
     i: usize,
     span: std::ops::Range<usize>,
     p: &RawPhase,
+    w: Option<&Workload>,
 ) -> Option<Tiers> {
     let f = |x: &str| format!("phase[{i}].{x}");
     let Some(app) = &p.app else {
@@ -1044,7 +1162,9 @@ fn check_tiers(
                 Some(v) => int_in(d, v, &f(&format!("app.{name}")), 1, hi, what).map(|x| x as u32),
             }
         };
-    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 10_000);
+    // Each host's workers are one passive resource, and a request tracks the
+    // resources it holds in a 64-bit mask: leave room for the database's.
+    let hosts = need(d, &a.hosts, "hosts", "the number of app hosts", 48);
     let cores = need(
         d,
         &a.cores_per_host,
@@ -1052,13 +1172,27 @@ fn check_tiers(
         "CPU cores per app host",
         1024,
     );
-    let workers = need(
-        d,
-        &a.workers_per_host,
-        "workers_per_host",
-        "request workers per app host",
-        1_000_000,
-    );
+    let worker = scale::check_worker(d, &f, a);
+    let workers = match (worker, &a.workers_per_host, cores) {
+        // Async: one event loop per core unless told otherwise.
+        (Some((WorkerKind::Async, _)), None, Some(c)) => Some(c),
+        (Some((WorkerKind::Async, _)), Some(v), Some(c)) => int_in(
+            d,
+            v,
+            &f("app.workers_per_host"),
+            1,
+            c as i64,
+            "event loops per host, at most one per core (more would time-share the cores, which is not modelled)",
+        )
+        .map(|x| x as u32),
+        _ => need(
+            d,
+            &a.workers_per_host,
+            "workers_per_host",
+            "request workers per app host",
+            1_000_000,
+        ),
+    };
     let backlog = match &a.backlog {
         None => Some(None),
         Some(v) => int_in(
@@ -1089,46 +1223,13 @@ fn check_tiers(
     };
     let database = match &p.database {
         None => Some(None),
-        Some(db) => {
-            let r = db.get_ref();
-            let engine_ok = match &r.engine {
-                None => true,
-                Some(e) if e.get_ref() == "postgres" => true,
-                Some(e) => {
-                    d.error(
-                        e.span(),
-                        f("database.engine"),
-                        format!(
-                            "`{}` is not a database engine; valid: \"postgres\"",
-                            e.get_ref()
-                        ),
-                    );
-                    false
-                }
-            };
-            let cores = match &r.cores {
-                None => {
-                    d.error(
-                        db.span(),
-                        f("database.cores"),
-                        "missing: CPU cores of the database host",
-                    );
-                    None
-                }
-                Some(v) => int_in(
-                    d,
-                    v,
-                    &f("database.cores"),
-                    1,
-                    1024,
-                    "CPU cores of the database host",
-                ),
-            };
-            match (engine_ok, cores) {
-                (true, Some(c)) => Some(Some(Database { cores: c as u32 })),
-                _ => None,
-            }
-        }
+        Some(db) => database::check_database(d, &f, db, hosts, cores).map(Some),
+    };
+    let pooler = match (&p.pooler, &database) {
+        (None, _) => Some(None),
+        (Some(pl), Some(db)) => database::check_pooler(d, &f, pl, db.as_ref()).map(Some),
+        // The database is invalid and already reported.
+        (Some(_), None) => None,
     };
     let rtt_ms = match p.network.as_ref().and_then(|n| n.get_ref().rtt_ms.clone()) {
         None => Some(0.0),
@@ -1146,6 +1247,20 @@ fn check_tiers(
             }
         }
     };
+    let has_db = p.database.is_some();
+    let replicas = match &p.replicas {
+        None => Some(None),
+        Some(r) => scale::check_replicas(d, &f, r, has_db, w).map(Some),
+    };
+    let cache = match &p.cache {
+        None => Some(None),
+        Some(c) => scale::check_cache(d, &f, c, hosts, w).map(Some),
+    };
+    let shards = match &p.shards {
+        None => Some(None),
+        Some(s) => scale::check_shards(d, &f, s, has_db, w).map(Some),
+    };
+    let (worker, concurrency) = worker?;
     Some(Tiers {
         app: AppTier {
             hosts: hosts?,
@@ -1153,9 +1268,15 @@ fn check_tiers(
             workers_per_host: workers?,
             backlog: backlog?,
             timeout_s: timeout_s?,
+            worker,
+            concurrency,
         },
         database: database?,
+        pooler: pooler?,
         rtt_ms: rtt_ms?,
+        replicas: replicas?,
+        cache: cache?,
+        shards: shards?,
     })
 }
 
@@ -1223,6 +1344,7 @@ fn check_network(
             name,
             discipline,
             servers,
+            contention: 0.0,
         });
     }
     let mut resources = Vec::new();
@@ -1335,11 +1457,22 @@ fn check_network(
         }
         plans.push(plan);
     }
-    ok.then_some(NetworkSpec {
+    if !ok {
+        return None;
+    }
+    let spec = NetworkSpec {
         stations,
         resources,
         plans,
-    })
+    };
+    // Path-sensitive checks (a branch that leads to acquiring a resource the
+    // request already holds would deadlock it) need the assembled model.
+    let probe = crate::arch::compile_network(w, &spec);
+    if let Err(e) = probe.validate() {
+        d.error(plan_span, f("plan"), e);
+        return None;
+    }
+    Some(spec)
 }
 
 fn check_step(
@@ -1424,5 +1557,42 @@ mod tests {
         assert!(g.windows(2).all(|w| w[0] < w[1]));
         assert!(g.len() >= 20);
         assert_eq!(log_grid(1, 4, 10), vec![1, 2, 3, 4]);
+    }
+
+    const STOPPING: &str = r#"
+[workload]
+arrival_rate_per_s = 50
+[[workload.request]]
+name = "job"
+weight = 1.0
+[sweep]
+replications = 4
+precision = PRECISION
+max_replications = MAXREP
+[[phase]]
+name = "q"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{ use = "server", demand = { dist = "exponential", mean_ms = 10 } }]
+"#;
+
+    #[test]
+    fn stopping_rule_keys_are_read_and_checked_with_their_location() {
+        let text = |p: &str, m: &str| STOPPING.replace("PRECISION", p).replace("MAXREP", m);
+        let ok = parse(Path::new("s.toml"), &text("0.02", "8")).unwrap();
+        assert_eq!(ok.sweep.precision, 0.02);
+        assert_eq!(ok.sweep.max_replications, 8);
+        let bad = parse(Path::new("s.toml"), &text("1.5", "3"))
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("s.toml:9:13: sweep.precision"), "{bad}");
+        assert!(
+            bad.contains("s.toml:10:20: sweep.max_replications"),
+            "{bad}"
+        );
+        assert!(bad.contains("at least sweep.replications (4)"), "{bad}");
     }
 }

@@ -5,6 +5,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
+pub use super::database::{RawDatabase, RawPooler};
+
 pub type S<T> = Spanned<T>;
 
 #[derive(Deserialize)]
@@ -19,6 +21,8 @@ pub struct RawScenario {
     pub slo: Option<S<RawSlo>>,
     #[serde(default)]
     pub phase: Vec<S<RawPhase>>,
+    #[serde(default)]
+    pub claim: Vec<S<super::claims::RawClaim>>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +53,8 @@ pub struct RawRequest {
     pub kind: Option<S<String>>,
     pub app_cpu: Option<S<RawDist>>,
     pub db: Option<S<RawDist>>,
+    /// A read whose result may be served from the phase's cache.
+    pub cacheable: Option<S<bool>>,
 }
 
 /// A distribution: `{ dist = "lognormal", mean_ms = 8, cv = 1.5 }`.
@@ -76,6 +82,12 @@ pub struct RawSweep {
     pub warmup_requests: Option<S<i64>>,
     pub measured_requests: Option<S<i64>>,
     pub max_events: Option<S<i64>>,
+    /// Target relative half-width of the 95% interval of mean response.
+    pub precision: Option<S<f64>>,
+    /// Most replications per point.
+    pub max_replications: Option<S<i64>>,
+    /// Most calendar events per point, all replications together.
+    pub event_budget: Option<S<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +120,13 @@ pub struct RawPhase {
     pub description: Option<String>,
     pub app: Option<S<RawApp>>,
     pub database: Option<S<RawDatabase>>,
+    /// PgBouncer in front of the database, by pgbouncer.ini's names.
+    pub pooler: Option<S<RawPooler>>,
     pub network: Option<S<RawNetwork>>,
+    // Scaling tier (checked in scale.rs).
+    pub replicas: Option<S<RawReplicas>>,
+    pub cache: Option<S<RawCache>>,
+    pub shards: Option<S<RawShards>>,
     #[serde(default)]
     pub cost: Vec<S<RawCost>>,
     /// A hand-built queueing network instead of an architecture.
@@ -129,13 +147,10 @@ pub struct RawApp {
     pub backlog: Option<S<i64>>,
     /// Longest a request waits for a worker before the client gives up.
     pub timeout_s: Option<S<f64>>,
-}
-
-#[derive(Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawDatabase {
-    pub engine: Option<S<String>>,
-    pub cores: Option<S<i64>>,
+    /// "sync" (a worker held per request) or "async" (event loops).
+    pub worker: Option<S<String>>,
+    /// Async servers: requests in progress per host before new ones are refused.
+    pub concurrency: Option<S<i64>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -181,4 +196,44 @@ pub struct RawStep {
     pub use_: Option<S<String>>,
     pub demand: Option<S<RawDist>>,
     pub delay: Option<S<RawDist>>,
+}
+
+// --- Scaling tier: replicas, caches, shards.
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawReplicas {
+    pub count: S<i64>,
+    pub cores: Option<S<i64>>,
+    pub ship_delay_ms: Option<S<f64>>,
+    /// Replay cost per write; default: a fraction of the write's own `db`.
+    pub replay: Option<S<RawDist>>,
+    /// Read requests that still go to the primary.
+    #[serde(default)]
+    pub primary_reads: Vec<S<String>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    /// "redis" (one shared server) or "local" (Django LocMemCache per app host).
+    pub kind: S<String>,
+    pub hit_ratio: Option<S<f64>>,
+    pub max_entries: Option<S<i64>>,
+    pub ttl_s: Option<S<f64>>,
+    pub invalidate_on_write: Option<S<bool>>,
+    /// Server time (Redis) or app CPU (local) per cache command.
+    pub get: Option<S<RawDist>>,
+    /// Round trip app ↔ Redis.
+    pub rtt_ms: Option<S<f64>>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawShards {
+    pub count: Option<S<i64>>,
+    /// "key" (hash of the row key) or "request" (by request type).
+    pub by: Option<S<String>>,
+    /// by = "request": request name → shard index.
+    pub route: Option<S<BTreeMap<String, S<i64>>>>,
 }

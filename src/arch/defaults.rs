@@ -1,0 +1,143 @@
+//! Every default service time and setting, with the source or measurement
+//! behind it. Each can be overridden in the scenario (the field is named
+//! beside it).
+//!
+//! "measurements.md" is `../shared/measurements.md`: single-client
+//! measurements on a 2-vCPU VM with ext4 on a virtual disk (one 8 kB write +
+//! fdatasync ≈ 0.12–0.15 ms). Disk times there are fast (a host write cache):
+//! a consumer NVMe flush is ~1.6 ms and a 7,200 rpm disk ~8 ms (same file), so
+//! a scenario about spinning disks should override `fsync_ms`/`wal_flush_ms`.
+
+// ---------------------------------------------------------------------------
+// Scaling tier: network, caches, replicas.
+// ---------------------------------------------------------------------------
+
+/// Round trip between two hosts of one data centre, in ms (`cache.rtt_ms`;
+/// the app ↔ database round trip is `network.rtt_ms`, 0 unless given).
+/// Source: "Latency numbers every programmer should know" (J. Dean): a round
+/// trip within the same datacenter is 500 µs.
+pub const DATACENTER_RTT_MS: f64 = 0.5;
+
+/// Redis server time per GET/SET/DEL, in µs (`cache.get`). Source: redis.io,
+/// "Redis benchmark": one Redis thread serves on the order of 100,000–200,000
+/// GET/SET per second without pipelining, i.e. 5–10 µs of the single thread
+/// per command, network stack included; we take the slower end.
+pub const REDIS_COMMAND_US: f64 = 10.0;
+
+/// App CPU per Django LocMemCache get/set, in µs (`cache.get`). Estimate, not
+/// measured: a lock, a dict lookup and `pickle.loads` of a small value in CPython.
+pub const LOCMEM_COMMAND_US: f64 = 20.0;
+
+/// Django LocMemCache `MAX_ENTRIES` (`cache.max_entries`). Source: Django
+/// documentation, "Cache arguments": MAX_ENTRIES defaults to 300.
+pub const LOCMEM_MAX_ENTRIES: u32 = 300;
+
+/// Django cache `TIMEOUT` in seconds (`cache.ttl_s`). Source: Django
+/// documentation, "Cache arguments": TIMEOUT defaults to 300 seconds.
+pub const LOCMEM_TTL_S: f64 = 300.0;
+
+/// Time from a commit on the primary until a streaming replica has received
+/// its WAL, in ms (`replicas.ship_delay_ms`). The walsender streams WAL as it
+/// is flushed: about one network hop; we take a datacenter round trip.
+pub const REPLICA_SHIP_DELAY_MS: f64 = DATACENTER_RTT_MS;
+
+/// Replay cost of a write on a replica, as a fraction of the write's own `db`
+/// demand on the primary (`replicas.replay` gives it outright). Assumption,
+/// not measured: replay applies WAL records without parsing, planning or
+/// client round trips, but in a single process (PostgreSQL's startup
+/// process), while the primary runs writes on all its cores at once.
+pub const REPLAY_FRACTION_OF_WRITE: f64 = 0.5;
+
+// ---------------------------------------------------------------- SQLite
+
+/// Commit work of one SQLite write transaction on the app's CPU, in ms
+/// [`database.commit_ms`]. measurements.md: WAL + synchronous=NORMAL costs
+/// "about 9 µs per commit" apart from checkpoints.
+pub const SQLITE_COMMIT_MS: f64 = 0.009;
+
+/// One disk flush (fsync) in ms [`database.fsync_ms`]. measurements.md: "A
+/// flush costs ~0.15 ms here".
+pub const SQLITE_FSYNC_MS: f64 = 0.15;
+
+/// Flushes per durable commit. measurements.md, column "disk flushes per
+/// transaction": WAL with synchronous=FULL 1.00 (with NORMAL the WAL is only
+/// flushed at checkpoints, so 0 per commit) [`database.flushes_per_commit`].
+pub const SQLITE_WAL_FLUSHES_PER_COMMIT: u32 = 1;
+/// Rollback (DELETE) journal, synchronous=FULL: 4.00 per commit (journal,
+/// database, directory, journal delete) — measurements.md.
+pub const SQLITE_ROLLBACK_FULL_FLUSHES_PER_COMMIT: u32 = 4;
+/// Rollback journal, synchronous=NORMAL: 3. Not measured: an assumption from
+/// SQLite's documentation (NORMAL omits the second sync of the journal before
+/// the database is written).
+pub const SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT: u32 = 3;
+
+/// An automatic WAL checkpoint, in ms [`database.checkpoint_ms`].
+/// measurements.md: "an automatic checkpoint of about 9 ms".
+pub const SQLITE_CHECKPOINT_MS: f64 = 9.0;
+
+/// Commits between automatic checkpoints [`database.checkpoint_every_commits`].
+/// measurements.md: "roughly every 920 commits" (the default
+/// wal_autocheckpoint of 1,000 pages, ~1.09 pages per one-row commit).
+pub const SQLITE_CHECKPOINT_EVERY_COMMITS: f64 = 920.0;
+
+/// `busy_timeout` in ms [`database.busy_timeout_ms`]. SQLite's own default is
+/// 0 (fail at once), but Python's `sqlite3.connect(timeout=5.0)` — and so
+/// Django — sets 5 s.
+pub const SQLITE_BUSY_TIMEOUT_MS: f64 = 5000.0;
+
+/// A one-row select in SQLite, for workloads that want a measured `db`
+/// demand. measurements.md: 0.0047 ms mean. (A one-row update is all commit
+/// work: `SQLITE_COMMIT_MS`, plus checkpoints, gives measurements.md's
+/// 0.019 ms mean for WAL/NORMAL.)
+pub const SQLITE_SELECT_MS: f64 = 0.0047;
+
+// ------------------------------------------------------------ PostgreSQL
+
+/// `max_connections` [`database.max_connections`]: PostgreSQL's default,
+/// 100 (design.md).
+pub const PG_MAX_CONNECTIONS: u32 = 100;
+
+/// One WAL flush (fdatasync) in ms [`database.wal_flush_ms`].
+/// measurements.md: "PostgreSQL's WAL fdatasync took 0.23 ms at one client".
+pub const PG_WAL_FLUSH_MS: f64 = 0.23;
+
+/// Memory of one PostgreSQL connection (backend process) in MB
+/// [`database.connection_mb`]. design.md: "several MB each"; 5 MB is an
+/// assumption within that range (not measured here).
+pub const PG_CONNECTION_MB: f64 = 5.0;
+
+/// Throughput lost per runnable backend beyond the cores
+/// [`database.contention`]: with n > cores backends on the CPU, the CPU does
+/// cores / (1 + κ(n − cores)) of useful work. An assumption (not measured
+/// here): κ = 0.005 costs ~20% at 50 runnable backends on 2 cores, the order
+/// of the decline pgbench shows past its peak, and the reason for the
+/// PostgreSQL wiki's advice of connections ≈ 2 × cores + disks.
+pub const PG_CONTENTION: f64 = 0.005;
+
+/// Opening a server connection (backend fork and authentication), in ms
+/// [`database.connect_ms`]; paid by PgBouncer when it opens one. An
+/// assumption (not measured here).
+pub const PG_CONNECT_MS: f64 = 2.0;
+
+/// CPU per transaction measured at 4–16 clients (measurements.md):
+/// TPC-B-like 0.39–0.45 ms, select one row 0.03–0.055 ms — for workloads that
+/// want measured `db` demands.
+pub const PG_TPCB_MS: f64 = 0.45;
+pub const PG_SELECT_MS: f64 = 0.055;
+
+// -------------------------------------------------------------- PgBouncer
+
+/// PgBouncer's CPU per transaction on its one thread, in ms
+/// [`pooler.cpu_ms`]. measurements.md: "roughly 0.1 ms of CPU per transaction".
+pub const PGBOUNCER_CPU_MS: f64 = 0.1;
+
+/// pgbouncer.ini defaults (design.md, from PgBouncer's documentation).
+pub const PGBOUNCER_POOL_MODE: &str = "session";
+pub const PGBOUNCER_MAX_CLIENT_CONN: u32 = 100;
+pub const PGBOUNCER_DEFAULT_POOL_SIZE: u32 = 20;
+pub const PGBOUNCER_MIN_POOL_SIZE: u32 = 0;
+pub const PGBOUNCER_RESERVE_POOL_SIZE: u32 = 0;
+pub const PGBOUNCER_RESERVE_POOL_TIMEOUT_S: f64 = 5.0;
+/// 0 = unlimited, as in pgbouncer.ini.
+pub const PGBOUNCER_MAX_DB_CONNECTIONS: u32 = 0;
+pub const PGBOUNCER_QUERY_WAIT_TIMEOUT_S: f64 = 120.0;

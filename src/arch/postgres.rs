@@ -1,0 +1,121 @@
+//! PostgreSQL: a server with its own cores, a WAL disk with group commit, a
+//! process per connection.
+//!
+//! A transaction holds a connection (`max_connections`: one more is refused,
+//! "sorry, too many clients already"), or borrows one from PgBouncer's pool.
+//! Under MVCC reads never wait; a write locks its row — the request's key,
+//! drawn from the workload's Zipf popularity — until it commits, so writers
+//! of a hot row queue behind each other. Statements run on the server's cores
+//! (processor sharing, with a contention loss when more backends are runnable
+//! than there are cores). With `synchronous_commit = on` a commit waits for
+//! its WAL flush, which it shares with every commit waiting at the same time.
+
+use super::builder::ModelBuilder;
+use super::pooler::{PoolRef, PoolerInstance};
+use crate::dist::{Dist, NS_PER_MS};
+use crate::model::{Discipline, GaugeSource, MemoryGauge, ResourceId, StationId, Step, WaitPolicy};
+use crate::scenario::{Postgres, RequestKind, RequestSpec};
+
+pub struct PostgresDb {
+    cpu: StationId,
+    wal: Option<StationId>,
+    wal_flush: Dist,
+    /// Row locks, when the workload has keys.
+    rows: Option<u32>,
+    access: Access,
+}
+
+/// How the app reaches the server.
+enum Access {
+    /// Its own connection per transaction.
+    Direct(ResourceId),
+    Pooled(PoolRef),
+}
+
+impl PostgresDb {
+    pub fn build(
+        b: &mut ModelBuilder,
+        spec: &Postgres,
+        cores: u32,
+        name: &str,
+        keyed: bool,
+        pooler: Option<&PoolerInstance>,
+    ) -> Self {
+        let access = match pooler {
+            Some(p) => Access::Pooled(p.pool_for(
+                b,
+                name,
+                spec.max_connections,
+                spec.connect_ms,
+                spec.connection_mb,
+            )),
+            None => {
+                let r = b.resource(
+                    format!("{name}.connections"),
+                    spec.max_connections,
+                    WaitPolicy {
+                        max_waiting: Some(0),
+                        timeout_ns: None,
+                    },
+                );
+                b.memory(MemoryGauge {
+                    source: GaugeSource::Resource(r),
+                    mb_per_unit: spec.connection_mb,
+                });
+                Access::Direct(r)
+            }
+        };
+        PostgresDb {
+            cpu: b.contended_cpu(format!("{name}.cpu"), cores, spec.contention),
+            wal: spec
+                .synchronous_commit
+                .then(|| b.station(format!("{name}.wal"), Discipline::GroupCommit, 1)),
+            wal_flush: Dist::Constant {
+                ns: spec.wal_flush_ms * NS_PER_MS,
+            },
+            rows: keyed.then(|| b.row_table(format!("{name}.rows"))),
+            access,
+        }
+    }
+
+    pub fn session_begin(&self, b: &mut ModelBuilder) {
+        if let Access::Pooled(p) = &self.access {
+            p.session_begin(b);
+        }
+    }
+
+    pub fn session_end(&self, b: &mut ModelBuilder) {
+        if let Access::Pooled(p) = &self.access {
+            p.session_end(b);
+        }
+    }
+
+    pub fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+        match &self.access {
+            Access::Direct(r) => b.step(Step::Acquire(*r)),
+            Access::Pooled(p) => p.transaction_begin(b),
+        }
+        let write = req.kind == RequestKind::Write;
+        let rows = self.rows.filter(|_| write);
+        if let Some(t) = rows {
+            b.step(Step::RowLock(t));
+        }
+        b.step(Step::Use {
+            station: self.cpu,
+            demand,
+        });
+        if let (true, Some(wal)) = (write, self.wal) {
+            b.step(Step::Use {
+                station: wal,
+                demand: self.wal_flush,
+            });
+        }
+        if let Some(t) = rows {
+            b.step(Step::RowUnlock(t));
+        }
+        match &self.access {
+            Access::Direct(r) => b.step(Step::Release(*r)),
+            Access::Pooled(p) => p.transaction_end(b),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! SQLite's file lock and its busy handler.
+//!
+//! SQLite has no queue of waiters: a connection that finds the lock taken
+//! gets SQLITE_BUSY, and the default busy handler (`sqliteDefaultBusyCallback`
+//! in main.c) sleeps on a fixed schedule and tries again, until the total
+//! sleep would pass `busy_timeout`. Nobody is woken when the lock is released,
+//! so a writer that releases and immediately begins again takes the lock
+//! before the sleepers wake: the lock is unfair and its tail is long.
+//!
+//! One state machine covers both journal modes:
+//! - WAL: only writers use it, at `Reserved` (the WAL write lock); readers
+//!   never touch it, so they never wait for writers.
+//! - Rollback journal: readers hold `Shared`; a writer holds `Reserved` while
+//!   it works (readers still welcome) and at commit asks for `Exclusive`,
+//!   which raises PENDING (no new reader gets in) and succeeds once the
+//!   readers present have left.
+
+use super::JobId;
+use crate::model::SqliteMode;
+
+const NOBODY: JobId = JobId::MAX;
+
+/// Sleeps of SQLite's default busy handler, in ms, for the first calls;
+/// every later call sleeps 100 ms (main.c: `delays[]`).
+const DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+/// How long the busy handler sleeps on its `count`-th call (0-based) under
+/// `timeout_ns`, or `None` when the time is spent and SQLITE_BUSY is returned.
+///
+/// As in SQLite: the sleeps already taken add up to `prior`; the next sleep is
+/// cut so that the total never passes the timeout, and a call with nothing
+/// left gives up.
+pub fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
+    const MS: u64 = 1_000_000;
+    let n = DELAYS_MS.len() as u64;
+    let c = count as u64;
+    let prior_ms = if c < n {
+        DELAYS_MS[..c as usize].iter().sum::<u64>()
+    } else {
+        DELAYS_MS.iter().sum::<u64>() + (c - n) * 100
+    };
+    let delay_ms = if c < n { DELAYS_MS[c as usize] } else { 100 };
+    let prior = prior_ms.saturating_mul(MS);
+    let delay = (delay_ms * MS).min(timeout_ns.saturating_sub(prior));
+    (delay > 0).then_some(delay)
+}
+
+/// The lock of one SQLite database file.
+pub struct SqliteLockState {
+    pub busy_timeout_ns: u64,
+    /// Readers holding SHARED (rollback mode only).
+    shared: u32,
+    /// The writer holding RESERVED (and maybe PENDING / EXCLUSIVE).
+    writer: JobId,
+    /// The writer wants EXCLUSIVE: no new reader may enter.
+    pending: bool,
+}
+
+impl SqliteLockState {
+    pub fn new(busy_timeout_ns: u64) -> Self {
+        SqliteLockState {
+            busy_timeout_ns,
+            shared: 0,
+            writer: NOBODY,
+            pending: false,
+        }
+    }
+
+    /// Try once to take `mode` for `job`; `false` means SQLITE_BUSY.
+    #[inline]
+    pub fn try_lock(&mut self, job: JobId, mode: SqliteMode) -> bool {
+        match mode {
+            SqliteMode::Shared => {
+                if self.pending {
+                    return false;
+                }
+                self.shared += 1;
+                true
+            }
+            SqliteMode::Reserved => {
+                if self.writer != NOBODY {
+                    return false;
+                }
+                self.writer = job;
+                true
+            }
+            SqliteMode::Exclusive => {
+                if self.writer != job {
+                    // Plans always take Reserved first; a stray request waits.
+                    return false;
+                }
+                self.pending = true;
+                self.shared == 0
+            }
+        }
+    }
+
+    /// `job` lets go of whatever it holds.
+    #[inline]
+    pub fn unlock(&mut self, job: JobId) {
+        if self.writer == job {
+            self.writer = NOBODY;
+            self.pending = false;
+        } else {
+            self.shared = self.shared.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn busy_handler_follows_sqlite_schedule_and_spends_exactly_the_timeout() {
+        // With a long timeout the sleeps are SQLite's table, then 100 ms each.
+        let sleeps: Vec<u64> = (0..15)
+            .map(|c| busy_sleep_ns(c, 10_000 * MS).unwrap() / MS)
+            .collect();
+        assert_eq!(
+            sleeps,
+            [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100, 100, 100, 100]
+        );
+        // Total sleep never passes the timeout and reaches it exactly.
+        for timeout_ms in [0u64, 1, 4, 100, 228, 229, 5000] {
+            let mut total = 0;
+            let mut c = 0;
+            while let Some(s) = busy_sleep_ns(c, timeout_ms * MS) {
+                total += s;
+                c += 1;
+            }
+            assert_eq!(total, timeout_ms * MS, "timeout {timeout_ms} ms");
+        }
+    }
+
+    #[test]
+    fn rollback_writer_waits_for_readers_and_keeps_new_ones_out() {
+        let mut l = SqliteLockState::new(0);
+        assert!(l.try_lock(1, SqliteMode::Shared));
+        assert!(l.try_lock(2, SqliteMode::Reserved));
+        assert!(!l.try_lock(3, SqliteMode::Reserved), "one writer at a time");
+        assert!(
+            l.try_lock(4, SqliteMode::Shared),
+            "readers share with RESERVED"
+        );
+        assert!(
+            !l.try_lock(2, SqliteMode::Exclusive),
+            "readers still inside"
+        );
+        assert!(
+            !l.try_lock(5, SqliteMode::Shared),
+            "PENDING keeps new readers out"
+        );
+        l.unlock(1);
+        l.unlock(4);
+        assert!(l.try_lock(2, SqliteMode::Exclusive));
+        l.unlock(2);
+        assert!(l.try_lock(5, SqliteMode::Shared));
+        assert!(l.try_lock(3, SqliteMode::Reserved));
+    }
+}

@@ -1,0 +1,268 @@
+//! From replications to a point estimate: run each (phase, users) point's
+//! replications in parallel rounds until its mean response is precise
+//! enough, and summarise them with 95% Student-t intervals.
+//!
+//! Results do not depend on the number of threads: the runs of a round are
+//! fixed before it starts, each is seeded by its coordinates alone, results
+//! come back in order, and the decision to add replications reads only them.
+
+use crate::engine::stats::StopReason;
+use crate::stats::{estimate, Estimate};
+use crate::sweep::{RunRecord, SweepPlan};
+use rayon::prelude::*;
+
+/// Why a point has stopped taking replications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointStop {
+    /// The 95% half-width of mean response reached the target precision.
+    Precision,
+    /// The replication cap or the event budget of the point was reached.
+    Budget,
+    /// No steady state: an open workload over capacity (by the bounds, or
+    /// its runs overflowed), or most runs had not settled by MSER-5 even
+    /// after a longer warm-up.
+    Unstable,
+}
+
+impl PointStop {
+    pub fn name(self) -> &'static str {
+        match self {
+            PointStop::Precision => "precision",
+            PointStop::Budget => "budget",
+            PointStop::Unstable => "unstable",
+        }
+    }
+}
+
+/// Where a point of the sweep came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The scenario's grid of user counts (or `--users`).
+    Grid,
+    /// A step of the capacity search.
+    Bisection,
+}
+
+impl Origin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Grid => "grid",
+            Origin::Bisection => "bisection",
+        }
+    }
+}
+
+/// A point to estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PointKey {
+    pub phase: usize,
+    pub users: u32,
+    pub origin: Origin,
+}
+
+/// One point, summarised over its replications.
+#[derive(Clone, Debug)]
+pub struct PointSummary {
+    pub key: PointKey,
+    pub replications: u32,
+    pub events: u64,
+    pub stop: PointStop,
+    /// A steady state was measured; when false, latencies are left blank
+    /// (they would describe a transient, not the system).
+    pub stable: bool,
+    pub throughput_rps: Estimate,
+    pub mean_ms: Estimate,
+    pub p50_ms: Estimate,
+    pub p90_ms: Estimate,
+    pub p95_ms: Estimate,
+    pub p99_ms: Estimate,
+    pub error_rate: Estimate,
+    /// Station or resource with the highest mean utilisation.
+    pub bottleneck: String,
+    pub bottleneck_utilisation: Estimate,
+    /// Mean warm-up discarded per replication, in requests.
+    pub warmup_requests: f64,
+    pub preplaced: u32,
+    /// Analytic companions at this point.
+    pub bound_throughput_rps: f64,
+    pub mva_throughput_rps: f64,
+    pub mva_mean_ms: f64,
+}
+
+impl PointSummary {
+    /// Whether the point meets an SLO on p95 and error rate (point means).
+    pub fn meets(&self, slo: &crate::scenario::Slo) -> bool {
+        self.stable && self.p95_ms.mean <= slo.p95_ms && self.error_rate.mean <= slo.error_rate
+    }
+}
+
+/// Called from worker threads as runs are planned and finished.
+pub trait Progress: Sync {
+    fn planned(&self, _runs: u64) {}
+    fn finished(&self) {}
+}
+
+/// No progress reporting.
+pub struct Silent;
+impl Progress for Silent {}
+
+struct State {
+    key: PointKey,
+    runs: Vec<RunRecord>,
+    target: u32,
+    stop: Option<PointStop>,
+}
+
+impl SweepPlan<'_> {
+    /// Estimate `keys` (all together, on the current rayon pool); returns
+    /// the summaries in `keys` order and every run made, in point order.
+    pub fn estimate_points(
+        &self,
+        keys: &[PointKey],
+        progress: &dyn Progress,
+    ) -> (Vec<PointSummary>, Vec<RunRecord>) {
+        let mut states: Vec<State> = keys
+            .iter()
+            .map(|&key| State {
+                key,
+                runs: Vec::new(),
+                target: self.replications,
+                stop: None,
+            })
+            .collect();
+        loop {
+            let jobs: Vec<(usize, u32)> = states
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.stop.is_none())
+                .flat_map(|(i, s)| (s.runs.len() as u32..s.target).map(move |rep| (i, rep)))
+                .collect();
+            if jobs.is_empty() {
+                break;
+            }
+            progress.planned(jobs.len() as u64);
+            let done: Vec<RunRecord> = jobs
+                .par_iter()
+                .map(|&(i, rep)| {
+                    let k = states[i].key;
+                    let r = self.run_replication(k.phase, k.users, rep);
+                    progress.finished();
+                    r
+                })
+                .collect();
+            for ((i, _), r) in jobs.iter().zip(done) {
+                states[*i].runs.push(r);
+            }
+            for s in states.iter_mut().filter(|s| s.stop.is_none()) {
+                self.decide(s);
+            }
+        }
+        let summaries = states.iter().map(|s| self.summarise(s)).collect();
+        let runs = states.into_iter().flat_map(|s| s.runs).collect();
+        (summaries, runs)
+    }
+
+    /// After a round: stop the point, or set how many replications it needs.
+    fn decide(&self, s: &mut State) {
+        // An overflow is proof enough; MSER's verdict is statistical, so a
+        // point is unsettled only when most of its runs are.
+        let unsettled = s.runs.iter().filter(|r| !r.stable()).count();
+        if s.runs.iter().any(|r| r.stop == StopReason::Overflow)
+            || 2 * unsettled > s.runs.len()
+            || self.analytic[s.key.phase].open_overloaded()
+        {
+            s.stop = Some(PointStop::Unstable);
+            return;
+        }
+        let e = estimate(s.runs.iter().map(|r| r.mean_ms));
+        let rel = e.relative_half_width();
+        if rel <= self.precision {
+            s.stop = Some(PointStop::Precision);
+            return;
+        }
+        let n = s.runs.len() as u32;
+        let events: u64 = s.runs.iter().map(|r| r.events).sum();
+        let per_run = events / n.max(1) as u64;
+        // Replications still affordable under the event budget.
+        let affordable = self
+            .event_budget
+            .saturating_sub(events)
+            .checked_div(per_run)
+            .map_or(u32::MAX, |k| k.min(u32::MAX as u64) as u32);
+        let cap = self.max_replications.min(n.saturating_add(affordable));
+        if n >= cap {
+            s.stop = Some(PointStop::Budget);
+            return;
+        }
+        // The half-width shrinks as 1/√n: aim at the n that reaches the
+        // target, at least one more and at most twice as many per round.
+        let need = if rel.is_finite() {
+            (n as f64 * (rel / self.precision).powi(2)).ceil() as u32
+        } else {
+            2 * n
+        };
+        s.target = need.clamp(n + 1, 2 * n).min(cap);
+    }
+
+    fn summarise(&self, s: &State) -> PointSummary {
+        let runs = &s.runs;
+        let stop = s.stop.unwrap_or(PointStop::Budget);
+        let stable = stop != PointStop::Unstable;
+        let lat = |f: fn(&RunRecord) -> f64| {
+            if stable {
+                estimate(runs.iter().map(f))
+            } else {
+                Estimate::NONE
+            }
+        };
+        let model = &self.models[s.key.phase];
+        // Mean utilisation of each station, then each resource, over runs.
+        let mut names: Vec<&str> = Vec::new();
+        let mut utils: Vec<Vec<f64>> = Vec::new();
+        for (k, st) in model.stations.iter().enumerate() {
+            if runs.iter().any(|r| r.stations[k].utilisation.is_some()) {
+                names.push(&st.name);
+                utils.push(
+                    runs.iter()
+                        .map(|r| r.stations[k].utilisation.unwrap_or(f64::NAN))
+                        .collect(),
+                );
+            }
+        }
+        for (k, res) in model.resources.iter().enumerate() {
+            names.push(&res.name);
+            utils.push(runs.iter().map(|r| r.resources[k].utilisation).collect());
+        }
+        let mut bottleneck = (String::new(), Estimate::NONE);
+        for (name, u) in names.iter().zip(&utils) {
+            let e = estimate(u.iter().copied());
+            if e.n > 0 && (bottleneck.1.n == 0 || e.mean > bottleneck.1.mean) {
+                bottleneck = (name.to_string(), e);
+            }
+        }
+        let a = &self.analytic[s.key.phase];
+        let mva = a.mva(s.key.users);
+        let n = runs.len().max(1) as f64;
+        PointSummary {
+            key: s.key,
+            replications: runs.len() as u32,
+            events: runs.iter().map(|r| r.events).sum(),
+            stop,
+            stable,
+            throughput_rps: estimate(runs.iter().map(|r| r.throughput_rps)),
+            mean_ms: lat(|r| r.mean_ms),
+            p50_ms: lat(|r| r.p50_ms),
+            p90_ms: lat(|r| r.p90_ms),
+            p95_ms: lat(|r| r.p95_ms),
+            p99_ms: lat(|r| r.p99_ms),
+            error_rate: estimate(runs.iter().map(|r| r.error_rate)),
+            bottleneck: bottleneck.0,
+            bottleneck_utilisation: bottleneck.1,
+            warmup_requests: runs.iter().map(|r| r.warmup_requests as f64).sum::<f64>() / n,
+            preplaced: runs.first().map_or(0, |r| r.preplaced),
+            bound_throughput_rps: a.throughput_bound_rps(s.key.users),
+            mva_throughput_rps: mva.throughput_rps,
+            mva_mean_ms: mva.response_s * 1e3,
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! `[[claim]]`: what a guide says a phase achieves, as a structured
+//! expectation capsim can check.
+//!
+//! ```toml
+//! [[claim]]
+//! id = "GC-12"
+//! phase = "Fase 1: SQLite"
+//! quote = "- Latencia: 50-200ms"
+//! source = "000_4e7f2fdba52684be.txt:97"
+//! users = 1000
+//! expect = { p95_ms = { max = 200 } }
+//! ```
+
+use super::diag::Diagnostics;
+use super::raw::S;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClaim {
+    pub id: Option<String>,
+    pub phase: S<String>,
+    pub quote: S<String>,
+    pub source: Option<String>,
+    /// Why the claim is read this way (the interpretation, if any).
+    pub note: Option<String>,
+    pub users: Option<S<i64>>,
+    pub expect: S<BTreeMap<String, S<RawBound>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBound {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A quantity a claim is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Largest user count whose p95 and error rate meet the SLO.
+    CapacityUsers,
+    /// Highest throughput the phase reaches anywhere in the sweep.
+    MaxThroughputRps,
+    /// Monthly cost of the phase.
+    CostUsdMonth,
+    /// Monthly cost per 1,000 users at capacity.
+    CostPer1kUsers,
+    MeanMs,
+    P50Ms,
+    P95Ms,
+    P99Ms,
+    ThroughputRps,
+    /// Completed write requests per second.
+    WriteTps,
+    ErrorRate,
+    CacheHitRatio,
+    ReplicaLagP95Ms,
+    StaleReadFraction,
+    DbConnections,
+}
+
+impl Metric {
+    pub const ALL: [(Metric, &'static str); 15] = [
+        (Metric::CapacityUsers, "capacity_users"),
+        (Metric::MaxThroughputRps, "max_throughput_rps"),
+        (Metric::CostUsdMonth, "cost_usd_month"),
+        (Metric::CostPer1kUsers, "cost_per_1k_users"),
+        (Metric::MeanMs, "mean_ms"),
+        (Metric::P50Ms, "p50_ms"),
+        (Metric::P95Ms, "p95_ms"),
+        (Metric::P99Ms, "p99_ms"),
+        (Metric::ThroughputRps, "throughput_rps"),
+        (Metric::WriteTps, "write_tps"),
+        (Metric::ErrorRate, "error_rate"),
+        (Metric::CacheHitRatio, "cache_hit_ratio"),
+        (Metric::ReplicaLagP95Ms, "replica_lag_p95_ms"),
+        (Metric::StaleReadFraction, "stale_read_fraction"),
+        (Metric::DbConnections, "db_connections"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Metric::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    fn parse(s: &str) -> Option<Metric> {
+        Metric::ALL.iter().find(|(_, n)| *n == s).map(|(m, _)| *m)
+    }
+
+    /// Metrics of a whole phase rather than of one user count.
+    pub fn is_phase_level(self) -> bool {
+        matches!(
+            self,
+            Metric::CapacityUsers
+                | Metric::MaxThroughputRps
+                | Metric::CostUsdMonth
+                | Metric::CostPer1kUsers
+        )
+    }
+}
+
+/// One checked claim.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub id: String,
+    /// Index into `Scenario::phases`.
+    pub phase: usize,
+    pub quote: String,
+    pub source: Option<String>,
+    pub note: Option<String>,
+    /// The user count the claim is about (`None` for phase-level metrics).
+    pub users: Option<u32>,
+    pub metric: Metric,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+pub fn check_claims(
+    d: &mut Diagnostics,
+    raw: &[S<RawClaim>],
+    phase_names: &[String],
+) -> Option<Vec<Claim>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, c) in raw.iter().enumerate() {
+        let f = |x: &str| format!("claim[{i}].{x}");
+        let r = c.get_ref();
+        let phase = match phase_names
+            .iter()
+            .position(|p| p == r.phase.get_ref().trim())
+        {
+            Some(p) => Some(p),
+            None => {
+                let known: Vec<String> = phase_names.iter().map(|p| format!("`{p}`")).collect();
+                d.error(
+                    r.phase.span(),
+                    f("phase"),
+                    format!(
+                        "no phase is named `{}` (phases: {})",
+                        r.phase.get_ref(),
+                        known.join(", ")
+                    ),
+                );
+                None
+            }
+        };
+        if r.quote.get_ref().trim().is_empty() {
+            d.error(
+                r.quote.span(),
+                f("quote"),
+                "must quote the guide's own words",
+            );
+            ok = false;
+        }
+        let users = match &r.users {
+            None => Some(None),
+            Some(u) if (1..=10_000_000).contains(u.get_ref()) => Some(Some(*u.get_ref() as u32)),
+            Some(u) => {
+                d.error(
+                    u.span(),
+                    f("users"),
+                    format!(
+                        "must be a user count from 1 to 10000000 (got {})",
+                        u.get_ref()
+                    ),
+                );
+                None
+            }
+        };
+        let expect = r.expect.get_ref();
+        if expect.len() != 1 {
+            d.error(
+                r.expect.span(),
+                f("expect"),
+                "must name exactly one metric, e.g. expect = { p95_ms = { max = 200 } }; write one claim per metric",
+            );
+            ok = false;
+            continue;
+        }
+        let (name, bound) = expect.iter().next().expect("one entry");
+        let Some(metric) = Metric::parse(name) else {
+            let valid: Vec<&str> = Metric::ALL.iter().map(|(_, n)| *n).collect();
+            d.error(
+                r.expect.span(),
+                f(&format!("expect.{name}")),
+                format!("`{name}` is not a metric; valid: {}", valid.join(", ")),
+            );
+            ok = false;
+            continue;
+        };
+        let b = bound.get_ref();
+        let finite = |x: Option<f64>| x.is_none_or(f64::is_finite);
+        if (b.min.is_none() && b.max.is_none())
+            || !finite(b.min)
+            || !finite(b.max)
+            || b.min.zip(b.max).is_some_and(|(lo, hi)| lo > hi)
+        {
+            d.error(
+                bound.span(),
+                f(&format!("expect.{name}")),
+                "needs min, max or both (numbers, min ≤ max), e.g. { max = 200 }",
+            );
+            ok = false;
+        }
+        match (users, metric.is_phase_level()) {
+            (Some(None), false) => {
+                d.error(
+                    c.span(),
+                    f("users"),
+                    format!("`{name}` is measured at a user count: add users = N"),
+                );
+                ok = false;
+            }
+            (Some(Some(_)), true) => {
+                d.error(
+                    r.users.as_ref().map_or(c.span(), |u| u.span()),
+                    f("users"),
+                    format!("`{name}` is a property of the whole phase: remove users"),
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+        if let (Some(phase), Some(users)) = (phase, users) {
+            out.push(Claim {
+                id: r.id.clone().unwrap_or_else(|| format!("claim{}", i + 1)),
+                phase,
+                quote: r.quote.get_ref().trim().to_string(),
+                source: r.source.clone(),
+                note: r.note.clone(),
+                users,
+                metric,
+                min: b.min,
+                max: b.max,
+            });
+        } else {
+            ok = false;
+        }
+    }
+    ok.then_some(out)
+}

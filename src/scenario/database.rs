@@ -1,0 +1,661 @@
+//! The `database` and `pooler` sections of a phase: SQLite, PostgreSQL and
+//! PgBouncer, with their settings by the names their own configuration files
+//! use (PRAGMAs, postgresql.conf, pgbouncer.ini). Every default service time
+//! lives in `arch::defaults` and can be overridden here.
+
+use super::diag::Diagnostics;
+use super::int_in;
+use super::raw::S;
+use crate::arch::defaults as def;
+use serde::Deserialize;
+use std::ops::Range;
+
+/// `[phase.database]` as written.
+#[derive(Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatabase {
+    pub engine: Option<S<String>>,
+    pub cores: Option<S<i64>>,
+    // PostgreSQL (postgresql.conf names where there is one).
+    pub max_connections: Option<S<i64>>,
+    pub synchronous_commit: Option<S<String>>,
+    pub connection_mb: Option<S<f64>>,
+    pub wal_flush_ms: Option<S<f64>>,
+    pub contention: Option<S<f64>>,
+    pub connect_ms: Option<S<f64>>,
+    // SQLite (PRAGMA names where there is one).
+    pub journal_mode: Option<S<String>>,
+    pub synchronous: Option<S<String>>,
+    pub busy_timeout_ms: Option<S<f64>>,
+    pub fsync_ms: Option<S<f64>>,
+    pub commit_ms: Option<S<f64>>,
+    pub checkpoint_ms: Option<S<f64>>,
+    pub checkpoint_every_commits: Option<S<f64>>,
+    pub flushes_per_commit: Option<S<i64>>,
+}
+
+/// `[phase.pooler]` as written: pgbouncer.ini's own names and units
+/// (timeouts in seconds).
+#[derive(Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPooler {
+    pub pool_mode: Option<S<String>>,
+    pub max_client_conn: Option<S<i64>>,
+    pub default_pool_size: Option<S<i64>>,
+    pub min_pool_size: Option<S<i64>>,
+    pub reserve_pool_size: Option<S<i64>>,
+    pub reserve_pool_timeout: Option<S<f64>>,
+    pub max_db_connections: Option<S<i64>>,
+    pub query_wait_timeout: Option<S<f64>>,
+    /// PgBouncer's CPU per transaction on its single thread.
+    pub cpu_ms: Option<S<f64>>,
+}
+
+/// A database server of a phase.
+#[derive(Clone, Copy, Debug)]
+pub struct Database {
+    /// CPU cores of the database host (for SQLite: the app host's cores, as
+    /// SQLite runs inside the app process).
+    pub cores: u32,
+    pub engine: DbEngine,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum DbEngine {
+    Postgres(Postgres),
+    Sqlite(Sqlite),
+}
+
+impl Database {
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.engine, DbEngine::Sqlite(_))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Postgres {
+    pub max_connections: u32,
+    /// `synchronous_commit = on`: a commit waits for its WAL flush.
+    pub synchronous_commit: bool,
+    pub connection_mb: f64,
+    pub wal_flush_ms: f64,
+    pub contention: f64,
+    pub connect_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Journal {
+    Wal,
+    /// DELETE, TRUNCATE or PERSIST: a rollback journal.
+    Rollback,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Synchronous {
+    Full,
+    Normal,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Sqlite {
+    pub journal: Journal,
+    pub synchronous: Synchronous,
+    pub busy_timeout_ms: f64,
+    pub fsync_ms: f64,
+    pub commit_ms: f64,
+    pub checkpoint_ms: f64,
+    pub checkpoint_every_commits: f64,
+    /// Disk flushes per durable commit.
+    pub flushes_per_commit: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolMode {
+    /// A client keeps its server connection until it disconnects (here: the
+    /// end of the request).
+    Session,
+    /// A client borrows a server connection for one transaction.
+    Transaction,
+}
+
+/// PgBouncer in front of the database.
+#[derive(Clone, Copy, Debug)]
+pub struct Pooler {
+    pub mode: PoolMode,
+    pub max_client_conn: u32,
+    pub default_pool_size: u32,
+    pub min_pool_size: u32,
+    pub reserve_pool_size: u32,
+    pub reserve_pool_timeout_s: f64,
+    /// `None`: unlimited (pgbouncer.ini's 0).
+    pub max_db_connections: Option<u32>,
+    /// `None`: wait forever (pgbouncer.ini's 0).
+    pub query_wait_timeout_s: Option<f64>,
+    pub cpu_ms: f64,
+}
+
+fn pick<T: Clone>(c: &Option<T>, p: &Option<T>) -> Option<T> {
+    c.clone().or_else(|| p.clone())
+}
+
+/// A child phase's database over its parent's: field by field, unless the
+/// child changes the engine, which starts afresh.
+pub fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDatabase> {
+    let (cr, pr) = (c.get_ref(), p.get_ref());
+    let engine_of = |r: &RawDatabase| {
+        r.engine
+            .as_ref()
+            .map_or("postgres".to_string(), |e| e.get_ref().clone())
+    };
+    if cr.engine.is_some() && engine_of(cr) != engine_of(pr) {
+        return c.clone();
+    }
+    S::new(
+        c.span(),
+        RawDatabase {
+            engine: pick(&cr.engine, &pr.engine),
+            cores: pick(&cr.cores, &pr.cores),
+            max_connections: pick(&cr.max_connections, &pr.max_connections),
+            synchronous_commit: pick(&cr.synchronous_commit, &pr.synchronous_commit),
+            connection_mb: pick(&cr.connection_mb, &pr.connection_mb),
+            wal_flush_ms: pick(&cr.wal_flush_ms, &pr.wal_flush_ms),
+            contention: pick(&cr.contention, &pr.contention),
+            connect_ms: pick(&cr.connect_ms, &pr.connect_ms),
+            journal_mode: pick(&cr.journal_mode, &pr.journal_mode),
+            synchronous: pick(&cr.synchronous, &pr.synchronous),
+            busy_timeout_ms: pick(&cr.busy_timeout_ms, &pr.busy_timeout_ms),
+            fsync_ms: pick(&cr.fsync_ms, &pr.fsync_ms),
+            commit_ms: pick(&cr.commit_ms, &pr.commit_ms),
+            checkpoint_ms: pick(&cr.checkpoint_ms, &pr.checkpoint_ms),
+            checkpoint_every_commits: pick(
+                &cr.checkpoint_every_commits,
+                &pr.checkpoint_every_commits,
+            ),
+            flushes_per_commit: pick(&cr.flushes_per_commit, &pr.flushes_per_commit),
+        },
+    )
+}
+
+pub fn merge_pooler(c: &S<RawPooler>, p: &S<RawPooler>) -> S<RawPooler> {
+    let (cr, pr) = (c.get_ref(), p.get_ref());
+    S::new(
+        c.span(),
+        RawPooler {
+            pool_mode: pick(&cr.pool_mode, &pr.pool_mode),
+            max_client_conn: pick(&cr.max_client_conn, &pr.max_client_conn),
+            default_pool_size: pick(&cr.default_pool_size, &pr.default_pool_size),
+            min_pool_size: pick(&cr.min_pool_size, &pr.min_pool_size),
+            reserve_pool_size: pick(&cr.reserve_pool_size, &pr.reserve_pool_size),
+            reserve_pool_timeout: pick(&cr.reserve_pool_timeout, &pr.reserve_pool_timeout),
+            max_db_connections: pick(&cr.max_db_connections, &pr.max_db_connections),
+            query_wait_timeout: pick(&cr.query_wait_timeout, &pr.query_wait_timeout),
+            cpu_ms: pick(&cr.cpu_ms, &pr.cpu_ms),
+        },
+    )
+}
+
+/// A number field within [lo, hi], or its default when absent.
+fn num_or(
+    d: &mut Diagnostics,
+    v: &Option<S<f64>>,
+    field: &str,
+    default: f64,
+    (lo, hi): (f64, f64),
+    what: &str,
+) -> Option<f64> {
+    match v {
+        None => Some(default),
+        Some(v) => {
+            let x = *v.get_ref();
+            if x.is_finite() && (lo..=hi).contains(&x) {
+                Some(x)
+            } else {
+                d.error(
+                    v.span(),
+                    field,
+                    format!("must be {what}, from {lo} to {hi} (got {x})"),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn int_or(
+    d: &mut Diagnostics,
+    v: &Option<S<i64>>,
+    field: &str,
+    default: u32,
+    (lo, hi): (i64, i64),
+    what: &str,
+) -> Option<u32> {
+    match v {
+        None => Some(default),
+        Some(v) => int_in(d, v, field, lo, hi, what).map(|x| x as u32),
+    }
+}
+
+/// One of the words `valid` (compared without case), or `default` if absent.
+fn word<'a>(
+    d: &mut Diagnostics,
+    v: &Option<S<String>>,
+    field: &str,
+    default: &'a str,
+    valid: &[&'a str],
+) -> Option<&'a str> {
+    match v {
+        None => Some(default),
+        Some(v) => {
+            let w = v.get_ref().trim().to_ascii_lowercase();
+            match valid.iter().find(|x| **x == w) {
+                Some(x) => Some(x),
+                None => {
+                    let names: Vec<String> = valid.iter().map(|x| format!("\"{x}\"")).collect();
+                    d.error(
+                        v.span(),
+                        field,
+                        format!(
+                            "`{}` is not valid here; valid: {}",
+                            v.get_ref(),
+                            names.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Check `[phase.database]`. `hosts` is the number of app hosts (SQLite is a
+/// file on one host) and `app_cores` their cores each.
+pub fn check_database(
+    d: &mut Diagnostics,
+    f: &dyn Fn(&str) -> String,
+    db: &S<RawDatabase>,
+    hosts: Option<u32>,
+    app_cores: Option<u32>,
+) -> Option<Database> {
+    let r = db.get_ref();
+    let engine = word(
+        d,
+        &r.engine,
+        &f("database.engine"),
+        "postgres",
+        &["postgres", "sqlite"],
+    )?;
+    // Settings that belong to the other engine are mistakes, not no-ops.
+    let given = |name: &'static str, span: Option<Range<usize>>| span.map(|s| (name, s));
+    let pg_only = [
+        given("cores", r.cores.as_ref().map(|v| v.span())),
+        given(
+            "max_connections",
+            r.max_connections.as_ref().map(|v| v.span()),
+        ),
+        given(
+            "synchronous_commit",
+            r.synchronous_commit.as_ref().map(|v| v.span()),
+        ),
+        given("connection_mb", r.connection_mb.as_ref().map(|v| v.span())),
+        given("wal_flush_ms", r.wal_flush_ms.as_ref().map(|v| v.span())),
+        given("contention", r.contention.as_ref().map(|v| v.span())),
+        given("connect_ms", r.connect_ms.as_ref().map(|v| v.span())),
+    ];
+    let sqlite_only = [
+        given("journal_mode", r.journal_mode.as_ref().map(|v| v.span())),
+        given("synchronous", r.synchronous.as_ref().map(|v| v.span())),
+        given(
+            "busy_timeout_ms",
+            r.busy_timeout_ms.as_ref().map(|v| v.span()),
+        ),
+        given("fsync_ms", r.fsync_ms.as_ref().map(|v| v.span())),
+        given("commit_ms", r.commit_ms.as_ref().map(|v| v.span())),
+        given("checkpoint_ms", r.checkpoint_ms.as_ref().map(|v| v.span())),
+        given(
+            "checkpoint_every_commits",
+            r.checkpoint_every_commits.as_ref().map(|v| v.span()),
+        ),
+        given(
+            "flushes_per_commit",
+            r.flushes_per_commit.as_ref().map(|v| v.span()),
+        ),
+    ];
+    let (wrong, other): (&[_], _) = if engine == "sqlite" {
+        (&pg_only, "postgres")
+    } else {
+        (&sqlite_only, "sqlite")
+    };
+    let mut ok = true;
+    for (name, span) in wrong.iter().flatten().cloned() {
+        let why = if name == "cores" {
+            " (SQLite runs inside the app process, on the app host's cores)"
+        } else {
+            ""
+        };
+        d.error(
+            span,
+            f(&format!("database.{name}")),
+            format!("applies to engine = \"{other}\" only, and this database is \"{engine}\"{why}"),
+        );
+        ok = false;
+    }
+    let db = if engine == "sqlite" {
+        if let Some(h) = hosts.filter(|&h| h > 1) {
+            let span = r.engine.as_ref().map_or(db.span(), |e| e.span());
+            d.error(
+                span,
+                f("database.engine"),
+                format!(
+                    "SQLite is a file on one host, but app.hosts = {h} puts app instances on {h} hosts that cannot share it; use app.hosts = 1 or engine = \"postgres\""
+                ),
+            );
+            return None;
+        }
+        check_sqlite(d, f, r, app_cores?)?
+    } else {
+        check_postgres(d, f, db)?
+    };
+    ok.then_some(db)
+}
+
+fn check_sqlite(
+    d: &mut Diagnostics,
+    f: &dyn Fn(&str) -> String,
+    r: &RawDatabase,
+    app_cores: u32,
+) -> Option<Database> {
+    let journal = match word(
+        d,
+        &r.journal_mode,
+        &f("database.journal_mode"),
+        "wal",
+        &["wal", "delete", "truncate", "persist"],
+    )? {
+        "wal" => Journal::Wal,
+        _ => Journal::Rollback,
+    };
+    let synchronous = match word(
+        d,
+        &r.synchronous,
+        &f("database.synchronous"),
+        "full",
+        &["full", "normal"],
+    )? {
+        "normal" => Synchronous::Normal,
+        _ => Synchronous::Full,
+    };
+    let flushes_default = match (journal, synchronous) {
+        (Journal::Wal, _) => def::SQLITE_WAL_FLUSHES_PER_COMMIT,
+        (Journal::Rollback, Synchronous::Full) => def::SQLITE_ROLLBACK_FULL_FLUSHES_PER_COMMIT,
+        (Journal::Rollback, Synchronous::Normal) => def::SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT,
+    };
+    let ms = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
+        num_or(
+            d,
+            v,
+            &f(&format!("database.{name}")),
+            default,
+            (0.0, 3_600_000.0),
+            "a time in ms",
+        )
+    };
+    let busy = ms(
+        d,
+        &r.busy_timeout_ms,
+        "busy_timeout_ms",
+        def::SQLITE_BUSY_TIMEOUT_MS,
+    );
+    let fsync = ms(d, &r.fsync_ms, "fsync_ms", def::SQLITE_FSYNC_MS);
+    let commit = ms(d, &r.commit_ms, "commit_ms", def::SQLITE_COMMIT_MS);
+    let checkpoint = ms(
+        d,
+        &r.checkpoint_ms,
+        "checkpoint_ms",
+        def::SQLITE_CHECKPOINT_MS,
+    );
+    let every = num_or(
+        d,
+        &r.checkpoint_every_commits,
+        &f("database.checkpoint_every_commits"),
+        def::SQLITE_CHECKPOINT_EVERY_COMMITS,
+        (1.0, 1e9),
+        "the commits between automatic checkpoints",
+    );
+    let flushes = int_or(
+        d,
+        &r.flushes_per_commit,
+        &f("database.flushes_per_commit"),
+        flushes_default,
+        (0, 16),
+        "the disk flushes of a durable commit",
+    );
+    Some(Database {
+        cores: app_cores,
+        engine: DbEngine::Sqlite(Sqlite {
+            journal,
+            synchronous,
+            busy_timeout_ms: busy?,
+            fsync_ms: fsync?,
+            commit_ms: commit?,
+            checkpoint_ms: checkpoint?,
+            checkpoint_every_commits: every?,
+            flushes_per_commit: flushes?,
+        }),
+    })
+}
+
+fn check_postgres(
+    d: &mut Diagnostics,
+    f: &dyn Fn(&str) -> String,
+    db: &S<RawDatabase>,
+) -> Option<Database> {
+    let r = db.get_ref();
+    let cores = match &r.cores {
+        None => {
+            d.error(
+                db.span(),
+                f("database.cores"),
+                "missing: CPU cores of the database host",
+            );
+            None
+        }
+        Some(v) => int_in(
+            d,
+            v,
+            &f("database.cores"),
+            1,
+            1024,
+            "CPU cores of the database host",
+        ),
+    };
+    let max_connections = int_or(
+        d,
+        &r.max_connections,
+        &f("database.max_connections"),
+        def::PG_MAX_CONNECTIONS,
+        (1, 1_000_000),
+        "the most connections the server accepts",
+    );
+    let sync = word(
+        d,
+        &r.synchronous_commit,
+        &f("database.synchronous_commit"),
+        "on",
+        &["on", "off"],
+    );
+    let ms = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
+        num_or(
+            d,
+            v,
+            &f(&format!("database.{name}")),
+            default,
+            (0.0, 3_600_000.0),
+            "a time in ms",
+        )
+    };
+    let wal = ms(d, &r.wal_flush_ms, "wal_flush_ms", def::PG_WAL_FLUSH_MS);
+    let connect = ms(d, &r.connect_ms, "connect_ms", def::PG_CONNECT_MS);
+    let mb = num_or(
+        d,
+        &r.connection_mb,
+        &f("database.connection_mb"),
+        def::PG_CONNECTION_MB,
+        (0.0, 1e6),
+        "the memory of one connection in MB",
+    );
+    let contention = num_or(
+        d,
+        &r.contention,
+        &f("database.contention"),
+        def::PG_CONTENTION,
+        (0.0, 10.0),
+        "the throughput lost per active backend beyond the cores",
+    );
+    Some(Database {
+        cores: cores? as u32,
+        engine: DbEngine::Postgres(Postgres {
+            max_connections: max_connections?,
+            synchronous_commit: sync? == "on",
+            connection_mb: mb?,
+            wal_flush_ms: wal?,
+            contention: contention?,
+            connect_ms: connect?,
+        }),
+    })
+}
+
+/// Check `[phase.pooler]`; a pooler needs a PostgreSQL database behind it.
+pub fn check_pooler(
+    d: &mut Diagnostics,
+    f: &dyn Fn(&str) -> String,
+    p: &S<RawPooler>,
+    db: Option<&Database>,
+) -> Option<Pooler> {
+    let r = p.get_ref();
+    match db {
+        Some(db) if !db.is_sqlite() => {}
+        Some(_) => {
+            d.error(
+                p.span(),
+                f("pooler"),
+                "a pooler (PgBouncer) sits in front of PostgreSQL; this phase's database is SQLite, which has no server connections to pool",
+            );
+            return None;
+        }
+        None => {
+            d.error(
+                p.span(),
+                f("pooler"),
+                "a pooler (PgBouncer) needs a database behind it: add [phase.database] with engine = \"postgres\"",
+            );
+            return None;
+        }
+    }
+    let mode = word(
+        d,
+        &r.pool_mode,
+        &f("pooler.pool_mode"),
+        def::PGBOUNCER_POOL_MODE,
+        &["session", "transaction"],
+    );
+    let count = |d: &mut Diagnostics, v: &Option<S<i64>>, name: &str, default: u32, lo: i64| {
+        int_or(
+            d,
+            v,
+            &f(&format!("pooler.{name}")),
+            default,
+            (lo, 1_000_000),
+            "a number of connections",
+        )
+    };
+    let max_client = count(
+        d,
+        &r.max_client_conn,
+        "max_client_conn",
+        def::PGBOUNCER_MAX_CLIENT_CONN,
+        1,
+    );
+    let size = count(
+        d,
+        &r.default_pool_size,
+        "default_pool_size",
+        def::PGBOUNCER_DEFAULT_POOL_SIZE,
+        1,
+    );
+    let min = count(
+        d,
+        &r.min_pool_size,
+        "min_pool_size",
+        def::PGBOUNCER_MIN_POOL_SIZE,
+        0,
+    );
+    let reserve = count(
+        d,
+        &r.reserve_pool_size,
+        "reserve_pool_size",
+        def::PGBOUNCER_RESERVE_POOL_SIZE,
+        0,
+    );
+    let max_db = count(
+        d,
+        &r.max_db_connections,
+        "max_db_connections",
+        def::PGBOUNCER_MAX_DB_CONNECTIONS,
+        0,
+    );
+    let secs = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
+        num_or(
+            d,
+            v,
+            &f(&format!("pooler.{name}")),
+            default,
+            (0.0, 86_400.0),
+            "a time in seconds, as in pgbouncer.ini",
+        )
+    };
+    let reserve_timeout = secs(
+        d,
+        &r.reserve_pool_timeout,
+        "reserve_pool_timeout",
+        def::PGBOUNCER_RESERVE_POOL_TIMEOUT_S,
+    );
+    let wait_timeout = secs(
+        d,
+        &r.query_wait_timeout,
+        "query_wait_timeout",
+        def::PGBOUNCER_QUERY_WAIT_TIMEOUT_S,
+    );
+    let cpu = num_or(
+        d,
+        &r.cpu_ms,
+        &f("pooler.cpu_ms"),
+        def::PGBOUNCER_CPU_MS,
+        (0.0, 1000.0),
+        "PgBouncer's CPU time per transaction in ms",
+    );
+    if let (Some(min), Some(size), Some(v)) = (min, size, &r.min_pool_size) {
+        if min > size {
+            d.error(
+                v.span(),
+                f("pooler.min_pool_size"),
+                format!("must be at most default_pool_size ({size}), got {min}"),
+            );
+            return None;
+        }
+    }
+    Some(Pooler {
+        mode: if mode? == "transaction" {
+            PoolMode::Transaction
+        } else {
+            PoolMode::Session
+        },
+        max_client_conn: max_client?,
+        default_pool_size: size?,
+        min_pool_size: min?,
+        reserve_pool_size: reserve?,
+        reserve_pool_timeout_s: reserve_timeout?,
+        max_db_connections: max_db.map(|m| (m > 0).then_some(m))?,
+        query_wait_timeout_s: wait_timeout.map(|t| (t > 0.0).then_some(t))?,
+        cpu_ms: cpu?,
+    })
+}

@@ -1,0 +1,238 @@
+//! The sweep's statistics against exact answers: interval coverage on
+//! M/M/1, the capacity search on a finite-source queue, unstable points,
+//! and independence from the number of threads.
+
+use capsim::capacity::{resolution, CapacityStatus};
+use capsim::estimate::{Origin, PointKey, PointStop, Silent};
+use capsim::scenario::{self, Scenario};
+use capsim::sweep::{self, SweepOptions};
+use statrs::distribution::{ContinuousCDF, Gamma};
+use std::path::Path;
+
+fn scenario(name: &str, text: &str) -> Scenario {
+    scenario::parse(Path::new(name), text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mm1(rate: f64, sweep: &str) -> Scenario {
+    scenario(
+        "mm1.toml",
+        &format!(
+            r#"
+[workload]
+arrival_rate_per_s = {rate}
+[[workload.request]]
+name = "job"
+weight = 1.0
+[sweep]
+{sweep}
+[[phase]]
+name = "M/M/1"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{{ use = "server", demand = {{ dist = "exponential", mean_ms = 10 }} }}]
+"#
+        ),
+    )
+}
+
+#[test]
+fn intervals_cover_the_exact_mm1_mean_response_at_utilisation_0_8() {
+    // λ = 80/s, μ = 100/s: exact mean response 1 / (μ − λ).
+    let (lambda, mu) = (80.0, 100.0);
+    let exact_ms = 1e3 / (mu - lambda);
+    let sc = mm1(
+        lambda,
+        "replications = 5\nwarmup_requests = 2000\nmeasured_requests = 20000",
+    );
+    let mut covered = 0;
+    let mut widths = Vec::new();
+    for seed in 0..100u64 {
+        let opts = SweepOptions {
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let plan = sweep::plan(&sc, &opts).unwrap();
+        let key = PointKey {
+            phase: 0,
+            users: 0,
+            origin: Origin::Grid,
+        };
+        let (points, _) = plan.estimate_points(&[key], &Silent);
+        let p = &points[0];
+        assert!(p.stable, "seed {seed}: {p:?}");
+        assert!(p.mean_ms.n >= 5);
+        if p.mean_ms.covers(exact_ms) {
+            covered += 1;
+        }
+        widths.push(p.mean_ms.relative_half_width());
+    }
+    // A 95% interval covers in about 95 of 100; fewer than 90 would mean the
+    // intervals are too narrow (warm-up bias or correlated replications).
+    assert!(covered >= 90, "covered {covered} of 100");
+    // And they are informative: all within the precision target.
+    assert!(widths.iter().all(|&w| w <= 0.05), "{widths:?}");
+}
+
+/// Exact p95 response of the finite-source FCFS queue (machine repairman):
+/// N users, exponential think time Z, one exponential server of mean S.
+/// By the arrival theorem an arriving request finds the stationary number
+/// of the same system with N − 1 users, j, and waits Erlang(j + 1, 1/S).
+fn finite_source_p95_s(n: u32, z: f64, s: f64) -> f64 {
+    let m = n - 1;
+    // π_j ∝ (N−1)! / (N−1−j)! · (S/Z)^j, in logs.
+    let logw: Vec<f64> = (0..=m)
+        .scan(0.0, |acc, j| {
+            if j > 0 {
+                *acc += ((m - j + 1) as f64).ln() + (s / z).ln();
+            }
+            Some(*acc)
+        })
+        .collect();
+    let top = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = logw.iter().map(|l| (l - top).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let tail = |t: f64| -> f64 {
+        w.iter()
+            .enumerate()
+            .map(|(j, wj)| wj / total * Gamma::new(j as f64 + 1.0, 1.0 / s).unwrap().sf(t))
+            .sum()
+    };
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while tail(hi) > 0.05 {
+        hi *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = (lo + hi) / 2.0;
+        if tail(mid) > 0.05 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
+}
+
+#[test]
+fn exact_finite_source_p95_agrees_with_known_cases() {
+    // One user never queues: p95 of an exponential of mean S is S ln 20.
+    let p = finite_source_p95_s(1, 1.0, 0.01);
+    assert!((p - 0.01 * 20f64.ln()).abs() < 1e-9, "{p}");
+}
+
+#[test]
+fn capacity_matches_the_exact_finite_source_answer() {
+    // Z = 1 s, S = 10 ms: knee N* = (S + Z) / S = 101. The SLO is on p95,
+    // which this model gives exactly (above), so "the same SLO" is exact.
+    let (z, s, slo_ms) = (1.0, 0.010, 300.0);
+    let exact = (1..=400u32)
+        .take_while(|&n| finite_source_p95_s(n, z, s) * 1e3 <= slo_ms)
+        .last()
+        .unwrap();
+    let sc = scenario(
+        "repairman.toml",
+        &format!(
+            r#"
+seed = 5
+[workload]
+think_time = {{ dist = "exponential", mean_s = {z} }}
+[[workload.request]]
+name = "job"
+weight = 1.0
+[sweep]
+users = [10, 50, 100, 200, 400]
+replications = 5
+warmup_requests = 5000
+measured_requests = 50000
+precision = 0.02
+max_replications = 20
+[slo]
+p95_ms = {slo_ms}
+[[phase]]
+name = "repairman"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{{ use = "server", demand = {{ dist = "exponential", mean_ms = {} }} }}]
+"#,
+            s * 1e3
+        ),
+    );
+    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let result = plan.run_sweep(&Silent);
+    let c = &result.capacity[0];
+    assert_eq!(c.status, CapacityStatus::Found);
+    let step = resolution(c.users);
+    assert!(
+        c.users.abs_diff(exact) <= step,
+        "simulated capacity {} vs exact {exact} (step {step})",
+        c.users
+    );
+    // Bisection left a bracket no wider than one step.
+    assert!(c.fails_at.unwrap() - c.users <= step);
+    // The knee of the bounds is (D + Z) / D_max.
+    assert!((plan.analytic[0].knee_users() - 101.0).abs() < 1e-9);
+}
+
+#[test]
+fn an_open_workload_over_capacity_is_flagged_not_averaged() {
+    // λ = 120/s against a 100/s server: no steady state.
+    let sc = mm1(
+        120.0,
+        "replications = 2\nwarmup_requests = 1000\nmeasured_requests = 5000",
+    );
+    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let result = plan.run_sweep(&Silent);
+    let p = &result.points[0];
+    assert!(!p.stable);
+    assert_eq!(p.stop, PointStop::Unstable);
+    assert!(p.mean_ms.mean.is_nan() && p.p95_ms.mean.is_nan());
+    assert!(!p.meets(&sc.slo));
+    assert!(p.mva_mean_ms.is_nan());
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let sc = scenario(
+        "threads.toml",
+        r#"
+seed = 9
+[workload]
+think_time = { dist = "exponential", mean_s = 1 }
+[[workload.request]]
+name = "job"
+weight = 1.0
+[sweep]
+users = [20, 90, 120]
+replications = 3
+warmup_requests = 1000
+measured_requests = 5000
+max_replications = 6
+[slo]
+p95_ms = 200
+[[phase]]
+name = "one queue"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{ use = "server", demand = { dist = "exponential", mean_ms = 10 } }]
+"#,
+    );
+    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let r = pool.install(|| plan.run_sweep(&Silent));
+        let points: Vec<String> = r.points.iter().map(|p| format!("{p:?}")).collect();
+        (points, r.capacity[0].users)
+    };
+    assert_eq!(run(1), run(2));
+}
