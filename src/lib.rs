@@ -9,6 +9,7 @@
 pub mod analytic;
 pub mod arch;
 pub mod capacity;
+pub mod cost;
 pub mod dist;
 pub mod engine;
 pub mod estimate;

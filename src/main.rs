@@ -9,8 +9,9 @@ use std::path::PathBuf;
 ///
 /// Each scenario's results go to OUT/<scenario file stem>/: sweep.csv (one row per
 /// phase × users, with 95% confidence half-widths), capacity.csv (one row per
-/// phase), runs.csv (one row per phase × users × replication), resources.csv and
-/// requests.csv.
+/// phase), runs.csv (one row per phase × users × replication), resources.csv,
+/// requests.csv, costs.csv, plan.csv, PNG charts and report.md; OUT/summary.csv
+/// sums up every scenario.
 #[derive(Parser, Debug)]
 #[command(
     name = "simulate",
@@ -61,6 +62,10 @@ struct Cli {
     #[arg(long)]
     check: bool,
 
+    /// Write only the CSV tables and report.md, no PNG charts (faster).
+    #[arg(long)]
+    no_plots: bool,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -94,6 +99,7 @@ fn main() {
         jobs: cli.jobs.map(usize::from),
         check_only: cli.check,
         quiet: cli.quiet,
+        plots: !cli.no_plots,
         sweep: SweepOptions {
             seed: cli.seed,
             users: cli.users,

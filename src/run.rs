@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub jobs: Option<usize>,
     pub check_only: bool,
     pub quiet: bool,
+    /// Draw the PNG charts; `false` writes only the CSV tables and report.md.
+    pub plots: bool,
     pub sweep: SweepOptions,
 }
 
@@ -98,6 +100,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             code: EXIT_RUNTIME,
             error: anyhow::anyhow!("cannot start worker threads: {e}"),
         })?;
+    let mut outcomes = Vec::new();
     let show_bar = !opts.quiet && std::io::stderr().is_terminal();
     for plan in &plans {
         let started = Instant::now();
@@ -106,14 +109,22 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         bar.0.finish_and_clear();
         let dir = opts.out.join(&plan.scenario.slug);
         let verdicts = verdict::judge(plan.scenario, &result);
-        write_outputs(&dir, plan, &result, &verdicts).map_err(|error| Failure {
-            code: EXIT_RUNTIME,
-            error,
-        })?;
+        let outcome =
+            write_outputs(&dir, plan, &result, &verdicts, opts).map_err(|error| Failure {
+                code: EXIT_RUNTIME,
+                error,
+            })?;
+        outcomes.push(outcome);
         if !opts.quiet {
             eprintln!("{}", summary_line(plan, &result, &verdicts, started, &dir));
         }
     }
+    report::write_summary_csv(&opts.out.join("summary.csv"), &outcomes).map_err(|error| {
+        Failure {
+            code: EXIT_RUNTIME,
+            error,
+        }
+    })?;
     Ok(())
 }
 
@@ -214,7 +225,8 @@ fn write_outputs(
     plan: &sweep::SweepPlan,
     result: &SweepResult,
     verdicts: &[ClaimVerdict],
-) -> anyhow::Result<()> {
+    opts: &RunOptions,
+) -> anyhow::Result<report::ScenarioOutcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let sc = plan.scenario;
     let runs = &result.runs;
@@ -231,5 +243,10 @@ fn write_outputs(
     if !sc.claims.is_empty() {
         report::write_claims_csv(&dir.join("claims.csv"), sc, verdicts)?;
     }
-    Ok(())
+    let planning = report::PlanningOptions {
+        plots: opts.plots,
+        seed: plan.seed,
+        claims: (!sc.claims.is_empty()).then(|| verdict::markdown(sc, verdicts)),
+    };
+    report::write_planning(dir, plan, result, &planning)
 }

@@ -394,6 +394,61 @@ fn break_even_point(
     }
 }
 
+/// The claims section of report.md: one row per claim.
+pub fn markdown(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from(
+        "| claim | phase | guide says | claimed | simulated (95% CI) | verdict | break-even |\n|---|---|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let c = &sc.claims[v.claim];
+        let bound = match (c.min, c.max) {
+            (Some(lo), Some(hi)) => format!("{lo} – {hi}"),
+            (Some(lo), None) => format!("≥ {lo}"),
+            (None, Some(hi)) => format!("≤ {hi}"),
+            (None, None) => String::new(),
+        };
+        let at = c.users.map_or(String::new(), |u| format!(" at {u} users"));
+        let value = if v.value.mean.is_finite() {
+            if v.value.half_width.is_finite() && v.value.half_width > 0.0 {
+                format!("{} ± {}", sig(v.value.mean), sig(v.value.half_width))
+            } else {
+                sig(v.value.mean)
+            }
+        } else {
+            "—".into()
+        };
+        out.push_str(&format!(
+            "| {} | {} | “{}” | {} {}{} | {} | **{}**: {} | {} |\n",
+            cell(&c.id),
+            cell(&sc.phases[c.phase].name),
+            cell(&c.quote),
+            c.metric.name(),
+            bound,
+            at,
+            value,
+            v.verdict.name(),
+            cell(&v.reason),
+            cell(&v.break_even),
+        ));
+    }
+    out
+}
+
+/// A number with about three significant digits, for reading.
+fn sig(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 fn finite_or(x: f64, d: f64) -> f64 {
     if x.is_finite() {
         x

@@ -1,12 +1,17 @@
 //! Writing results: CSV tables, always complete or absent.
 
 mod atomic;
+pub mod charts;
 mod claims;
+pub mod markdown;
+pub mod planning;
+pub mod points;
 mod runs;
 mod sweep;
 
 pub use atomic::write_atomically;
 pub use claims::{write_claims_csv, CLAIMS_COLUMNS};
+pub use planning::{write_planning, write_summary_csv, PlanningOptions, ScenarioOutcome};
 pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv, RUNS_COLUMNS};
 pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
 

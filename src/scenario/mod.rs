@@ -105,7 +105,11 @@ pub struct Phase {
 #[derive(Clone, Debug)]
 pub struct CostItem {
     pub item: String,
+    /// Price of one unit per month.
     pub usd_month: f64,
+    /// `None`: one unit whatever the load. `Some(n)`: ⌈users / n⌉ units, as
+    /// for app instances added every n users.
+    pub per_users: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -1074,9 +1078,28 @@ fn check_phase(
             );
             ok = false;
         }
+        let per_users = match &c.get_ref().per_users {
+            None => None,
+            Some(n) => match u32::try_from(*n.get_ref()) {
+                Ok(v) if v >= 1 && i64::from(v) <= MAX_USERS => Some(v),
+                _ => {
+                    d.error(
+                        n.span(),
+                        f("cost.per_users"),
+                        format!(
+                            "must be a whole number of users from 1 to {MAX_USERS}: one unit of the item per that many users (got {})",
+                            n.get_ref()
+                        ),
+                    );
+                    ok = false;
+                    None
+                }
+            },
+        };
         costs.push(CostItem {
             item: c.get_ref().item.clone(),
             usd_month: x,
+            per_users,
         });
     }
     let is_network = !p.station.is_empty() || !p.resource.is_empty() || p.plan.is_some();

@@ -165,6 +165,8 @@ pub struct RawNetwork {
 pub struct RawCost {
     pub item: String,
     pub usd_month: S<f64>,
+    /// A component that scales with load: one unit per this many users.
+    pub per_users: Option<S<i64>>,
 }
 
 #[derive(Deserialize, Clone)]

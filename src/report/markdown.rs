@@ -1,0 +1,345 @@
+//! `report.md`: one page per scenario that an architect can paste into a
+//! wiki — capacity, cost, the migration plan, the claim verdicts and the
+//! charts by relative path.
+
+use super::planning::{ScenarioOutcome, CHART_FILES};
+use super::write_atomically;
+use crate::cost;
+use crate::scenario::Scenario;
+use crate::sweep::SweepPlan;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Marks the claims section so that tools can find and replace it.
+pub const CLAIMS_MARKER: &str = "<!-- capsim:claims -->";
+
+pub fn write_report_md(
+    path: &Path,
+    sc: &Scenario,
+    plan: &SweepPlan,
+    o: &ScenarioOutcome,
+    claims: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = render(sc, plan, o, claims);
+    write_atomically(path, |w| Ok(w.write_all(text.as_bytes())?))
+}
+
+/// The report as Markdown.
+pub fn render(
+    sc: &Scenario,
+    plan: &SweepPlan,
+    o: &ScenarioOutcome,
+    claims: Option<&str>,
+) -> String {
+    let mut s = String::new();
+    // `write!` to a String cannot fail; the results are discarded on purpose.
+    let _ = writeln!(s, "# {}\n", sc.name);
+    if let Some(d) = &sc.description {
+        let _ = writeln!(s, "{}\n", d.trim());
+    }
+    let mut users: Vec<u32> = plan.points.iter().map(|p| p.users).collect();
+    users.sort_unstable();
+    users.dedup();
+    let reps = plan
+        .points
+        .iter()
+        .map(|p| p.replication + 1)
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "- **Service-level objective:** p95 response time ≤ {} ms and error rate ≤ {}%",
+        fmt_num(sc.slo.p95_ms),
+        fmt_num(sc.slo.error_rate * 100.0)
+    );
+    if users.iter().any(|&u| u > 0) {
+        let _ = writeln!(
+            s,
+            "- **Sweep:** {} user counts from {} to {}, {} replication{} each, {} measured requests per run",
+            users.len(),
+            thousands(users[0]),
+            thousands(users[users.len() - 1]),
+            reps,
+            if reps == 1 { "" } else { "s" },
+            thousands_u64(plan.config.measured_requests)
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "- **Sweep:** open workload, {} replication{}, {} measured requests per run",
+            reps,
+            if reps == 1 { "" } else { "s" },
+            thousands_u64(plan.config.measured_requests)
+        );
+    }
+    let _ = writeln!(s, "- **Seed:** {}", o.seed);
+    if let Some(g) = &sc.guide {
+        let _ = writeln!(s, "- **Guide:** {}", cell(g));
+    }
+    let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+
+    if !users.iter().any(|&u| u > 0) {
+        open_results(&mut s, sc, o);
+    } else {
+        capacity_table(&mut s, sc, o);
+    }
+    cost_table(&mut s, sc, o);
+
+    if !o.plan.is_empty() {
+        let _ = writeln!(s, "\n## The plan\n");
+        let _ = writeln!(
+            s,
+            "The cheapest phase that meets the SLO at each simulated load: when to migrate, and what it costs.\n"
+        );
+        for line in plan_lines(sc, o) {
+            let _ = writeln!(s, "- {line}");
+        }
+    }
+
+    let _ = writeln!(s, "\n## Claims\n");
+    let _ = writeln!(s, "{CLAIMS_MARKER}");
+    match claims {
+        Some(c) => {
+            let _ = writeln!(s, "{}", c.trim_end());
+        }
+        None => {
+            let _ = writeln!(s, "_No claims were checked in this run._");
+        }
+    }
+
+    let _ = writeln!(s, "\n## Charts\n");
+    if o.charts.is_empty() {
+        let _ = writeln!(s, "_Charts were not drawn: the run had `--no-plots`, or an open workload, whose single arrival rate gives nothing to draw against users._");
+    }
+    for (file, title) in CHART_FILES {
+        if o.charts.contains(file) {
+            let _ = writeln!(s, "![{title}]({file})\n");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Data: `runs.csv`, `resources.csv`, `requests.csv`, `costs.csv`, `plan.csv` in this folder."
+    );
+    s
+}
+
+fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+    let _ = writeln!(s, "## Capacity\n");
+    let _ = writeln!(
+        s,
+        "Capacity is the largest user count whose p95 and error rate meet the SLO, searched by bisection \
+         between the grid's last passing and first failing loads (as in `capacity.csv`). The bottleneck is \
+         the busiest resource at the load just above capacity.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Phase | Capacity (users) | p95 at capacity (ms) | Throughput at capacity (req/s) | Bottleneck beyond capacity |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---|");
+    for p in &o.phases {
+        let at = p.at_capacity.as_ref();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            cell(&sc.phases[p.phase].name),
+            p.cost
+                .capacity_users
+                .map_or("none simulated".to_string(), |u| {
+                    if p.above_grid {
+                        format!("≥ {} (every load simulated meets the SLO)", thousands(u))
+                    } else {
+                        thousands(u)
+                    }
+                }),
+            at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
+            at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
+            p.bottleneck
+                .as_ref()
+                .map_or("not reached".to_string(), |(n, u)| format!(
+                    "`{}` ({:.0}% busy)",
+                    n,
+                    u * 100.0
+                )),
+        );
+    }
+}
+
+/// An open workload has one arrival rate: say whether each phase carries it.
+fn open_results(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+    let _ = writeln!(s, "## Results\n");
+    let _ = writeln!(
+        s,
+        "An open workload (Poisson arrivals at a fixed rate) has no capacity in users; each phase either carries the rate within the SLO or not.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| Phase | Throughput (req/s) | p50 (ms) | p95 (ms) | Error rate | Meets the SLO |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+    for p in &o.phases {
+        for pt in &p.points {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&sc.phases[p.phase].name),
+                fmt_num(pt.throughput_rps.mean),
+                fmt_num(pt.p50_ms.mean),
+                fmt_num(pt.p95_ms.mean),
+                fmt_num(pt.error_rate.mean),
+                if pt.meets(&sc.slo) { "yes" } else { "**no**" }
+            );
+        }
+    }
+}
+
+fn cost_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+    let _ = writeln!(s, "\n## Cost\n");
+    let _ = writeln!(
+        s,
+        "| Phase | Components | Minimum (USD/month) | At capacity (USD/month) | USD per 1k users at capacity |"
+    );
+    let _ = writeln!(s, "|---|---|---:|---:|---:|");
+    for p in &o.phases {
+        let ph = &sc.phases[p.phase];
+        let items: Vec<String> = ph
+            .costs
+            .iter()
+            .map(|c| match c.per_users {
+                None => format!("{} ${}", c.item, fmt_num(c.usd_month)),
+                Some(n) => format!(
+                    "{} ${} per {} users{}",
+                    c.item,
+                    fmt_num(c.usd_month),
+                    thousands(n),
+                    p.cost.capacity_users.map_or(String::new(), |u| format!(
+                        " (×{} at capacity)",
+                        cost::units(c, u)
+                    ))
+                ),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            cell(&ph.name),
+            if items.is_empty() {
+                "none listed".to_string()
+            } else {
+                cell(&items.join("; "))
+            },
+            fmt_money(p.cost.usd_month_min),
+            p.cost.usd_month_at_capacity.map_or("–".into(), fmt_money),
+            p.cost.usd_per_1k_users.map_or("–".into(), fmt_money),
+        );
+    }
+}
+
+/// The plan as ranges of load: "Up to 1,000 users: Base — $20/month".
+fn plan_lines(sc: &Scenario, o: &ScenarioOutcome) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < o.plan.len() {
+        let first = &o.plan[i];
+        let j = i + o.plan[i..]
+            .iter()
+            .take_while(|p| p.phase == first.phase)
+            .count();
+        let last = &o.plan[j - 1];
+        // A phase is shown to carry only the loads simulated, so a range
+        // starts just above the previous simulated load.
+        let range = if i == 0 {
+            format!("Up to {} users", thousands(last.users))
+        } else if j == o.plan.len() && first.phase.is_none() {
+            format!("Beyond {} users", thousands(o.plan[i - 1].users))
+        } else {
+            format!(
+                "More than {} and up to {} users",
+                thousands(o.plan[i - 1].users),
+                thousands(last.users)
+            )
+        };
+        let what = match first.phase {
+            Some(p) => {
+                let lo = first.usd_month.unwrap_or(f64::NAN);
+                let hi = last.usd_month.unwrap_or(f64::NAN);
+                let price = if (hi - lo).abs() < 0.005 {
+                    format!("{}/month", fmt_money(lo))
+                } else {
+                    format!("{} to {}/month", fmt_money(lo), fmt_money(hi))
+                };
+                format!("**{}** — {}", sc.phases[o.phases[p].phase].name, price)
+            }
+            None => "no simulated phase meets the SLO".to_string(),
+        };
+        lines.push(format!("{range}: {what}"));
+        i = j;
+    }
+    lines
+}
+
+/// A table cell: pipes would end the cell, newlines the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn thousands(u: u32) -> String {
+    thousands_u64(u64::from(u))
+}
+
+fn thousands_u64(u: u64) -> String {
+    let s = u.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Up to three significant decimals, no trailing zeros.
+fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let d = if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let s = format!("{x:.d$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn fmt_money(x: f64) -> String {
+    if !x.is_finite() {
+        "–".into()
+    } else if (x - x.round()).abs() < 0.005 {
+        format!("${}", thousands_u64(x.round().max(0.0) as u64))
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_numbers_read_well() {
+        assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(fmt_num(59.914), "59.9");
+        assert_eq!(fmt_num(0.5), "0.5");
+        assert_eq!(fmt_num(1234.4), "1234");
+        assert_eq!(fmt_money(20.0), "$20");
+        assert_eq!(fmt_money(2.5), "$2.50");
+    }
+}

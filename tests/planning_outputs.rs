@@ -1,0 +1,279 @@
+//! The planner's outputs, read back as a spreadsheet or a document would:
+//! CSV headers and values, every phase and user count present, PNG charts
+//! of the promised size that are not blank, report.md linking what exists.
+
+use assert_cmd::Command;
+use capsim::report::planning::{CHART_FILES, COSTS_COLUMNS, PLAN_COLUMNS, SUMMARY_COLUMNS};
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+const USERS: [u32; 3] = [100, 3000, 20_000];
+
+fn scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/examples/shop_growth.toml")
+}
+
+fn simulate(out: &Path, extra: &[&str]) {
+    let users = USERS.map(|u| u.to_string()).join(",");
+    Command::cargo_bin("simulate")
+        .unwrap()
+        .arg(scenario())
+        .args(["--out", out.to_str().unwrap(), "--quiet"])
+        .args([
+            "--users",
+            &users,
+            "--replications",
+            "2",
+            "--measured-requests",
+            "3000",
+        ])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let head = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (head, rows)
+}
+
+fn col(head: &[String], name: &str) -> usize {
+    head.iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+/// A numeric cell as a spreadsheet reads it: empty, or a plain decimal with
+/// `.` and no thousands separator.
+fn assert_plain_number(cell: &str, what: &str) {
+    if cell.is_empty() {
+        return;
+    }
+    assert!(
+        cell.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-'),
+        "{what}: `{cell}` is not a plain decimal"
+    );
+    cell.parse::<f64>()
+        .unwrap_or_else(|_| panic!("{what}: `{cell}`"));
+}
+
+fn phase_names() -> Vec<String> {
+    capsim::scenario::load(&scenario())
+        .unwrap()
+        .phases
+        .iter()
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+#[test]
+fn csv_tables_hold_every_phase_and_user_count_with_units_in_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &["--no-plots"]);
+    let sc = dir.path().join("shop_growth");
+    let phases = phase_names();
+    assert_eq!(phases.len(), 4);
+
+    let (head, rows) = read_csv(&sc.join("costs.csv"));
+    assert_eq!(head, COSTS_COLUMNS);
+    let got: Vec<&str> = rows
+        .iter()
+        .map(|r| r[col(&head, "phase")].as_str())
+        .collect();
+    assert_eq!(got, phases.iter().map(String::as_str).collect::<Vec<_>>());
+    for r in &rows {
+        for c in [
+            "usd_month_min",
+            "capacity_users",
+            "usd_month_at_capacity",
+            "usd_per_1k_users_at_capacity",
+        ] {
+            assert_plain_number(&r[col(&head, c)], c);
+        }
+        // The KPI is the bill divided by thousands of users at capacity.
+        let cap = &r[col(&head, "capacity_users")];
+        if !cap.is_empty() {
+            let cap: f64 = cap.parse().unwrap();
+            let bill: f64 = r[col(&head, "usd_month_at_capacity")].parse().unwrap();
+            let kpi: f64 = r[col(&head, "usd_per_1k_users_at_capacity")]
+                .parse()
+                .unwrap();
+            assert!((kpi - bill / (cap / 1000.0)).abs() < 1e-3, "{r:?}");
+            assert!(
+                USERS.contains(&(cap as u32)),
+                "capacity is a simulated load"
+            );
+        }
+    }
+
+    let (head, rows) = read_csv(&sc.join("plan.csv"));
+    assert_eq!(head, PLAN_COLUMNS);
+    let users: Vec<u32> = rows
+        .iter()
+        .map(|r| r[col(&head, "users")].parse().unwrap())
+        .collect();
+    assert_eq!(users, USERS);
+    for r in &rows {
+        let p = &r[col(&head, "cheapest_phase")];
+        assert!(p.is_empty() || phases.contains(p), "{p}");
+        assert_plain_number(&r[col(&head, "usd_month")], "usd_month");
+        assert_eq!(p.is_empty(), r[col(&head, "usd_month")].is_empty());
+    }
+
+    // Every (phase, users) point has its replications in runs.csv.
+    let (head, rows) = read_csv(&sc.join("runs.csv"));
+    let seen: BTreeSet<(String, u32)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[col(&head, "phase")].clone(),
+                r[col(&head, "users")].parse().unwrap(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(String, u32)> = phases
+        .iter()
+        .flat_map(|p| USERS.map(|u| (p.clone(), u)))
+        .collect();
+    assert_eq!(seen, want);
+
+    let (head, rows) = read_csv(&dir.path().join("summary.csv"));
+    assert_eq!(head, SUMMARY_COLUMNS);
+    assert_eq!(rows.len(), phases.len());
+    for c in &head {
+        let numeric = c.ends_with("_users")
+            || c.ends_with("_ms")
+            || c.ends_with("_rps")
+            || c.contains("usd")
+            || c.ends_with("_rate")
+            || c.ends_with("utilisation");
+        if numeric {
+            for r in &rows {
+                assert_plain_number(&r[col(&head, c)], c);
+            }
+        }
+    }
+
+    // --no-plots: no PNG, and the report says why instead of linking to none.
+    let pngs: Vec<_> = std::fs::read_dir(&sc)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(pngs.is_empty(), "{pngs:?}");
+    let report = std::fs::read_to_string(sc.join("report.md")).unwrap();
+    assert!(!report.contains(".png)"));
+    assert!(report.contains("--no-plots"));
+    for p in &phases {
+        assert!(report.contains(&format!("| {p} |")), "report.md lacks {p}");
+    }
+    assert!(report.contains(capsim::report::markdown::CLAIMS_MARKER));
+}
+
+/// Decode a PNG: (width, height, RGB bytes).
+fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+    let file = std::fs::File::open(path).unwrap();
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[test]
+fn charts_are_full_size_drawn_images_linked_from_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    simulate(dir.path(), &[]);
+    let sc = dir.path().join("shop_growth");
+    let report = std::fs::read_to_string(sc.join("report.md")).unwrap();
+    for (file, _) in CHART_FILES {
+        let (w, h, rgb) = decode(&sc.join(file));
+        assert_eq!((w, h), (1600, 1000), "{file}");
+        let pixels: Vec<[u8; 3]> = rgb.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+        let ink = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
+        let colours: HashSet<[u8; 3]> = pixels.iter().copied().collect();
+        // Axes, grid, text and coloured series: a blank or text-only image
+        // has a handful of colours and almost no ink.
+        assert!(
+            ink * 20 > pixels.len(),
+            "{file}: only {ink} non-white pixels"
+        );
+        assert!(
+            colours.len() > 200,
+            "{file}: only {} colours",
+            colours.len()
+        );
+        // Every phase's colour is present in the charts with a series per
+        // phase (utilisation colours resources; the plan only the phases it picks).
+        if ["latency.png", "throughput.png", "cost.png"].contains(file) {
+            for i in 0..phase_names().len() {
+                let c = capsim::report::charts::colour(i);
+                assert!(
+                    pixels.contains(&[c.0, c.1, c.2]),
+                    "{file}: phase {i}'s colour missing"
+                );
+            }
+        }
+        assert!(
+            report.contains(&format!("]({file})")),
+            "report.md does not show {file}"
+        );
+    }
+}
+
+#[test]
+fn outputs_do_not_depend_on_the_thread_count() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    simulate(one.path(), &["--jobs", "1"]);
+    simulate(two.path(), &["--jobs", "2"]);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(one.path().join("shop_growth"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(one.path().join("summary.csv"));
+    assert!(files.len() >= 12);
+    for f in files {
+        let rel = f.strip_prefix(one.path()).unwrap();
+        let a = std::fs::read(&f).unwrap();
+        let b = std::fs::read(two.path().join(rel)).unwrap();
+        assert!(a == b, "{} differs between 1 and 2 threads", rel.display());
+    }
+}
+
+#[test]
+fn an_open_workload_gets_its_tables_and_a_verdict_but_no_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mm1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/mm1_rho50.toml");
+    Command::cargo_bin("simulate")
+        .unwrap()
+        .arg(mm1)
+        .args(["--out", dir.path().to_str().unwrap(), "--quiet"])
+        .args(["--replications", "2", "--measured-requests", "2000"])
+        .assert()
+        .success();
+    let sc = dir.path().join("mm1_rho50");
+    let (head, rows) = read_csv(&sc.join("costs.csv"));
+    assert_eq!(head, COSTS_COLUMNS);
+    assert_eq!(rows.len(), 1);
+    // Every chart is against users, which an open workload does not vary.
+    for (file, _) in CHART_FILES {
+        assert!(!sc.join(file).exists(), "{file}");
+    }
+    let report = std::fs::read_to_string(sc.join("report.md")).unwrap();
+    assert!(report.contains("open workload"));
+    // M/M/1 at ρ = 0.5 has p95 = 20 ms · ln 20 ≈ 60 ms, far within 500 ms.
+    assert!(
+        report.contains("| M/M/1 |") && report.contains("| yes |"),
+        "{report}"
+    );
+}
