@@ -47,6 +47,29 @@ impl Dist {
         }
     }
 
+    /// The same distribution with every draw multiplied by `f`: same shape
+    /// and coefficient of variation, mean × f.
+    pub fn scaled(self, f: f64) -> Dist {
+        match self {
+            Dist::Constant { ns } => Dist::Constant { ns: ns * f },
+            Dist::Exponential { mean_ns } => Dist::Exponential {
+                mean_ns: mean_ns * f,
+            },
+            Dist::LogNormal { mu, sigma } => Dist::LogNormal {
+                mu: mu + f.ln(),
+                sigma,
+            },
+            Dist::Gamma { shape, scale_ns } => Dist::Gamma {
+                shape,
+                scale_ns: scale_ns * f,
+            },
+            Dist::Uniform { lo_ns, hi_ns } => Dist::Uniform {
+                lo_ns: lo_ns * f,
+                hi_ns: hi_ns * f,
+            },
+        }
+    }
+
     /// The mean, in nanoseconds.
     pub fn mean_ns(&self) -> f64 {
         match *self {

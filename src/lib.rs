@@ -17,6 +17,7 @@ pub mod model;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod sweep;
 pub mod verdict;

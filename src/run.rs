@@ -243,10 +243,24 @@ fn write_outputs(
     if !sc.claims.is_empty() {
         report::write_claims_csv(&dir.join("claims.csv"), sc, verdicts)?;
     }
+    let sensitivity = crate::sensitivity::of(sc, &result.capacity, &plan.analytic);
+    report::write_sensitivity_csv(&dir.join("sensitivity.csv"), sc, &sensitivity)?;
+    let mut section = String::new();
+    if !sc.claims.is_empty() {
+        section.push_str(&verdict::markdown(sc, verdicts));
+    }
+    if !sensitivity.is_empty() {
+        section.push_str(
+            "\n### What moves the capacity\n\nEach phase's capacity with one assumption halved or doubled, \
+             extrapolated from the simulated capacity by the asymptotic law N ∝ X_max·(Z+R) \
+             (the three assumptions that move it most):\n\n",
+        );
+        section.push_str(&crate::sensitivity::markdown(sc, &sensitivity));
+    }
     let planning = report::PlanningOptions {
         plots: opts.plots,
         seed: plan.seed,
-        claims: (!sc.claims.is_empty()).then(|| verdict::markdown(sc, verdicts)),
+        claims: (!section.is_empty()).then_some(section),
     };
     report::write_planning(dir, plan, result, &planning)
 }

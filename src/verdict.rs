@@ -338,57 +338,74 @@ fn break_even_point(
                 v.is_finite()
                     .then(|| c.max.is_none_or(|m| v <= m) && c.min.is_none_or(|m| v >= m))
             };
-            let mut last_ok: Option<&PointSummary> = None;
-            let mut first_bad: Option<&PointSummary> = None;
-            for p in &curve {
-                match holds(p) {
-                    Some(true) if first_bad.is_none() => last_ok = Some(p),
-                    Some(false) if first_bad.is_none() => first_bad = Some(p),
-                    _ => {}
-                }
-            }
-            let Some(ok) = last_ok else {
+            // An upper bound (a promise of speed) holds at light load and
+            // fails beyond an edge; a lower bound (a warning of degradation)
+            // the other way round. Find the edge on the curve.
+            let degrades = c.max.is_none();
+            let statuses: Vec<(&PointSummary, bool)> = curve
+                .iter()
+                .filter_map(|p| holds(p).map(|h| (*p, h)))
+                .collect();
+            let light = !degrades;
+            let Some(first) = statuses.iter().position(|(_, h)| *h != light) else {
                 return (
                     None,
-                    "fails at every simulated load: no think time makes it hold".into(),
-                );
-            };
-            // Between the last point that holds and the first that fails,
-            // find where the metric crosses the bound: linear in the metric,
-            // on a log scale of users (the geometric midpoint if the failing
-            // point is saturated and has no value).
-            let n_edge = match first_bad {
-                None => {
-                    return (
-                        None,
+                    if degrades {
+                        "never degrades that far within the sweep: no think time makes it hold"
+                            .into()
+                    } else {
                         format!(
                             "holds over the whole sweep (up to {} users at the scenario's {z0:.0} s think time)",
-                            ok.key.users
-                        ),
-                    )
-                }
-                Some(bad) => {
-                    let value = |p: &PointSummary| match c.metric {
-                        Metric::MeanMs => p.mean_ms.mean,
-                        Metric::P50Ms => p.p50_ms.mean,
-                        Metric::P95Ms => p.p95_ms.mean,
-                        Metric::P99Ms => p.p99_ms.mean,
-                        _ => p.error_rate.mean,
-                    };
-                    let bound = c.max.or(c.min).unwrap_or(f64::NAN);
-                    let (v0, v1) = (value(ok), value(bad));
-                    let t = if bad.stable && v1.is_finite() && v1 != v0 {
-                        ((bound - v0) / (v1 - v0)).clamp(0.0, 1.0)
-                    } else {
-                        0.5
-                    };
-                    let (l0, l1) = ((ok.key.users as f64).ln(), (bad.key.users as f64).ln());
-                    (l0 + t * (l1 - l0)).exp()
-                }
+                            curve.last().map_or(0, |p| p.key.users)
+                        )
+                    },
+                );
             };
+            if first == 0 {
+                return (
+                    None,
+                    if degrades {
+                        "holds at every simulated load".into()
+                    } else {
+                        "fails at every simulated load: no think time makes it hold".into()
+                    },
+                );
+            }
+            let (ok, bad) = (statuses[first - 1].0, statuses[first].0);
+            // Between the two, find where the metric crosses the bound:
+            // linear in the metric, on a log scale of users (the geometric
+            // midpoint if the far point is saturated and has no value).
+            let value = |p: &PointSummary| match c.metric {
+                Metric::MeanMs => p.mean_ms.mean,
+                Metric::P50Ms => p.p50_ms.mean,
+                Metric::P95Ms => p.p95_ms.mean,
+                Metric::P99Ms => p.p99_ms.mean,
+                _ => p.error_rate.mean,
+            };
+            let bound = c.max.or(c.min).unwrap_or(f64::NAN);
+            let (v0, v1) = (value(ok), value(bad));
+            let t = if bad.stable && v1.is_finite() && v1 != v0 {
+                ((bound - v0) / (v1 - v0)).clamp(0.0, 1.0)
+            } else {
+                0.5
+            };
+            let (l0, l1) = ((ok.key.users as f64).ln(), (bad.key.users as f64).ln());
+            let n_edge = (l0 + t * (l1 - l0)).exp();
             let r = finite_or(ok.mean_ms.mean / 1e3, 0.0);
             let z = (z0 + r) * n / n_edge - r;
-            (Some(z), think_sentence(z, r, n))
+            if degrades {
+                let text = if z <= 0.0 {
+                    format!("{n:.0} users never load the phase that much")
+                } else {
+                    format!(
+                        "holds for {n:.0} users if each thinks ≤ {z:.1} s between requests (≥ {:.2} requests per user per minute)",
+                        60.0 / (z + r)
+                    )
+                };
+                (Some(z), text)
+            } else {
+                (Some(z), think_sentence(z, r, n))
+            }
         }
         _ => (None, "not a function of think time alone".into()),
     }

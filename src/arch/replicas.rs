@@ -62,30 +62,8 @@ impl ReplicaSet {
             group: self.group,
             replay: self
                 .replay
-                .unwrap_or_else(|| scaled(demand, defaults::REPLAY_FRACTION_OF_WRITE)),
+                .unwrap_or_else(|| demand.scaled(defaults::REPLAY_FRACTION_OF_WRITE)),
         });
-    }
-}
-
-/// `d` with every draw multiplied by `f` (same shape, mean × f).
-fn scaled(d: Dist, f: f64) -> Dist {
-    match d {
-        Dist::Constant { ns } => Dist::Constant { ns: ns * f },
-        Dist::Exponential { mean_ns } => Dist::Exponential {
-            mean_ns: mean_ns * f,
-        },
-        Dist::LogNormal { mu, sigma } => Dist::LogNormal {
-            mu: mu + f.ln(),
-            sigma,
-        },
-        Dist::Gamma { shape, scale_ns } => Dist::Gamma {
-            shape,
-            scale_ns: scale_ns * f,
-        },
-        Dist::Uniform { lo_ns, hi_ns } => Dist::Uniform {
-            lo_ns: lo_ns * f,
-            hi_ns: hi_ns * f,
-        },
     }
 }
 
@@ -105,7 +83,7 @@ mod tests {
                 hi_ns: 6e6,
             },
         ] {
-            let s = scaled(d, 0.25);
+            let s = d.scaled(0.25);
             assert!((s.mean_ns() - 1e6).abs() < 1e-3, "{d:?}");
             assert!((s.cv() - d.cv()).abs() < 1e-9, "{d:?}");
         }

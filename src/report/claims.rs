@@ -59,3 +59,36 @@ pub fn write_claims_csv(
         Ok(())
     })
 }
+
+/// The columns of `sensitivity.csv`.
+pub const SENSITIVITY_COLUMNS: &[&str] = &[
+    "scenario",
+    "phase",
+    "parameter",
+    "factor",
+    "capacity_users_estimate",
+    "change_pct",
+];
+
+pub fn write_sensitivity_csv(
+    path: &Path,
+    sc: &Scenario,
+    rows: &[crate::sensitivity::Sensitivity],
+) -> anyhow::Result<()> {
+    write_atomically(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(SENSITIVITY_COLUMNS)?;
+        for r in rows {
+            out.write_record([
+                sc.slug.clone(),
+                sc.phases[r.phase].name.clone(),
+                r.parameter.to_string(),
+                num(r.factor, 2),
+                num(r.capacity_users, 0),
+                num(100.0 * r.change, 1),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}

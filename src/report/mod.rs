@@ -10,7 +10,7 @@ mod runs;
 mod sweep;
 
 pub use atomic::write_atomically;
-pub use claims::{write_claims_csv, CLAIMS_COLUMNS};
+pub use claims::{write_claims_csv, write_sensitivity_csv, CLAIMS_COLUMNS, SENSITIVITY_COLUMNS};
 pub use planning::{write_planning, write_summary_csv, PlanningOptions, ScenarioOutcome};
 pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv, RUNS_COLUMNS};
 pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
