@@ -61,7 +61,13 @@ pub fn judge(sc: &Scenario, result: &SweepResult) -> Vec<ClaimVerdict> {
     sc.claims
         .iter()
         .enumerate()
-        .map(|(i, c)| judge_one(sc, result, i, c))
+        .map(|(i, c)| {
+            let mut v = judge_one(sc, result, i, c);
+            if v.break_even.is_empty() {
+                v.break_even = "not a function of think time alone".into();
+            }
+            v
+        })
         .collect()
 }
 
@@ -89,14 +95,31 @@ fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> Cl
                 );
             };
             let mut v = judge_capacity(c, cap, index);
-            if let (Some(z0), Some(n)) = (think_s, c.min) {
-                if cap.users > 0 {
-                    let r = cap.at.as_ref().map_or(0.0, |p| p.mean_ms.mean / 1e3);
-                    let r = if r.is_finite() { r } else { 0.0 };
+            // Capacity scales with the time between a user's requests.
+            let r = cap
+                .at
+                .as_ref()
+                .map_or(0.0, |p| finite_or(p.mean_ms.mean / 1e3, 0.0));
+            match (think_s, c.min, c.max) {
+                (None, _, _) => v.break_even = "an open workload has no think time".into(),
+                _ if cap.users == 0 => {
+                    v.break_even = "not even one user meets the SLO: no think time helps".into()
+                }
+                (Some(z0), Some(n), _) => {
                     let z = (z0 + r) * n / cap.users as f64 - r;
                     v.break_even_think_s = Some(z);
                     v.break_even = think_sentence(z, r, n);
                 }
+                (Some(z0), None, Some(n)) => {
+                    let z = (z0 + r) * n / cap.users as f64 - r;
+                    v.break_even_think_s = Some(z);
+                    v.break_even = if z <= 0.0 {
+                        format!("the phase carries more than {n:.0} users at any think time")
+                    } else {
+                        format!("capacity stays at most {n:.0} users only if each thinks ≤ {z:.1} s between requests")
+                    };
+                }
+                _ => {}
             }
             v
         }
