@@ -135,7 +135,8 @@ impl SweepPlan<'_> {
                 stop: None,
             })
             .collect();
-        loop {
+        // Interrupted: no new round starts (the caller discards the result).
+        while !self.interrupted() {
             let jobs: Vec<(usize, u32)> = states
                 .iter()
                 .enumerate()
