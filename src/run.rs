@@ -137,16 +137,14 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         // A panic in a worker is a bug, but it must not end the job as an
         // abort halfway through: rayon hands it to this thread, where it
         // becomes a runtime error, and this scenario writes nothing.
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| pool.install(|| plan.run_sweep(&bar))));
+        let result = install_guarded(&pool, || plan.run_sweep(&bar));
         bar.0.finish_and_clear();
         let result = result.map_err(|panic| Failure {
             code: EXIT_RUNTIME,
             error: anyhow::anyhow!(
-                "a run of `{}` failed unexpectedly ({}); this is a bug in capsim. \
+                "a run of `{}` failed unexpectedly ({panic}); this is a bug in capsim. \
                  Nothing of this scenario was written{}",
                 plan.scenario.name,
-                panic_message(panic.as_ref()),
                 kept_list(&kept)
             ),
         })?;
@@ -210,6 +208,17 @@ fn kept_list(kept: &[PathBuf]) -> String {
         let dirs: Vec<String> = kept.iter().map(|d| d.display().to_string()).collect();
         format!("; complete results kept in: {}", dirs.join(", "))
     }
+}
+
+/// Run `f` on `pool`; a panic in it or in any of its parallel tasks (rayon
+/// passes those on to the caller once the others have finished) comes back
+/// as its message instead of unwinding through the job.
+pub fn install_guarded<T: Send>(
+    pool: &rayon::ThreadPool,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| pool.install(f)))
+        .map_err(|panic| panic_message(panic.as_ref()))
 }
 
 /// The text a panic was raised with.
@@ -345,4 +354,28 @@ fn write_outputs(
         claims: (!sc.claims.is_empty()).then(|| verdict::markdown(sc, verdicts)),
     };
     report::write_planning(dir, plan, result, &planning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rayon::prelude::*;
+
+    #[test]
+    fn a_panic_in_a_worker_comes_back_as_its_message() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let r = install_guarded(&pool, || {
+            (0..1000u32)
+                .into_par_iter()
+                .map(|i| if i == 577 { panic!("run {i} broke") } else { i })
+                .sum::<u32>()
+        });
+        assert_eq!(r, Err("run 577 broke".to_string()));
+        // The pool survives and still works.
+        let ok = install_guarded(&pool, || (0..1000u32).into_par_iter().sum::<u32>());
+        assert_eq!(ok, Ok(499_500));
+    }
 }
