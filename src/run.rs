@@ -195,7 +195,7 @@ fn interrupted(during: Option<&str>, kept: &[PathBuf]) -> Failure {
         code: EXIT_INTERRUPTED,
         error: anyhow::anyhow!(
             "interrupted{during}; summary.csv was not updated{}",
-            kept_list(&kept)
+            kept_list(kept)
         ),
     }
 }
