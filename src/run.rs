@@ -21,7 +21,7 @@ pub const EXIT_RUNTIME: i32 = 1;
 /// Exit code: a scenario file or an option is invalid, or an output folder
 /// holds another scenario's results; nothing was run.
 pub const EXIT_INVALID_INPUT: i32 = 2;
-/// Exit code: stopped by SIGINT (Ctrl-C) or SIGTERM; scenarios finished
+/// Exit code: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP; scenarios finished
 /// before it keep their complete outputs, the one being swept wrote nothing.
 /// 130 is what shells report for a command ended by SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
