@@ -109,7 +109,7 @@ impl SweepPlan<'_> {
             })
             .collect();
         if !open && self.bisect {
-            loop {
+            while !self.interrupted() {
                 let mids: Vec<PointKey> = searches
                     .iter()
                     .filter_map(|s| {

@@ -135,7 +135,8 @@ impl SweepPlan<'_> {
                 stop: None,
             })
             .collect();
-        loop {
+        // Interrupted: no new round starts (the caller discards the result).
+        while !self.interrupted() {
             let jobs: Vec<(usize, u32)> = states
                 .iter()
                 .enumerate()
@@ -293,5 +294,5 @@ impl SweepPlan<'_> {
 /// The 95% interval of an estimate, when it has one.
 fn interval(e: Estimate) -> Option<(f64, f64)> {
     (e.mean.is_finite() && e.half_width.is_finite())
-        .then(|| (e.mean - e.half_width, e.mean + e.half_width))
+        .then_some((e.mean - e.half_width, e.mean + e.half_width))
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 #[command(
     name = "simulate",
     version,
-    after_help = "Exit status: 0 success; 1 a run or a write failed; 2 invalid scenario or option (nothing was run)."
+    after_help = "Exit status: 0 success; 1 a run or a write failed; 2 invalid scenario or option, or an output folder holds another scenario's results (nothing was run); 130 interrupted by Ctrl-C (SIGINT), SIGTERM or SIGHUP: the sweep stops within moments, scenarios already finished keep their complete outputs, the one being swept writes nothing, and summary.csv is not updated.\n\nOutputs are written to a temporary file and renamed into place, so no file is ever left half-written under its final name."
 )]
 struct Cli {
     /// Scenario files (TOML).
@@ -66,6 +66,11 @@ struct Cli {
     #[arg(long)]
     no_plots: bool,
 
+    /// Overwrite an output folder even if it holds another scenario's results
+    /// (by default such a folder is refused, exit status 2).
+    #[arg(long)]
+    force: bool,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -100,6 +105,7 @@ fn main() {
         check_only: cli.check,
         quiet: cli.quiet,
         plots: !cli.no_plots,
+        force: cli.force,
         sweep: SweepOptions {
             seed: cli.seed,
             users: cli.users,

@@ -9,15 +9,22 @@ use crate::verdict::{self, ClaimVerdict, Verdict};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Exit code: everything ran and was written.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: a run or a write failed (disk full, interrupted…).
 pub const EXIT_RUNTIME: i32 = 1;
-/// Exit code: a scenario file or an option is invalid; nothing was run.
+/// Exit code: a scenario file or an option is invalid, or an output folder
+/// holds another scenario's results; nothing was run.
 pub const EXIT_INVALID_INPUT: i32 = 2;
+/// Exit code: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP; scenarios finished
+/// before it keep their complete outputs, the one being swept wrote nothing.
+/// 130 is what shells report for a command ended by SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -28,6 +35,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Draw the PNG charts; `false` writes only the CSV tables and report.md.
     pub plots: bool,
+    /// Overwrite output folders that hold another scenario's results.
+    pub force: bool,
     pub sweep: SweepOptions,
 }
 
@@ -100,13 +109,48 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             code: EXIT_RUNTIME,
             error: anyhow::anyhow!("cannot start worker threads: {e}"),
         })?;
+    if !opts.force {
+        let refusals: Vec<String> = scenarios
+            .iter()
+            .filter_map(|s| report::manifest::check(&opts.out.join(&s.slug), s).err())
+            .collect();
+        if !refusals.is_empty() {
+            return Err(Failure {
+                code: EXIT_INVALID_INPUT,
+                error: anyhow::anyhow!(refusals.join("\n")),
+            });
+        }
+    }
+    let cancel = interrupt_flag();
+    for plan in &mut plans {
+        plan.cancel = Some(cancel);
+    }
     let mut outcomes = Vec::new();
+    let mut kept: Vec<PathBuf> = Vec::new();
     let show_bar = !opts.quiet && std::io::stderr().is_terminal();
     for plan in &plans {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(interrupted(None, &kept));
+        }
         let started = Instant::now();
         let bar = Bar::new(show_bar, &plan.scenario.name);
-        let result = pool.install(|| plan.run_sweep(&bar));
+        // A panic in a worker is a bug, but it must not end the job as an
+        // abort halfway through: rayon hands it to this thread, where it
+        // becomes a runtime error, and this scenario writes nothing.
+        let result = install_guarded(&pool, || plan.run_sweep(&bar));
         bar.0.finish_and_clear();
+        let result = result.map_err(|panic| Failure {
+            code: EXIT_RUNTIME,
+            error: anyhow::anyhow!(
+                "a run of `{}` failed unexpectedly ({panic}); this is a bug in capsim. \
+                 Nothing of this scenario was written{}",
+                plan.scenario.name,
+                kept_list(&kept)
+            ),
+        })?;
+        if plan.interrupted() {
+            return Err(interrupted(Some(&plan.scenario.name), &kept));
+        }
         let dir = opts.out.join(&plan.scenario.slug);
         let verdicts = verdict::judge(plan.scenario, &result);
         let outcome =
@@ -115,6 +159,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
                 error,
             })?;
         outcomes.push(outcome);
+        kept.push(dir.clone());
         if !opts.quiet {
             eprintln!("{}", summary_line(plan, &result, &verdicts, started, &dir));
         }
@@ -126,6 +171,65 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         }
     })?;
     Ok(())
+}
+
+/// The flag that SIGINT (Ctrl-C) and SIGTERM set. The handler is installed
+/// once per process; if it cannot be (another one is installed), signals
+/// keep their default effect (ending the process, which the atomic writes
+/// make safe too).
+pub fn interrupt_flag() -> &'static AtomicBool {
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _ = ctrlc::set_handler(|| FLAG.store(true, Ordering::Relaxed));
+    });
+    &FLAG
+}
+
+/// The failure of an interrupted job, saying what was kept.
+fn interrupted(during: Option<&str>, kept: &[PathBuf]) -> Failure {
+    let during = during.map_or(String::new(), |n| {
+        format!(" while sweeping `{n}`, which wrote nothing")
+    });
+    Failure {
+        code: EXIT_INTERRUPTED,
+        error: anyhow::anyhow!(
+            "interrupted{during}; summary.csv was not updated{}",
+            kept_list(kept)
+        ),
+    }
+}
+
+/// "; complete results kept in: a, b" (or that nothing was written).
+fn kept_list(kept: &[PathBuf]) -> String {
+    if kept.is_empty() {
+        "; no scenario had finished, so no results were written".to_string()
+    } else {
+        let dirs: Vec<String> = kept.iter().map(|d| d.display().to_string()).collect();
+        format!("; complete results kept in: {}", dirs.join(", "))
+    }
+}
+
+/// Run `f` on `pool`; a panic in it or in any of its parallel tasks (rayon
+/// passes those on to the caller once the others have finished) comes back
+/// as its message instead of unwinding through the job.
+pub fn install_guarded<T: Send>(
+    pool: &rayon::ThreadPool,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| pool.install(f)))
+        .map_err(|panic| panic_message(panic.as_ref()))
+}
+
+/// The text a panic was raised with.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
 }
 
 /// One line per scenario: what ran, how long it took, what it found.
@@ -229,6 +333,7 @@ fn write_outputs(
 ) -> anyhow::Result<report::ScenarioOutcome> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let sc = plan.scenario;
+    report::manifest::write(dir, sc)?;
     let runs = &result.runs;
     report::write_runs_csv(&dir.join("runs.csv"), sc, &plan.models, runs)?;
     report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
@@ -263,4 +368,28 @@ fn write_outputs(
         claims: (!section.is_empty()).then_some(section),
     };
     report::write_planning(dir, plan, result, &planning)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rayon::prelude::*;
+
+    #[test]
+    fn a_panic_in_a_worker_comes_back_as_its_message() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let r = install_guarded(&pool, || {
+            (0..1000u32)
+                .into_par_iter()
+                .map(|i| if i == 577 { panic!("run {i} broke") } else { i })
+                .sum::<u32>()
+        });
+        assert_eq!(r, Err("run 577 broke".to_string()));
+        // The pool survives and still works.
+        let ok = install_guarded(&pool, || (0..1000u32).into_par_iter().sum::<u32>());
+        assert_eq!(ok, Ok(499_500));
+    }
 }

@@ -12,6 +12,7 @@ use crate::model::{Model, Population};
 use crate::scenario::Scenario;
 use crate::stats::{mser, MSER_BATCH};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to run of a scenario; `None` fields keep the scenario's own settings.
 #[derive(Clone, Debug, Default)]
@@ -187,6 +188,10 @@ pub struct SweepPlan<'s> {
     pub phases: Vec<usize>,
     pub points: Vec<Point>,
     pub config: RunConfig,
+    /// Once set (Ctrl-C, SIGTERM), runs stop within a few ms, no new run
+    /// starts and the sweep returns early; its result is then incomplete
+    /// and must be thrown away (see [`SweepPlan::interrupted`]).
+    pub cancel: Option<&'static AtomicBool>,
 }
 
 /// Decide what to run. Fails if `--phase` names no phase.
@@ -271,10 +276,16 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         phases,
         points,
         config,
+        cancel: None,
     })
 }
 
 impl SweepPlan<'_> {
+    /// Whether the sweep was told to stop; its result is then incomplete.
+    pub fn interrupted(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
     /// Run one point.
     pub fn run_point(&self, p: Point) -> RunRecord {
         let cfg = RunConfig {
@@ -282,7 +293,11 @@ impl SweepPlan<'_> {
             seed: p.seed,
             ..self.config
         };
-        let stats = engine::run(&self.models[p.phase], &cfg);
+        let extras = RunExtras {
+            cancel: self.cancel,
+            ..RunExtras::default()
+        };
+        let (stats, _) = engine::run_with(&self.models[p.phase], &cfg, extras);
         RunRecord::from_stats(p, &stats)
     }
 
@@ -336,10 +351,13 @@ impl SweepPlan<'_> {
             let extras = RunExtras {
                 preplaced,
                 batch: MSER_BATCH,
+                cancel: self.cancel,
             };
             let (stats, trace) = engine::run_with(model, &cfg, extras);
             let check = WarmupCheck::of(&trace.means_ms, fixed);
-            let retry = !check.settled && attempt == 0 && stats.stop != StopReason::Overflow;
+            let retry = !check.settled
+                && attempt == 0
+                && !matches!(stats.stop, StopReason::Overflow | StopReason::Interrupted);
             if !retry {
                 let mut r = RunRecord::from_stats(point, &stats);
                 r.warmup_requests = warmup;

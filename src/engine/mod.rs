@@ -35,6 +35,7 @@ use stats::{
     TypeStats,
 };
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 pub use switch::shard_of;
 
 /// Index of a request slot. In a closed model slot i belongs to user i.
@@ -97,7 +98,15 @@ pub struct RunExtras {
     /// Record the mean response time of every `batch` consecutive completed
     /// requests, warm-up included (0: no trace). MSER-5 reads these.
     pub batch: u32,
+    /// Set from outside (Ctrl-C, SIGTERM) to stop the run early, with
+    /// [`StopReason::Interrupted`]. Read once every [`CANCEL_CHECK_EVERY`]
+    /// events so that the hot loop stays a counter test.
+    pub cancel: Option<&'static AtomicBool>,
 }
+
+/// Events between two looks at [`RunExtras::cancel`] (a power of two, so the
+/// test is a mask): at tens of millions of events per second, a few ms.
+pub const CANCEL_CHECK_EVERY: u64 = 1 << 16;
 
 /// Batch means of response times, in completion order, in milliseconds.
 #[derive(Clone, Debug, Default)]
@@ -366,13 +375,26 @@ impl<'m> Engine<'m> {
         (e * (1e9 / rate_per_s) + 0.5) as u64
     }
 
+    fn interrupted(&self) -> bool {
+        self.extras
+            .cancel
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
     fn main_loop(&mut self) {
         let mut events: u64 = 0;
+        if self.interrupted() {
+            self.stop = Some(StopReason::Interrupted);
+        }
         while self.stop.is_none() {
             let Some(ev) = self.cal.pop() else { break };
             events += 1;
             if events > self.cfg.max_events {
                 self.stop = Some(StopReason::EventBudget);
+                break;
+            }
+            if events & (CANCEL_CHECK_EVERY - 1) == 0 && self.interrupted() {
+                self.stop = Some(StopReason::Interrupted);
                 break;
             }
             self.now = ev.time;

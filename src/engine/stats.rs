@@ -40,6 +40,9 @@ pub enum StopReason {
     /// An open workload piled up more requests in the system than allowed:
     /// arrivals outpace service and no steady state exists.
     Overflow,
+    /// Stopped from outside (Ctrl-C or SIGTERM): the run measured nothing
+    /// worth keeping.
+    Interrupted,
 }
 
 impl StopReason {
@@ -48,6 +51,7 @@ impl StopReason {
             StopReason::Target => "target",
             StopReason::EventBudget => "event_budget",
             StopReason::Overflow => "overflow",
+            StopReason::Interrupted => "interrupted",
         }
     }
 }

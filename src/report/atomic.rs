@@ -34,6 +34,16 @@ pub fn write_atomically(
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("cannot flush {}", path.display()))?;
+    // tempfile creates the file private (0600); results are meant to be
+    // read by others like any file the user writes, so give them the usual
+    // 0644 before they appear under their final name.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot move the finished file to {}", path.display()))?;
@@ -57,5 +67,20 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_atomically(&path, |w| Ok(w.write_all(b"whole")?)).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "whole");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_readable_by_others_but_writable_only_by_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write_atomically(&path, |w| Ok(w.write_all(b"x")?)).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "mode {mode:o}");
+        // Overwriting keeps the same mode (the new file replaces the old).
+        write_atomically(&path, |w| Ok(w.write_all(b"y")?)).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "mode {mode:o}");
     }
 }

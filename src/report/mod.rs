@@ -3,6 +3,7 @@
 mod atomic;
 pub mod charts;
 mod claims;
+pub mod manifest;
 pub mod markdown;
 pub mod planning;
 pub mod points;
