@@ -349,7 +349,9 @@ fn write_outputs(
         report::write_claims_csv(&dir.join("claims.csv"), sc, verdicts)?;
     }
     let sensitivity = crate::sensitivity::of(sc, &result.capacity, &plan.analytic);
-    report::write_sensitivity_csv(&dir.join("sensitivity.csv"), sc, &sensitivity)?;
+    if !sensitivity.is_empty() {
+        report::write_sensitivity_csv(&dir.join("sensitivity.csv"), sc, &sensitivity)?;
+    }
     let mut section = String::new();
     if !sc.claims.is_empty() {
         section.push_str(&verdict::markdown(sc, verdicts));
