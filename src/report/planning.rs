@@ -333,7 +333,12 @@ fn utilisation_panels(sc: &Scenario, o: &ScenarioOutcome, pts: &[PointSummary]) 
                                     lo: f64::NAN,
                                     hi: f64::NAN,
                                 },
-                                |u| u.1,
+                                // A utilisation lies in [0, 1]: so does its band.
+                                |u| Estimate {
+                                    mean: u.1.mean,
+                                    lo: u.1.lo.max(0.0),
+                                    hi: u.1.hi.min(1.0),
+                                },
                             )
                         })
                     })
