@@ -15,6 +15,7 @@ mod server_pool;
 mod station;
 pub mod stats;
 mod switch;
+mod wait_line;
 
 use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
 use busy_lock::{busy_sleep_ns, SqliteLockState};
@@ -924,7 +925,7 @@ impl<'m> Engine<'m> {
         }
         for r in &mut self.resources {
             r.held_avg.restart(now);
-            r.waiting_avg.restart(now);
+            r.line.avg.restart(now);
         }
         for p in &mut self.pools {
             p.restart(now);
@@ -956,7 +957,7 @@ impl<'m> Engine<'m> {
                 mean_held: mean(&p.held_avg),
                 mean_open: mean(&p.open_avg),
                 max_open: p.max_open,
-                mean_waiting: mean(&p.waiting_avg),
+                mean_waiting: mean(&p.line.avg),
                 reserve_opened: p.reserve_opened,
             })
             .collect();
@@ -1003,7 +1004,7 @@ impl<'m> Engine<'m> {
                 .map(|r| ResourceStats {
                     mean_held: mean(&r.held_avg),
                     utilisation: mean(&r.held_avg) / r.capacity() as f64,
-                    mean_waiting: mean(&r.waiting_avg),
+                    mean_waiting: mean(&r.line.avg),
                 })
                 .collect(),
             total_started: self.total_started,

@@ -2,9 +2,9 @@
 //! with a FIFO waiting line, an optional bound on it, and an optional timeout.
 
 use super::stats::TimeAverage;
+use super::wait_line::WaitLine;
 use super::JobId;
 use crate::model::{Resource, WaitPolicy};
-use std::collections::VecDeque;
 
 /// Outcome of asking for a unit.
 pub enum Acquire {
@@ -18,12 +18,8 @@ pub struct ResourceState {
     capacity: u32,
     policy: WaitPolicy,
     held: u32,
-    /// Live waiters (the line may also hold stale entries of jobs that timed out).
-    waiting: u32,
-    /// (job, wait token): an entry is live while the job's token still matches.
-    line: VecDeque<(JobId, u32)>,
+    pub line: WaitLine,
     pub held_avg: TimeAverage,
-    pub waiting_avg: TimeAverage,
 }
 
 impl ResourceState {
@@ -32,10 +28,8 @@ impl ResourceState {
             capacity: spec.capacity,
             policy: spec.policy,
             held: 0,
-            waiting: 0,
-            line: VecDeque::new(),
+            line: WaitLine::default(),
             held_avg: TimeAverage::default(),
-            waiting_avg: TimeAverage::default(),
         }
     }
 
@@ -53,12 +47,14 @@ impl ResourceState {
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
             Acquire::Granted
-        } else if self.policy.max_waiting.is_some_and(|m| self.waiting >= m) {
+        } else if self
+            .policy
+            .max_waiting
+            .is_some_and(|m| self.line.len() >= m)
+        {
             Acquire::Refused
         } else {
-            self.waiting += 1;
-            self.waiting_avg.set(now, self.waiting as f64);
-            self.line.push_back((job, token));
+            self.line.push(job, token, now);
             Acquire::Waiting
         }
     }
@@ -66,20 +62,15 @@ impl ResourceState {
     /// A waiter gave up (timeout): its line entry is now stale.
     #[inline]
     pub fn abandon(&mut self, now: u64) {
-        self.waiting -= 1;
-        self.waiting_avg.set(now, self.waiting as f64);
+        self.line.abandon(now);
     }
 
     /// Give a unit back. If a live waiter is first in line (as judged by
     /// `is_live`), the unit passes straight to it and it is returned.
     #[inline]
     pub fn release(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
-        while let Some((job, token)) = self.line.pop_front() {
-            if is_live(job, token) {
-                self.waiting -= 1;
-                self.waiting_avg.set(now, self.waiting as f64);
-                return Some(job);
-            }
+        if let Some(job) = self.line.pop_live(now, is_live) {
+            return Some(job);
         }
         self.held -= 1;
         self.held_avg.set(now, self.held as f64);

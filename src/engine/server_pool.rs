@@ -12,10 +12,10 @@
 //! engine's timeout event).
 
 use super::stats::TimeAverage;
+use super::wait_line::WaitLine;
 use super::JobId;
 use crate::dist::Dist;
 use crate::model::ServerPoolSpec;
-use std::collections::VecDeque;
 
 /// Outcome of asking for a server connection.
 pub enum PoolGrant {
@@ -34,12 +34,9 @@ pub struct ServerPoolState {
     held: u32,
     /// Open server connections, busy or idle.
     open: u32,
-    /// Live waiters (the line may also hold stale entries).
-    waiting: u32,
-    line: VecDeque<(JobId, u32)>,
+    pub line: WaitLine,
     pub held_avg: TimeAverage,
     pub open_avg: TimeAverage,
-    pub waiting_avg: TimeAverage,
     /// Most connections open at once, and reserve connections opened, since
     /// the measurement started.
     pub max_open: u32,
@@ -59,11 +56,9 @@ impl ServerPoolState {
             connect: spec.connect,
             held: 0,
             open,
-            waiting: 0,
-            line: VecDeque::new(),
+            line: WaitLine::default(),
             held_avg: TimeAverage::default(),
             open_avg,
-            waiting_avg: TimeAverage::default(),
             max_open: open,
             reserve_opened: 0,
         }
@@ -91,9 +86,7 @@ impl ServerPoolState {
             self.held_avg.set(now, self.held as f64);
             PoolGrant::Granted { connect: true }
         } else {
-            self.waiting += 1;
-            self.waiting_avg.set(now, self.waiting as f64);
-            self.line.push_back((job, token));
+            self.line.push(job, token, now);
             PoolGrant::Waiting
         }
     }
@@ -116,19 +109,15 @@ impl ServerPoolState {
     /// A waiter left the line (timeout or reserve): its entry is stale.
     #[inline]
     pub fn abandon(&mut self, now: u64) {
-        self.waiting -= 1;
-        self.waiting_avg.set(now, self.waiting as f64);
+        self.line.abandon(now);
     }
 
     /// A client gives its connection back. It passes to the first live
     /// waiter (returned), else it idles — or closes if it was a reserve one.
     #[inline]
     pub fn release(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
-        while let Some((job, token)) = self.line.pop_front() {
-            if is_live(job, token) {
-                self.abandon(now);
-                return Some(job);
-            }
+        if let Some(job) = self.line.pop_live(now, is_live) {
+            return Some(job);
         }
         self.held -= 1;
         self.held_avg.set(now, self.held as f64);
@@ -142,7 +131,7 @@ impl ServerPoolState {
     pub fn restart(&mut self, now: u64) {
         self.held_avg.restart(now);
         self.open_avg.restart(now);
-        self.waiting_avg.restart(now);
+        self.line.avg.restart(now);
         self.max_open = self.open;
         self.reserve_opened = 0;
     }

@@ -1,0 +1,52 @@
+//! A FIFO line of requests waiting for a unit (a worker, a pooled
+//! connection), with lazy removal: a request that gives up (timeout) leaves
+//! its entry behind, stale, and the entry is skipped when it reaches the
+//! front. Removal from the middle would cost O(n); this costs nothing.
+
+use super::stats::TimeAverage;
+use super::JobId;
+use std::collections::VecDeque;
+
+#[derive(Default)]
+pub struct WaitLine {
+    /// (job, wait token): an entry is live while the job's token still matches.
+    line: VecDeque<(JobId, u32)>,
+    /// Live waiters (the line may also hold stale entries).
+    waiting: u32,
+    /// Time-average of live waiters.
+    pub avg: TimeAverage,
+}
+
+impl WaitLine {
+    /// Live waiters.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.waiting
+    }
+
+    #[inline]
+    pub fn push(&mut self, job: JobId, token: u32, now: u64) {
+        self.waiting += 1;
+        self.avg.set(now, self.waiting as f64);
+        self.line.push_back((job, token));
+    }
+
+    /// A waiter left without being served: its entry is now stale.
+    #[inline]
+    pub fn abandon(&mut self, now: u64) {
+        self.waiting -= 1;
+        self.avg.set(now, self.waiting as f64);
+    }
+
+    /// The first live waiter (as judged by `is_live`), taken off the line.
+    #[inline]
+    pub fn pop_live(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
+        while let Some((job, token)) = self.line.pop_front() {
+            if is_live(job, token) {
+                self.abandon(now);
+                return Some(job);
+            }
+        }
+        None
+    }
+}
