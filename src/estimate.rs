@@ -199,7 +199,14 @@ impl SweepPlan<'_> {
             .saturating_sub(events)
             .checked_div(per_run)
             .map_or(u32::MAX, |k| k.min(u32::MAX as u64) as u32);
-        let cap = self.max_replications.min(n.saturating_add(affordable));
+        let mut cap = self.max_replications.min(n.saturating_add(affordable));
+        // A capacity-search point that twice the initial replications could
+        // not place on either side of the SLO sits within noise of the
+        // boundary: more runs would move the capacity by less than the
+        // search's own resolution, at the cost of the whole sweep.
+        if s.key.origin == Origin::Bisection {
+            cap = cap.min(2 * self.replications);
+        }
         if n >= cap {
             s.stop = Some(PointStop::Budget);
             return;
