@@ -167,7 +167,7 @@ pub fn write_planning(
     opts: &PlanningOptions,
 ) -> anyhow::Result<ScenarioOutcome> {
     let sc = plan.scenario;
-    let pts = points::summarise(plan, &result.runs);
+    let pts = points::summarise(plan, result);
     let mut out = outcome(sc, &result.capacity, &pts, opts.seed);
     write_costs_csv(&dir.join("costs.csv"), &out)?;
     write_plan_csv(&dir.join("plan.csv"), sc, &out)?;

@@ -1,17 +1,18 @@
-//! Replications of one (phase, users) point reduced to means and 95%
-//! confidence intervals, for the charts.
+//! The sweep's points as the charts and report.md draw them.
 //!
-//! The capacity itself comes from the sweep's search (`capacity.rs`); this
-//! summary adds what the charts need beyond `estimate::PointSummary`: the
-//! utilisation of every resource group with its interval.
+//! Means and intervals are the sweep's own (`estimate::PointSummary`, the
+//! numbers in sweep.csv: blank latencies at unstable points included); this
+//! adds what the charts need beyond them: the utilisation of every resource
+//! group, with its interval over the point's replications.
 
+use crate::capacity::SweepResult;
 use crate::model::Model;
 use crate::scenario::Slo;
+use crate::stats;
 use crate::sweep::{RunRecord, SweepPlan};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// A mean over replications with its 95% confidence interval
-/// (`lo == hi == mean` with a single replication).
+/// A mean with its 95% confidence interval as bounds
+/// (`lo == hi == mean` when the interval is undefined: a single replication).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
     pub mean: f64,
@@ -19,35 +20,13 @@ pub struct Estimate {
     pub hi: f64,
 }
 
-impl Estimate {
-    /// Student-t interval over the finite values of `xs`; NaN if none is.
-    pub fn of(xs: impl IntoIterator<Item = f64>) -> Self {
-        let v: Vec<f64> = xs.into_iter().filter(|x| x.is_finite()).collect();
-        let n = v.len();
-        if n == 0 {
-            return Estimate {
-                mean: f64::NAN,
-                lo: f64::NAN,
-                hi: f64::NAN,
-            };
-        }
-        let mean = v.iter().sum::<f64>() / n as f64;
-        if n == 1 {
-            return Estimate {
-                mean,
-                lo: mean,
-                hi: mean,
-            };
-        }
-        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-            .map(|d| d.inverse_cdf(0.975))
-            .unwrap_or(f64::NAN);
-        let half = t * (var / n as f64).sqrt();
+impl From<stats::Estimate> for Estimate {
+    fn from(e: stats::Estimate) -> Self {
+        let h = if e.half_width.is_finite() { e.half_width } else { 0.0 };
         Estimate {
-            mean,
-            lo: mean - half,
-            hi: mean + half,
+            mean: e.mean,
+            lo: e.mean - h,
+            hi: e.mean + h,
         }
     }
 }
@@ -59,6 +38,8 @@ pub struct PointSummary {
     pub phase: usize,
     pub users: u32,
     pub replications: usize,
+    /// A steady state was measured (latencies are NaN otherwise).
+    pub stable: bool,
     pub throughput_rps: Estimate,
     pub p50_ms: Estimate,
     pub p95_ms: Estimate,
@@ -68,9 +49,9 @@ pub struct PointSummary {
 }
 
 impl PointSummary {
-    /// Whether the point meets the SLO on average.
+    /// Whether the point meets the SLO on average (an unstable point never does).
     pub fn meets(&self, slo: &Slo) -> bool {
-        self.p95_ms.mean <= slo.p95_ms && self.error_rate.mean <= slo.error_rate
+        self.stable && self.p95_ms.mean <= slo.p95_ms && self.error_rate.mean <= slo.error_rate
     }
 
     /// The busiest resource group and its mean utilisation.
@@ -85,46 +66,44 @@ impl PointSummary {
     }
 }
 
-/// Reduce `runs` (in the sweep's point order) to one summary per
-/// (phase, users), in that order.
-pub fn summarise(plan: &SweepPlan, runs: &[RunRecord]) -> Vec<PointSummary> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < runs.len() {
-        let key = (runs[i].point.phase, runs[i].point.users);
-        let j = i + runs[i..]
-            .iter()
-            .take_while(|r| (r.point.phase, r.point.users) == key)
-            .count();
-        let group = &runs[i..j];
-        let model = &plan.models[key.0];
-        let groups = resource_groups(model);
-        let utilisation = groups
-            .iter()
-            .map(|(name, members)| {
-                let per_run = group.iter().map(|r| {
-                    let us: Vec<f64> = members
-                        .iter()
-                        .filter_map(|&m| utilisation_of(r, m))
-                        .collect();
-                    us.iter().sum::<f64>() / us.len() as f64
-                });
-                (name.clone(), Estimate::of(per_run))
-            })
-            .collect();
-        out.push(PointSummary {
-            phase: key.0,
-            users: key.1,
-            replications: group.len(),
-            throughput_rps: Estimate::of(group.iter().map(|r| r.throughput_rps)),
-            p50_ms: Estimate::of(group.iter().map(|r| r.p50_ms)),
-            p95_ms: Estimate::of(group.iter().map(|r| r.p95_ms)),
-            error_rate: Estimate::of(group.iter().map(|r| r.error_rate)),
-            utilisation,
-        });
-        i = j;
-    }
-    out
+/// One summary per point of the sweep, with its resource groups' utilisation.
+pub fn summarise(plan: &SweepPlan, result: &SweepResult) -> Vec<PointSummary> {
+    result
+        .points
+        .iter()
+        .map(|p| {
+            let (phase, users) = (p.key.phase, p.key.users);
+            let group: Vec<&RunRecord> = result
+                .runs
+                .iter()
+                .filter(|r| r.point.phase == phase && r.point.users == users)
+                .collect();
+            let utilisation = resource_groups(&plan.models[phase])
+                .into_iter()
+                .map(|(name, members)| {
+                    let per_run = group.iter().map(|r| {
+                        let us: Vec<f64> = members
+                            .iter()
+                            .filter_map(|&m| utilisation_of(r, m))
+                            .collect();
+                        us.iter().sum::<f64>() / us.len() as f64
+                    });
+                    (name, stats::estimate(per_run).into())
+                })
+                .collect();
+            PointSummary {
+                phase,
+                users,
+                replications: p.replications as usize,
+                stable: p.stable,
+                throughput_rps: p.throughput_rps.into(),
+                p50_ms: p.p50_ms.into(),
+                p95_ms: p.p95_ms.into(),
+                error_rate: p.error_rate.into(),
+                utilisation,
+            }
+        })
+        .collect()
 }
 
 /// A member of a resource group: station `Ok(i)` or passive resource `Err(i)`.
@@ -176,23 +155,6 @@ fn host_group(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use statrs::distribution::{ContinuousCDF, StudentsT};
-
-    #[test]
-    fn confidence_interval_is_student_t() {
-        let xs = [10.0, 12.0, 14.0];
-        let e = Estimate::of(xs);
-        // s = 2, n = 3: half-width t(0.975, 2) · 2 / √3.
-        let t = StudentsT::new(0.0, 1.0, 2.0).unwrap().inverse_cdf(0.975);
-        let half = t * 2.0 / 3f64.sqrt();
-        assert_eq!(e.mean, 12.0);
-        assert!((e.hi - 12.0 - half).abs() < 1e-12);
-        assert!((12.0 - e.lo - half).abs() < 1e-12);
-        assert!(half > 4.0, "t(0.975, 2) ≈ 4.3 widens a 3-run interval");
-        let one = Estimate::of([5.0, f64::NAN]);
-        assert_eq!((one.lo, one.mean, one.hi), (5.0, 5.0, 5.0));
-        assert!(Estimate::of([]).mean.is_nan());
-    }
 
     #[test]
     fn app_hosts_fold_into_one_group() {
