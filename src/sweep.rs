@@ -149,18 +149,34 @@ impl RunRecord {
     }
 
     /// Whether this run describes a steady state: it did not overflow, its
-    /// warm-up was long enough by MSER-5, and it measured something before
-    /// its event budget ran out.
+    /// warm-up was long enough by MSER-5, it measured something before its
+    /// event budget ran out, and its window is long next to the time a
+    /// request spends in the system. The last rule catches saturated closed
+    /// systems of very many users: their requests queue for far longer than
+    /// any affordable window, so the few that finish inside it are the
+    /// lucky short ones and their mean says nothing of the steady state.
     pub fn stable(&self) -> bool {
+        // Little's law: time in system = requests in system / departure rate.
+        let departures = self.completed + self.errors_total();
+        let in_system_s = if departures > 0 && self.window_s > 0.0 {
+            self.mean_in_system * self.window_s / departures as f64
+        } else {
+            0.0
+        };
         self.stop != StopReason::Overflow
             && self.settled
             && !(self.stop == StopReason::EventBudget && self.completed == 0)
+            && self.window_s >= MIN_WINDOWS_PER_SOJOURN * in_system_s
     }
 
     pub fn errors_total(&self) -> u64 {
         self.errors.iter().sum()
     }
 }
+
+/// A steady-state estimate needs a window this many times longer than the
+/// mean time a request spends in the system.
+const MIN_WINDOWS_PER_SOJOURN: f64 = 10.0;
 
 /// A scenario's phases compiled, and the points to run.
 pub struct SweepPlan<'s> {

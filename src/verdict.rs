@@ -235,9 +235,15 @@ fn judge_point(
         Metric::MeanMs | Metric::P50Ms | Metric::P95Ms | Metric::P99Ms
     );
     if latency && !point.stable {
-        v.verdict = Verdict::Refuted;
+        // Saturated: response times exceed any bound, which refutes a
+        // promise of speed and supports a warning of degradation.
+        v.verdict = if c.max.is_some() {
+            Verdict::Refuted
+        } else {
+            Verdict::Supported
+        };
         v.reason = format!(
-            "at {users} users the phase is saturated: queues grow without bound, so response times do too"
+            "at {users} users the phase is saturated: requests queue far longer than any measured window, so response times exceed any bound"
         );
     } else {
         v.value = point_metric(sc, c.metric, point, &runs);
