@@ -354,13 +354,7 @@ fn break_even_point(
         _ if latency || c.metric == Metric::ErrorRate => {
             // The largest population on the curve at which the claim holds.
             let holds = |p: &PointSummary| -> Option<bool> {
-                let v = match c.metric {
-                    Metric::MeanMs => p.mean_ms.mean,
-                    Metric::P50Ms => p.p50_ms.mean,
-                    Metric::P95Ms => p.p95_ms.mean,
-                    Metric::P99Ms => p.p99_ms.mean,
-                    _ => p.error_rate.mean,
-                };
+                let v = curve_value(c.metric, p);
                 if !p.stable {
                     return Some(false);
                 }
@@ -404,13 +398,7 @@ fn break_even_point(
             // Between the two, find where the metric crosses the bound:
             // linear in the metric, on a log scale of users (the geometric
             // midpoint if the far point is saturated and has no value).
-            let value = |p: &PointSummary| match c.metric {
-                Metric::MeanMs => p.mean_ms.mean,
-                Metric::P50Ms => p.p50_ms.mean,
-                Metric::P95Ms => p.p95_ms.mean,
-                Metric::P99Ms => p.p99_ms.mean,
-                _ => p.error_rate.mean,
-            };
+            let value = |p: &PointSummary| curve_value(c.metric, p);
             let bound = c.max.or(c.min).unwrap_or(f64::NAN);
             let (v0, v1) = (value(ok), value(bad));
             let t = if bad.stable && v1.is_finite() && v1 != v0 {
@@ -492,6 +480,18 @@ fn sig(x: f64) -> String {
         format!("{x:.2}")
     } else {
         format!("{x:.3}")
+    }
+}
+
+/// A latency metric (or the error rate) at one point, as the break-even
+/// search reads the curve.
+fn curve_value(m: Metric, p: &PointSummary) -> f64 {
+    match m {
+        Metric::MeanMs => p.mean_ms.mean,
+        Metric::P50Ms => p.p50_ms.mean,
+        Metric::P95Ms => p.p95_ms.mean,
+        Metric::P99Ms => p.p99_ms.mean,
+        _ => p.error_rate.mean,
     }
 }
 

@@ -22,7 +22,11 @@ pub struct Estimate {
 
 impl From<stats::Estimate> for Estimate {
     fn from(e: stats::Estimate) -> Self {
-        let h = if e.half_width.is_finite() { e.half_width } else { 0.0 };
+        let h = if e.half_width.is_finite() {
+            e.half_width
+        } else {
+            0.0
+        };
         Estimate {
             mean: e.mean,
             lo: e.mean - h,
