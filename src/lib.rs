@@ -39,6 +39,7 @@ pub mod cost;
 pub mod dist;
 pub mod engine;
 pub mod estimate;
+pub mod key_popularity;
 pub mod model;
 pub mod report;
 pub mod run;

@@ -5,6 +5,7 @@
 //! caches share one engine: a new architecture is a new compiler, not a new engine.
 
 use crate::dist::Dist;
+use crate::key_popularity::KeyPopularity;
 
 /// Index of an active station in [`Model::stations`].
 pub type StationId = u32;
@@ -297,7 +298,7 @@ pub struct Model {
     pub request_types: Vec<RequestType>,
     pub population: Population,
     /// Key popularity; every request draws one key when it starts.
-    pub keys: Option<KeySpace>,
+    pub keys: Option<KeyPopularity>,
     /// Caches, replica groups and routing counters the plans refer to.
     pub scaling: Scaling,
     /// SQLite locks, row locks, pooler pools.

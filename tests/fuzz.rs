@@ -3,6 +3,7 @@
 
 use capsim::dist::Dist;
 use capsim::engine::{self, RunConfig};
+use capsim::key_popularity::KeyPopularity;
 use capsim::model::{
     Discipline, KeySpace, Model, Plan, Population, RequestType, Resource, Station, Step, WaitPolicy,
 };
@@ -98,8 +99,11 @@ fn arb_model() -> impl Strategy<Value = Model> {
         proptest::collection::vec((0u8..4, 0usize..8, dist, 0.0f64..1.0), 1..8),
         0.5f64..50.0,
         any::<bool>(),
+        // Exponential think times pool the thinking users (one calendar
+        // event); any other gives each user its own event: fuzz both.
+        any::<bool>(),
     )
-        .prop_map(|(stations, resources, raw_steps, think_ms, open)| {
+        .prop_map(|(stations, resources, raw_steps, think_ms, open, pooled)| {
             let mut steps = Vec::new();
             let mut held = vec![false; resources.len()];
             for (kind, target, d, p) in raw_steps {
@@ -144,15 +148,19 @@ fn arb_model() -> impl Strategy<Value = Model> {
                     }
                 } else {
                     Population::Closed {
-                        think: Dist::Exponential {
-                            mean_ns: think_ms * 1e6,
+                        think: if pooled {
+                            Dist::Exponential {
+                                mean_ns: think_ms * 1e6,
+                            }
+                        } else {
+                            Dist::lognormal(think_ms * 1e6, 1.0)
                         },
                     }
                 },
-                keys: Some(KeySpace {
+                keys: Some(KeyPopularity::new(KeySpace {
                     count: 1000,
                     zipf: 0.8,
-                }),
+                })),
                 scaling: Default::default(),
                 db: Default::default(),
             }

@@ -1,6 +1,7 @@
 //! Assembles a [`Model`] piece by piece: architecture compilers add stations,
 //! resources and steps through it instead of pushing into vectors by hand.
 
+use crate::key_popularity::KeyPopularity;
 use crate::model::{
     CacheSpec, DbParts, Discipline, KeySpace, MemoryGauge, Model, Plan, Population, ReplicaGroup,
     RequestType, Resource, ResourceId, Scaling, ServerPoolSpec, SqliteLockSpec, Station, StationId,
@@ -130,7 +131,7 @@ impl ModelBuilder {
             steps: self.steps,
             request_types,
             population,
-            keys,
+            keys: keys.map(KeyPopularity::new),
             scaling: self.scaling,
             db: self.db,
         }

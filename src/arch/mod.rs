@@ -17,6 +17,7 @@ mod shards;
 mod sqlite;
 
 use crate::dist::{Dist, NS_PER_MS};
+use crate::key_popularity::KeyPopularity;
 use crate::model::{Discipline, Model, Plan, RequestType, Step};
 use crate::scenario::{Architecture, NetworkSpec, Phase, RequestKind, Tiers, Workload};
 use app::AppHost;
@@ -63,7 +64,7 @@ pub fn compile_network(w: &Workload, n: &NetworkSpec) -> Model {
         steps,
         request_types,
         population: w.population,
-        keys: w.keys,
+        keys: w.keys.map(KeyPopularity::new),
         scaling: Default::default(),
         db: Default::default(),
     }

@@ -8,6 +8,9 @@ pub enum EventKind {
     /// A closed user finishes thinking (`a` = user), or the open source emits
     /// its next arrival (`a` = `NO_JOB`).
     Arrival,
+    /// The earliest think of a closed model's pooled thinkers ends, if the
+    /// pool's generation is still `b` (see `ThinkPool`).
+    ThinkEnd,
     /// Job `a` finishes its current FCFS or delay service, or `Delay` step.
     Done,
     /// The earliest job at processor-sharing station `a` finishes, if the

@@ -15,15 +15,18 @@ mod server_pool;
 mod station;
 pub mod stats;
 mod switch;
+mod think_pool;
 mod wait_line;
 
+use crate::dist::Dist;
+use crate::key_popularity::KeyPopularity;
 use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
 use busy_lock::{busy_sleep_ns, SqliteLockState};
 use cache::CacheState;
 use calendar::{Calendar, EventKind};
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp1, Zipf};
+use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 pub use replay::ReplicationStats;
 use replay::{ReadYourWrites, ReplayQueue};
@@ -38,6 +41,7 @@ use stats::{
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 pub use switch::shard_of;
+use think_pool::ThinkPool;
 
 /// Index of a request slot. In a closed model slot i belongs to user i.
 pub type JobId = u32;
@@ -163,6 +167,9 @@ struct Engine<'m> {
     now: u64,
     jobs: Vec<Job>,
     free_jobs: Vec<JobId>,
+    /// Closed models with exponential think times: the thinking users (with
+    /// any other think time each user has its own `Arrival` event).
+    thinkers: Option<ThinkPool>,
     stations: Vec<StationState>,
     resources: Vec<ResourceState>,
     /// Jobs ready to run their next step at `now` (woken by a release or a
@@ -171,7 +178,7 @@ struct Engine<'m> {
     /// Cumulative weights for picking a request type.
     cum_weights: Vec<f64>,
     /// Key popularity, if the model has a key space.
-    keys: Option<Zipf<f64>>,
+    keys: Option<&'m KeyPopularity>,
     /// Round-robin position per request type across its plan variants.
     next_plan: Vec<u32>,
     // Measurement.
@@ -255,21 +262,34 @@ impl<'m> Engine<'m> {
             Population::Closed { .. } => cfg.users as usize,
             Population::Open { .. } => 0,
         };
+        let thinkers = match model.population {
+            Population::Closed {
+                think: Dist::Exponential { mean_ns },
+            } => Some(ThinkPool::new(
+                mean_ns,
+                closed_users,
+                // Read-your-writes remembers, per user, what it wrote.
+                !model.scaling.replica_groups.is_empty(),
+            )),
+            _ => None,
+        };
         Engine {
             model,
             cfg,
             rng: Xoshiro256PlusPlus::seed_from_u64(cfg.seed),
-            cal: Calendar::with_capacity(closed_users + 64),
+            cal: Calendar::with_capacity(match thinkers {
+                Some(_) => 64,
+                None => closed_users + 64,
+            }),
             now: 0,
             jobs: vec![IDLE_JOB; closed_users],
             free_jobs: Vec::new(),
+            thinkers,
             stations: model.stations.iter().map(StationState::new).collect(),
             resources: model.resources.iter().map(ResourceState::new).collect(),
             ready: VecDeque::new(),
             cum_weights,
-            keys: model.keys.map(|k| {
-                Zipf::new(k.count as f64, k.zipf).expect("key space validated by the loader")
-            }),
+            keys: model.keys.as_ref(),
             next_plan: vec![0; model.request_types.len()],
             measuring: cfg.warmup_requests == 0,
             warmup_end: 0,
@@ -297,7 +317,7 @@ impl<'m> Engine<'m> {
                 .scaling
                 .caches
                 .iter()
-                .map(|c| CacheState::new(c, model.keys.map_or(1, |k| k.count)))
+                .map(|c| CacheState::new(c, model.keys.as_ref().map_or(1, |k| k.count())))
                 .collect(),
             replay: model
                 .scaling
@@ -347,10 +367,13 @@ impl<'m> Engine<'m> {
                 // They begin directly rather than through the calendar, which
                 // would otherwise sort a million simultaneous arrivals.
                 let pre = self.extras.preplaced.min(self.cfg.users);
-                for user in 0..self.cfg.users {
-                    if user < pre {
-                        self.begin(user);
-                    } else {
+                for user in 0..pre {
+                    self.begin(user);
+                }
+                if let Some(pool) = &mut self.thinkers {
+                    pool.fill(pre..self.cfg.users, 0, &mut self.rng, &mut self.cal);
+                } else {
+                    for user in pre..self.cfg.users {
                         let t = think.sample(&mut self.rng);
                         self.cal.schedule(t, EventKind::Arrival, user, 0);
                     }
@@ -405,6 +428,14 @@ impl<'m> Engine<'m> {
                         self.open_arrival();
                     } else {
                         self.begin(ev.a);
+                    }
+                }
+                EventKind::ThinkEnd => {
+                    if let Some(pool) = &mut self.thinkers {
+                        if let Some(user) = pool.fire(ev.b, self.now, &mut self.rng, &mut self.cal)
+                        {
+                            self.begin(user);
+                        }
                     }
                 }
                 EventKind::Done => {
@@ -498,7 +529,7 @@ impl<'m> Engine<'m> {
         let Plan { first, len } = rt.plans[k as usize];
         let token = self.jobs[job as usize].token;
         let key = match self.keys {
-            Some(z) => (z.sample(&mut self.rng) as u32).saturating_sub(1),
+            Some(k) => k.sample(&mut self.rng),
             None => 0,
         };
         self.jobs[job as usize] = Job {
@@ -898,10 +929,13 @@ impl<'m> Engine<'m> {
         self.live -= 1;
         self.in_system.set(self.now, self.live as f64);
         match self.model.population {
-            Population::Closed { think } => {
-                let t = self.now + think.sample(&mut self.rng);
-                self.cal.schedule(t, EventKind::Arrival, job, 0);
-            }
+            Population::Closed { think } => match &mut self.thinkers {
+                Some(pool) => pool.join(job, self.now, &mut self.rng, &mut self.cal),
+                None => {
+                    let t = self.now + think.sample(&mut self.rng);
+                    self.cal.schedule(t, EventKind::Arrival, job, 0);
+                }
+            },
             Population::Open { .. } => self.free_jobs.push(job),
         }
         self.departures += 1;
