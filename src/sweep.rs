@@ -68,8 +68,8 @@ pub struct RunRecord {
     pub total_completed: u64,
     pub total_errored: u64,
     pub in_flight_at_end: u64,
-    /// Requests discarded as warm-up (the engine's fixed count, lengthened
-    /// by the warm start and, if MSER-5 asked for it, by a rerun).
+    /// Requests discarded as warm-up (the warm start's, then the fixed
+    /// count, doubled if MSER-5 asked for a rerun).
     pub warmup_requests: u64,
     /// Users that started with a request in flight (warm start).
     pub preplaced: u32,
@@ -126,8 +126,8 @@ impl RunRecord {
             total_completed: s.total_completed,
             total_errored: s.total_errored,
             in_flight_at_end: s.in_flight_at_end,
-            warmup_requests: 0,
-            preplaced: 0,
+            warmup_requests: s.warmup_departures,
+            preplaced: s.preplaced,
             mser_cut_requests: 0,
             settled: true,
             cache_lookups: s.cache_lookups,
@@ -155,6 +155,9 @@ impl RunRecord {
     /// systems of very many users: their requests queue for far longer than
     /// any affordable window, so the few that finish inside it are the
     /// lucky short ones and their mean says nothing of the steady state.
+    /// The time in system is taken both over all departures (Little's law)
+    /// and over completed requests alone: where most requests are refused at
+    /// once, the first is tiny while the accepted ones still queue for long.
     pub fn stable(&self) -> bool {
         // Little's law: time in system = requests in system / departure rate.
         let departures = self.completed + self.errors_total();
@@ -163,10 +166,15 @@ impl RunRecord {
         } else {
             0.0
         };
+        let response_s = if self.completed > 0 {
+            self.mean_ms / 1e3
+        } else {
+            0.0
+        };
         self.stop != StopReason::Overflow
             && self.settled
             && !(self.stop == StopReason::EventBudget && self.completed == 0)
-            && self.window_s >= MIN_WINDOWS_PER_SOJOURN * in_system_s
+            && self.window_s >= MIN_WINDOWS_PER_SOJOURN * in_system_s.max(response_s)
     }
 
     pub fn errors_total(&self) -> u64 {
@@ -321,14 +329,15 @@ impl SweepPlan<'_> {
     /// warm-up rule:
     ///
     /// 1. Closed models start warm: the analytic (MVA) estimate of the
-    ///    number of requests in the system is placed in the system at t = 0,
-    ///    and those requests are added to the fixed warm-up so that none of
-    ///    their partial response times is measured.
+    ///    number of requests in the system is placed in the system at t = 0
+    ///    (fewer if the system refuses them: see the engine). Measurement
+    ///    starts once all of them have left, so that none of their partial
+    ///    response times is measured, and the fixed warm-up after that.
     /// 2. MSER-5 is applied to the batch means (5 completions each) of the
     ///    whole run. If the truncation it picks lies beyond the discarded
-    ///    warm-up, the run is repeated (same seed) with the warm-up doubled
-    ///    past that point; if it still does, or if MSER itself says the
-    ///    series has not settled, the run is flagged unsettled.
+    ///    warm-up, the run is repeated (same seed) with the fixed warm-up
+    ///    doubled past that point; if it still does, or if MSER itself says
+    ///    the series has not settled, the run is flagged unsettled.
     pub fn run_replication(&self, phase: usize, users: u32, replication: u32) -> RunRecord {
         let model = &self.models[phase];
         let point = Point {
@@ -357,11 +366,10 @@ impl SweepPlan<'_> {
         let mut fixed = self.config.warmup_requests;
         let mut attempt = 0;
         loop {
-            let warmup = fixed + preplaced as u64;
             let cfg = RunConfig {
                 users,
                 seed: point.seed,
-                warmup_requests: warmup,
+                warmup_requests: fixed,
                 ..self.config
             };
             let extras = RunExtras {
@@ -370,14 +378,12 @@ impl SweepPlan<'_> {
                 cancel: self.cancel,
             };
             let (stats, trace) = engine::run_with(model, &cfg, extras);
-            let check = WarmupCheck::of(&trace.means_ms, fixed);
+            let check = WarmupCheck::of(&trace.means_ms, trace.warmup_completions);
             let retry = !check.settled
                 && attempt == 0
                 && !matches!(stats.stop, StopReason::Overflow | StopReason::Interrupted);
             if !retry {
                 let mut r = RunRecord::from_stats(point, &stats);
-                r.warmup_requests = warmup;
-                r.preplaced = preplaced;
                 r.mser_cut_requests = check.cut_requests;
                 r.settled = check.settled;
                 return r;

@@ -2,6 +2,8 @@
 //! (time, sequence). The sequence number makes the order total, so two runs
 //! with the same seed pop events in exactly the same order.
 
+use super::quad_heap::{HeapOrder, QuadHeap};
+
 /// What an event means; the engine's `match` on it is the only dispatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
@@ -38,36 +40,25 @@ pub struct Event {
     pub b: u32,
 }
 
-/// The future event list: a 4-ary min-heap on (time, sequence), written by
-/// hand rather than `std::collections::BinaryHeap` for two measured reasons
-/// (perf on the M/M/1 bench, about a third of the run time went to them):
-///
-/// - `BinaryHeap::push` stores the new event, then reloads it from memory to
-///   sift it up, and `pop` swaps the last event into the root and reloads it.
-///   An event is stored field by field (8, 8, 4, 4, 1 bytes) and reloaded in
-///   16-byte moves, which defeats the CPU's store-to-load forwarding and stalls
-///   every push and pop. Here the moving event stays in registers while the
-///   hole moves, and is written once, at its final slot.
-/// - Four children per node halve the depth, so a calendar of a million
-///   pending events (one per user) costs about ten cache-missing levels per
-///   operation instead of twenty; the four children of a node are adjacent.
+/// The future event list: a 4-ary min-heap (see `QuadHeap`) on
+/// (time, sequence).
 pub struct Calendar {
-    heap: Vec<Event>,
+    heap: QuadHeap<Event>,
     next_seq: u64,
 }
 
-const ARITY: usize = 4;
-
-/// Whether `a` must pop before `b`.
-#[inline(always)]
-fn before(a: &Event, b: &Event) -> bool {
-    (a.time, a.seq) < (b.time, b.seq)
+/// Events pop by (time, sequence): the sequence makes the order total.
+impl HeapOrder for Event {
+    #[inline(always)]
+    fn before(&self, other: &Self) -> bool {
+        (self.time, self.seq) < (other.time, other.seq)
+    }
 }
 
 impl Calendar {
     pub fn with_capacity(n: usize) -> Self {
         Calendar {
-            heap: Vec::with_capacity(n),
+            heap: QuadHeap::with_capacity(n),
             next_seq: 0,
         }
     }
@@ -82,50 +73,12 @@ impl Calendar {
             b,
         };
         self.next_seq += 1;
-        // Grow by one slot, then move parents down into the hole until the
-        // new event's place is found.
-        let mut hole = self.heap.len();
         self.heap.push(ev);
-        while hole > 0 {
-            let parent = (hole - 1) / ARITY;
-            if !before(&ev, &self.heap[parent]) {
-                break;
-            }
-            self.heap[hole] = self.heap[parent];
-            hole = parent;
-        }
-        self.heap[hole] = ev;
     }
 
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
-        let last = self.heap.pop()?;
-        let n = self.heap.len();
-        if n == 0 {
-            return Some(last);
-        }
-        let top = self.heap[0];
-        // Move the earliest child up into the hole until `last` fits there.
-        let mut hole = 0;
-        loop {
-            let first = hole * ARITY + 1;
-            if first >= n {
-                break;
-            }
-            let mut best = first;
-            for c in first + 1..(first + ARITY).min(n) {
-                if before(&self.heap[c], &self.heap[best]) {
-                    best = c;
-                }
-            }
-            if !before(&self.heap[best], &last) {
-                break;
-            }
-            self.heap[hole] = self.heap[best];
-            hole = best;
-        }
-        self.heap[hole] = last;
-        Some(top)
+        self.heap.pop()
     }
 }
 

@@ -8,6 +8,7 @@ mod busy_lock;
 mod cache;
 mod calendar;
 mod group_commit;
+mod quad_heap;
 mod replay;
 mod resource;
 mod row_locks;
@@ -65,7 +66,8 @@ pub struct RunConfig {
     /// Closed population size (ignored by open models).
     pub users: u32,
     pub seed: u64,
-    /// Requests that leave before measurement starts.
+    /// Requests that leave before measurement starts, counted once every
+    /// request begun at t = 0 (a warm start's) has left.
     pub warmup_requests: u64,
     /// Requests that leave during measurement; the run then stops.
     pub measured_requests: u64,
@@ -118,7 +120,15 @@ pub const CANCEL_CHECK_EVERY: u64 = 1 << 16;
 pub struct ResponseTrace {
     pub batch: u32,
     pub means_ms: Vec<f64>,
+    /// Completions of the trace (warm-start requests left out) that fell in
+    /// the warm-up.
+    pub warmup_completions: u64,
 }
+
+/// A warm start stops placing requests once this many in a row are refused
+/// at once: the system holds no more, and the remaining users simply start
+/// thinking (which is what a refused user does anyway).
+const PREPLACE_REFUSALS_IN_A_ROW: u32 = 1024;
 
 /// One request in flight (or, in a closed model, one user between requests).
 #[derive(Clone, Copy)]
@@ -185,6 +195,22 @@ struct Engine<'m> {
     measuring: bool,
     warmup_end: u64,
     departures: u64,
+    /// Departures when measurement began: the run stops
+    /// `measured_requests` departures later.
+    departures_at_warmup_end: u64,
+    /// Departures when the last request begun at t = 0 left: the warm-up's
+    /// `warmup_requests` count from there.
+    departures_at_t0_clear: u64,
+    /// Requests the warm start actually placed.
+    preplaced: u32,
+    trace_warmup_completions: u64,
+    /// Requests begun at t = 0 (the warm start's) still in the system.
+    /// Measurement waits for them all to leave: their response times count
+    /// from an artificial start, and while they are inside the system is not
+    /// yet in steady state. (Counting departures alone does not ensure it:
+    /// where most of a warm start is refused at once, the departures are
+    /// reached in no time while the accepted requests still queue.)
+    t0_live: u64,
     in_system: TimeAverage,
     live: u64,
     started: u64,
@@ -242,6 +268,7 @@ pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats,
     let trace = ResponseTrace {
         batch: extras.batch,
         means_ms: std::mem::take(&mut e.trace),
+        warmup_completions: e.trace_warmup_completions,
     };
     (e.finish(), trace)
 }
@@ -294,6 +321,11 @@ impl<'m> Engine<'m> {
             measuring: cfg.warmup_requests == 0,
             warmup_end: 0,
             departures: 0,
+            departures_at_warmup_end: 0,
+            departures_at_t0_clear: 0,
+            preplaced: 0,
+            trace_warmup_completions: 0,
+            t0_live: 0,
             in_system: TimeAverage::default(),
             live: 0,
             started: 0,
@@ -366,10 +398,19 @@ impl<'m> Engine<'m> {
                 // capacity runs out, which is where they sit in steady state.
                 // They begin directly rather than through the calendar, which
                 // would otherwise sort a million simultaneous arrivals.
-                let pre = self.extras.preplaced.min(self.cfg.users);
-                for user in 0..pre {
-                    self.begin(user);
+                let want = self.extras.preplaced.min(self.cfg.users);
+                let (mut pre, mut refused_in_a_row) = (0, 0);
+                while pre < want && refused_in_a_row < PREPLACE_REFUSALS_IN_A_ROW {
+                    let errored = self.total_errored;
+                    self.begin(pre);
+                    pre += 1;
+                    refused_in_a_row = if self.total_errored > errored {
+                        refused_in_a_row + 1
+                    } else {
+                        0
+                    };
                 }
+                self.preplaced = pre;
                 if let Some(pool) = &mut self.thinkers {
                     pool.fill(pre..self.cfg.users, 0, &mut self.rng, &mut self.cal);
                 } else {
@@ -551,6 +592,9 @@ impl<'m> Engine<'m> {
             self.started += 1;
         }
         self.live += 1;
+        if self.now == 0 {
+            self.t0_live += 1;
+        }
         self.in_system.set(self.now, self.live as f64);
         self.advance(job);
     }
@@ -877,6 +921,9 @@ impl<'m> Engine<'m> {
         if self.extras.batch > 0 && (j.started > 0 || self.extras.preplaced == 0) {
             self.batch_sum_ns += (self.now - j.started) as f64;
             self.batch_len += 1;
+            if !self.measuring {
+                self.trace_warmup_completions += 1;
+            }
             if self.batch_len == self.extras.batch {
                 self.trace
                     .push(self.batch_sum_ns / self.extras.batch as f64 / 1e6);
@@ -927,6 +974,13 @@ impl<'m> Engine<'m> {
     /// The request has left the system, completed or failed.
     fn leave(&mut self, job: JobId) {
         self.live -= 1;
+        self.departures += 1;
+        if self.jobs[job as usize].started == 0 {
+            self.t0_live -= 1;
+            if self.t0_live == 0 {
+                self.departures_at_t0_clear = self.departures;
+            }
+        }
         self.in_system.set(self.now, self.live as f64);
         match self.model.population {
             Population::Closed { think } => match &mut self.thinkers {
@@ -938,12 +992,13 @@ impl<'m> Engine<'m> {
             },
             Population::Open { .. } => self.free_jobs.push(job),
         }
-        self.departures += 1;
         if !self.measuring {
-            if self.departures >= self.cfg.warmup_requests {
+            if self.t0_live == 0
+                && self.departures - self.departures_at_t0_clear >= self.cfg.warmup_requests
+            {
                 self.begin_measurement();
             }
-        } else if self.departures >= self.cfg.warmup_requests + self.cfg.measured_requests {
+        } else if self.departures - self.departures_at_warmup_end >= self.cfg.measured_requests {
             self.stop = Some(StopReason::Target);
         }
     }
@@ -951,6 +1006,7 @@ impl<'m> Engine<'m> {
     fn begin_measurement(&mut self) {
         self.measuring = true;
         self.warmup_end = self.now;
+        self.departures_at_warmup_end = self.departures;
         let now = self.now;
         self.in_system.restart(now);
         for s in &mut self.stations {
@@ -1006,6 +1062,8 @@ impl<'m> Engine<'m> {
         RunStats {
             stop: self.stop.unwrap_or(StopReason::Target),
             events: self.events,
+            warmup_departures: self.departures_at_warmup_end,
+            preplaced: self.preplaced,
             warmup_s: self.warmup_end as f64 / 1e9,
             window_s: if measured {
                 window_ns as f64 / 1e9

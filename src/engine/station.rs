@@ -2,11 +2,11 @@
 
 use super::calendar::{Calendar, EventKind};
 use super::group_commit::GroupCommitDisk;
+use super::quad_heap::QuadHeap;
 use super::stats::TimeAverage;
 use super::JobId;
 use crate::model::{Discipline, Station};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// `servers` servers in front of one first-come-first-served queue.
 pub struct FcfsStation {
@@ -19,9 +19,11 @@ pub struct FcfsStation {
 /// Processor sharing over `cores`: n jobs each progress at min(1, cores/n).
 ///
 /// Tracked in virtual time V (service received by any one job): a job that
-/// arrives at V₀ with demand d leaves when V reaches V₀ + d. Only the earliest
-/// finisher has an event on the calendar; when n changes, the station's epoch
-/// moves on and the old event is ignored when it pops.
+/// arrives at V₀ with demand d leaves when V reaches V₀ + d. One event on the
+/// calendar stands for the earliest finisher; it may fire early (jobs arrived
+/// since and slowed everyone down), and then just reschedules. Only when the
+/// earliest finish moves earlier is a new event scheduled: the epoch moves
+/// on and the old event is ignored when it pops.
 pub struct PsStation {
     cores: f64,
     /// Fraction of throughput lost per job beyond the cores (see `rate`).
@@ -33,7 +35,7 @@ pub struct PsStation {
     /// Time of the live `PsDone` event of this epoch (`u64::MAX`: none).
     scheduled_at: u64,
     /// (virtual finish time as f64 bits — monotone for non-negative floats, job)
-    finishers: BinaryHeap<Reverse<(u64, JobId)>>,
+    finishers: QuadHeap<(u64, JobId)>,
 }
 
 /// Infinite servers: a pure delay.
@@ -71,7 +73,7 @@ impl StationState {
                 last: 0,
                 epoch: 0,
                 scheduled_at: u64::MAX,
-                finishers: BinaryHeap::new(),
+                finishers: QuadHeap::with_capacity(0),
             }),
             Discipline::Delay => StationKind::Delay(DelayStation { present: 0 }),
             Discipline::GroupCommit => StationKind::GroupCommit(GroupCommitDisk::default()),
@@ -100,7 +102,7 @@ impl StationState {
             StationKind::Ps(s) => {
                 s.advance(now);
                 let finish = s.v + demand as f64;
-                s.finishers.push(Reverse((finish.to_bits(), job)));
+                s.finishers.push((finish.to_bits(), job));
                 s.n += 1;
                 self.busy.set(now, (s.n as f64).min(s.cores));
                 s.reschedule(id, now, cal);
@@ -177,7 +179,7 @@ impl StationState {
         // by now has V ≥ its finish time, up to floating-point error.
         let due = s.v + 1e-3;
         let mut left = 0u32;
-        while let Some(&Reverse((bits, job))) = s.finishers.peek() {
+        while let Some(&(bits, job)) = s.finishers.peek() {
             if f64::from_bits(bits) > due {
                 break;
             }
@@ -231,15 +233,19 @@ impl PsStation {
 
     #[inline]
     fn reschedule(&mut self, id: u32, now: u64, cal: &mut Calendar) {
-        let next = self.finishers.peek().map(|&Reverse((bits, _))| {
+        let next = self.finishers.peek().map(|&(bits, _)| {
             let work = (f64::from_bits(bits) - self.v).max(0.0);
             now + (work / self.rate()).ceil() as u64
         });
-        // While the cores are not all busy an arrival leaves every job's
-        // rate at 1, so the earliest finisher usually keeps its time: keep
-        // its event rather than leave a stale one on the calendar for every
-        // arrival (half of all events in a lightly loaded tier otherwise).
-        if next == Some(self.scheduled_at) {
+        // Keep the pending event unless the earliest finisher now finishes
+        // sooner. An arrival never makes anyone finish sooner (rates only
+        // fall as n grows), so it leaves the pending event in place: that
+        // event then fires early, finds nobody due, and reschedules. Moving
+        // it instead would leave a stale event on the calendar for every
+        // arrival: with a million jobs sharing the cores, finishes lie
+        // minutes ahead and the stale events piled up by the hundred
+        // thousand (half of all events in a lightly loaded tier otherwise).
+        if next.unwrap_or(u64::MAX) >= self.scheduled_at {
             return;
         }
         self.epoch = self.epoch.wrapping_add(1);

@@ -176,6 +176,10 @@ pub struct RunStats {
     /// Calendar events processed over the whole run, warm-up included.
     pub events: u64,
     pub warmup_s: f64,
+    /// Departures discarded as warm-up (warm-start ones included).
+    pub warmup_departures: u64,
+    /// Users that began the run with a request in the system (warm start).
+    pub preplaced: u32,
     /// Length of the measured window.
     pub window_s: f64,
     pub started: u64,
