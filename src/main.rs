@@ -48,7 +48,8 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     replications: Option<u32>,
 
-    /// Requests measured per run (overrides the scenario).
+    /// Requests measured per run, exactly (overrides the scenario and turns
+    /// off shorter runs at lightly loaded points).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     measured_requests: Option<u64>,
 

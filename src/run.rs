@@ -8,6 +8,7 @@ use crate::sweep::{self, SweepOptions};
 use crate::verdict::{self, ClaimVerdict, Verdict};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -125,43 +126,57 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     for plan in &mut plans {
         plan.cancel = Some(cancel);
     }
-    let mut outcomes = Vec::new();
-    let mut kept: Vec<PathBuf> = Vec::new();
     let show_bar = !opts.quiet && std::io::stderr().is_terminal();
-    for plan in &plans {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(interrupted(None, &kept));
-        }
-        let started = Instant::now();
-        let bar = Bar::new(show_bar, &plan.scenario.name);
-        // A panic in a worker is a bug, but it must not end the job as an
-        // abort halfway through: rayon hands it to this thread, where it
-        // becomes a runtime error, and this scenario writes nothing.
-        let result = install_guarded(&pool, || plan.run_sweep(&bar));
-        bar.0.finish_and_clear();
-        let result = result.map_err(|panic| Failure {
-            code: EXIT_RUNTIME,
-            error: anyhow::anyhow!(
-                "a run of `{}` failed unexpectedly ({panic}); this is a bug in capsim. \
-                 Nothing of this scenario was written{}",
-                plan.scenario.name,
-                kept_list(&kept)
-            ),
-        })?;
-        if plan.interrupted() {
-            return Err(interrupted(Some(&plan.scenario.name), &kept));
-        }
-        let dir = opts.out.join(&plan.scenario.slug);
-        let verdicts = verdict::judge(plan.scenario, &result);
-        let outcome =
-            write_outputs(&dir, plan, &result, &verdicts, opts).map_err(|error| Failure {
-                code: EXIT_RUNTIME,
-                error,
-            })?;
-        outcomes.push(outcome);
-        kept.push(dir.clone());
-        if !opts.quiet {
-            eprintln!("{}", summary_line(plan, &result, &verdicts, started, &dir));
+    let bar = Bar::new(show_bar, &format!("{} scenario(s)", plans.len()));
+    // Scenarios run side by side, not one after the other: the end of each
+    // sweep (its last capacity-search rounds, its charts) leaves cores idle
+    // that the next scenario's runs can use. Every run's seed depends only
+    // on its coordinates, so the results do not change.
+    let ended: Vec<Ended> = pool.install(|| {
+        plans
+            .par_iter()
+            .map(|plan| sweep_and_write(plan, &bar, opts))
+            .collect()
+    });
+    bar.0.finish_and_clear();
+    let kept: Vec<PathBuf> = ended
+        .iter()
+        .filter_map(|e| match e {
+            Ended::Written { dir, .. } => Some(dir.clone()),
+            _ => None,
+        })
+        .collect();
+    let unfinished: Vec<&str> = plans
+        .iter()
+        .zip(&ended)
+        .filter(|(_, e)| matches!(e, Ended::Interrupted))
+        .map(|(p, _)| p.scenario.name.as_str())
+        .collect();
+    if cancel.load(Ordering::Relaxed) || !unfinished.is_empty() {
+        return Err(interrupted(&unfinished, &kept));
+    }
+    let mut outcomes = Vec::new();
+    for (plan, e) in plans.iter().zip(ended) {
+        match e {
+            Ended::Written { outcome, .. } => outcomes.push(outcome),
+            Ended::Interrupted => unreachable!("handled above"),
+            Ended::Panicked(panic) => {
+                return Err(Failure {
+                    code: EXIT_RUNTIME,
+                    error: anyhow::anyhow!(
+                        "a run of `{}` failed unexpectedly ({panic}); this is a bug in capsim. \
+                         Nothing of this scenario was written{}",
+                        plan.scenario.name,
+                        kept_list(&kept)
+                    ),
+                })
+            }
+            Ended::WriteFailed(error) => {
+                return Err(Failure {
+                    code: EXIT_RUNTIME,
+                    error,
+                })
+            }
         }
     }
     report::write_summary_csv(&opts.out.join("summary.csv"), &outcomes).map_err(|error| {
@@ -171,6 +186,49 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         }
     })?;
     Ok(())
+}
+
+/// How one scenario's part of the job ended.
+enum Ended {
+    Written {
+        dir: PathBuf,
+        outcome: report::ScenarioOutcome,
+    },
+    /// Stopped by a signal before its outputs were written: it wrote nothing.
+    Interrupted,
+    /// A run panicked (a bug): nothing of the scenario was written.
+    Panicked(String),
+    WriteFailed(anyhow::Error),
+}
+
+/// Sweep one scenario and write its outputs; its one-line summary goes to
+/// standard error as soon as it is done.
+fn sweep_and_write(plan: &sweep::SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
+    if plan.interrupted() {
+        return Ended::Interrupted;
+    }
+    let started = Instant::now();
+    // A panic in a worker is a bug, but it must not end the job as an
+    // abort halfway through: rayon hands it to the caller of the parallel
+    // loop that raised it, where it becomes this scenario's failure.
+    let result = match guarded(|| plan.run_sweep(bar)) {
+        Ok(r) => r,
+        Err(panic) => return Ended::Panicked(panic),
+    };
+    if plan.interrupted() {
+        return Ended::Interrupted;
+    }
+    let dir = opts.out.join(&plan.scenario.slug);
+    let verdicts = verdict::judge(plan.scenario, &result);
+    match write_outputs(&dir, plan, &result, &verdicts, opts) {
+        Ok(outcome) => {
+            if !opts.quiet {
+                bar.println(&summary_line(plan, &result, &verdicts, started, &dir));
+            }
+            Ended::Written { dir, outcome }
+        }
+        Err(e) => Ended::WriteFailed(e),
+    }
 }
 
 /// The flag that SIGINT (Ctrl-C) and SIGTERM set. The handler is installed
@@ -187,10 +245,13 @@ pub fn interrupt_flag() -> &'static AtomicBool {
 }
 
 /// The failure of an interrupted job, saying what was kept.
-fn interrupted(during: Option<&str>, kept: &[PathBuf]) -> Failure {
-    let during = during.map_or(String::new(), |n| {
-        format!(" while sweeping `{n}`, which wrote nothing")
-    });
+fn interrupted(during: &[&str], kept: &[PathBuf]) -> Failure {
+    let during = if during.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = during.iter().map(|n| format!("`{n}`")).collect();
+        format!(" while sweeping {}, which wrote nothing", names.join(", "))
+    };
     Failure {
         code: EXIT_INTERRUPTED,
         error: anyhow::anyhow!(
@@ -217,8 +278,12 @@ pub fn install_guarded<T: Send>(
     pool: &rayon::ThreadPool,
     f: impl FnOnce() -> T + Send,
 ) -> Result<T, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| pool.install(f)))
-        .map_err(|panic| panic_message(panic.as_ref()))
+    guarded(|| pool.install(f))
+}
+
+/// Run `f`; a panic in it comes back as its message.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panic_message(panic.as_ref()))
 }
 
 /// The text a panic was raised with.
@@ -300,6 +365,15 @@ fn summary_line(
 struct Bar(ProgressBar);
 
 impl Bar {
+    /// Print a line above the bar (or plainly, when it is hidden).
+    fn println(&self, line: &str) {
+        if self.0.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.0.println(line);
+        }
+    }
+
     fn new(show: bool, name: &str) -> Self {
         if !show {
             return Bar(ProgressBar::hidden());
@@ -375,7 +449,6 @@ fn write_outputs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rayon::prelude::*;
 
     #[test]
     fn a_panic_in_a_worker_comes_back_as_its_message() {

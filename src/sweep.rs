@@ -212,6 +212,9 @@ pub struct SweepPlan<'s> {
     pub phases: Vec<usize>,
     pub points: Vec<Point>,
     pub config: RunConfig,
+    /// Size each point's runs by its load (see [`run_length_scale`]); off
+    /// when the run length was given on the command line: then it is exact.
+    pub scale_run_length: bool,
     /// Once set (Ctrl-C, SIGTERM), runs stop within a few ms, no new run
     /// starts and the sweep returns early; its result is then incomplete
     /// and must be thrown away (see [`SweepPlan::interrupted`]).
@@ -300,6 +303,7 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         phases,
         points,
         config,
+        scale_run_length: opts.measured_requests.is_none(),
         cancel: None,
     })
 }
@@ -364,12 +368,14 @@ impl SweepPlan<'_> {
             Population::Open { .. } => 0,
         };
         let mut fixed = self.config.warmup_requests;
+        let measured = self.measured_requests_at(phase, users);
         let mut attempt = 0;
         loop {
             let cfg = RunConfig {
                 users,
                 seed: point.seed,
                 warmup_requests: fixed,
+                measured_requests: measured,
                 ..self.config
             };
             let extras = RunExtras {
@@ -393,11 +399,51 @@ impl SweepPlan<'_> {
         }
     }
 
+    /// Requests measured by one replication at `users`: the configured run
+    /// length where the analytic model puts the bottleneck at 80% busy or
+    /// more, shorter where it is lighter (see [`run_length_scale`]), unless
+    /// the length was given on the command line.
+    pub fn measured_requests_at(&self, phase: usize, users: u32) -> u64 {
+        if !self.scale_run_length {
+            return self.config.measured_requests;
+        }
+        let a = &self.analytic[phase];
+        let busy = a.mva(users).throughput_rps / a.max_throughput_rps();
+        let n = self.config.measured_requests as f64 * run_length_scale(busy);
+        (n.ceil() as u64).max(1)
+    }
+
     /// Run every point on the current rayon pool; results in point order.
     pub fn run_all(&self) -> Vec<RunRecord> {
         self.points.par_iter().map(|&p| self.run_point(p)).collect()
     }
 }
+
+/// Fraction of the configured run length a replication needs when the
+/// bottleneck is busy a fraction `busy` of the time.
+///
+/// A light point needs far fewer requests for the same precision: its
+/// response times are nearly independent, while near saturation they are
+/// strongly correlated. In an M/M/1 queue the variance of a run's mean
+/// response, relative to the mean, grows like (1 + ρ) / (1 − ρ)²: 6 at
+/// ρ = 0.5, 45 at 0.8. The configured length is meant for the loaded points
+/// (ρ ≥ 0.8); lighter ones get that ratio of it, but never less than a
+/// fifth. The rule only sizes the first replications: the precision rule
+/// still adds replications until the interval meets its target, so a point
+/// the M/M/1 shape misjudges costs more replications, not precision.
+pub fn run_length_scale(busy: f64) -> f64 {
+    if !busy.is_finite() {
+        return 1.0;
+    }
+    let inflation = |rho: f64| (1.0 + rho) / ((1.0 - rho) * (1.0 - rho));
+    let rho = busy.clamp(0.0, FULL_LENGTH_BUSY);
+    (inflation(rho) / inflation(FULL_LENGTH_BUSY)).clamp(MIN_RUN_LENGTH_SCALE, 1.0)
+}
+
+/// Bottleneck utilisation from which replications run the configured length.
+pub const FULL_LENGTH_BUSY: f64 = 0.8;
+/// Shortest run, as a fraction of the configured length.
+pub const MIN_RUN_LENGTH_SCALE: f64 = 0.2;
 
 /// Is a run's warm-up long enough, by MSER-5?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -464,6 +510,21 @@ fn splitmix(x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_length_follows_the_mm1_variance_between_a_fifth_and_all() {
+        assert_eq!(run_length_scale(0.0), MIN_RUN_LENGTH_SCALE);
+        assert_eq!(run_length_scale(0.5), MIN_RUN_LENGTH_SCALE); // 6 / 45
+        assert!((run_length_scale(0.7) - (1.7 / 0.09) / 45.0).abs() < 1e-12);
+        assert_eq!(run_length_scale(0.8), 1.0);
+        assert_eq!(run_length_scale(1.0), 1.0);
+        assert_eq!(run_length_scale(f64::NAN), 1.0);
+        // Monotone in between.
+        let xs: Vec<f64> = (0..=100)
+            .map(|i| run_length_scale(i as f64 / 100.0))
+            .collect();
+        assert!(xs.windows(2).all(|w| w[0] <= w[1]));
+    }
 
     #[test]
     fn run_seeds_differ_by_every_coordinate() {
