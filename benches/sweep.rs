@@ -1,9 +1,11 @@
-//! Speed of whole sweeps: the default sweep of a shipped scenario, and one
+//! Speed of whole sweeps: the default sweep of shipped scenarios (a guide on
+//! every core, an M/M/1 validation model on one thread), and one
 //! 1,000,000-user point of a closed model (one replication, and the default
 //! five), on one thread.
 //!
 //! Run with `cargo bench --bench sweep`. These are long benchmarks (seconds
-//! per iteration): criterion takes ten samples each.
+//! per iteration): criterion takes ten samples each. The whole job over every
+//! shipped scenario (a minute) is timed with hyperfine instead; see README.
 
 use capsim::estimate::{Origin, PointKey, Silent};
 use capsim::scenario;
@@ -39,13 +41,26 @@ fn one_thread() -> rayon::ThreadPool {
         .expect("a one-thread pool")
 }
 
+fn shipped(name: &str) -> scenario::Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    scenario::load(&path).expect("shipped scenario loads")
+}
+
 fn shipped_scenario_sweep(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/validation/mm1_rho90.toml");
-    let sc = scenario::load(&path).expect("shipped scenario loads");
-    let plan = sweep::plan(&sc, &SweepOptions::default()).expect("plan");
-    let pool = one_thread();
     let mut g = c.benchmark_group("sweep");
     g.sample_size(10);
+    // A guide: five phases, 3 → 1,000,000 users, capacity search, default
+    // replications and precision, on every core (rayon's global pool).
+    let guide = shipped("fixia.toml");
+    let plan = sweep::plan(&guide, &SweepOptions::default()).expect("plan");
+    g.bench_function("fixia default sweep, all cores", |b| {
+        b.iter(|| plan.run_sweep(&Silent))
+    });
+    let mm1 = shipped("validation/mm1_rho90.toml");
+    let plan = sweep::plan(&mm1, &SweepOptions::default()).expect("plan");
+    let pool = one_thread();
     g.bench_function("mm1_rho90 default sweep, 1 thread", |b| {
         b.iter(|| pool.install(|| plan.run_sweep(&Silent)))
     });

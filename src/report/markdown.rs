@@ -52,26 +52,42 @@ pub fn render(
         fmt_num(sc.slo.p95_ms),
         fmt_num(sc.slo.error_rate * 100.0)
     );
-    if users.iter().any(|&u| u > 0) {
-        let _ = writeln!(
-            s,
-            "- **Sweep:** {} user counts from {} to {}, {} replication{} each, {} measured requests per run",
+    let counts = if users.iter().any(|&u| u > 0) {
+        format!(
+            "{} user counts from {} to {}",
             users.len(),
             thousands(users[0]),
-            thousands(users[users.len() - 1]),
-            reps,
-            if reps == 1 { "" } else { "s" },
-            thousands_u64(plan.config.measured_requests)
-        );
+            thousands(users[users.len() - 1])
+        )
     } else {
-        let _ = writeln!(
-            s,
-            "- **Sweep:** open workload, {} replication{}, {} measured requests per run",
-            reps,
-            if reps == 1 { "" } else { "s" },
-            thousands_u64(plan.config.measured_requests)
-        );
-    }
+        "open workload".to_string()
+    };
+    let replications = if plan.max_replications > reps {
+        format!(
+            "{reps} replications to start, more until the 95% half-width of mean response is \
+             within {}% (at most {})",
+            fmt_num(plan.precision * 100.0),
+            plan.max_replications
+        )
+    } else {
+        format!(
+            "{reps} replication{} each",
+            if reps == 1 { "" } else { "s" }
+        )
+    };
+    let measured = plan.config.measured_requests;
+    let length = if plan.scale_run_length {
+        format!(
+            "{} measured requests per run where the bottleneck is at least {}% busy, \
+             down to {} at light loads",
+            thousands_u64(measured),
+            fmt_num(crate::sweep::FULL_LENGTH_BUSY * 100.0),
+            thousands_u64((measured as f64 * crate::sweep::MIN_RUN_LENGTH_SCALE).ceil() as u64)
+        )
+    } else {
+        format!("{} measured requests per run", thousands_u64(measured))
+    };
+    let _ = writeln!(s, "- **Sweep:** {counts}; {replications}; {length}");
     let _ = writeln!(s, "- **Seed:** {}", o.seed);
     if let Some(g) = &sc.guide {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
