@@ -7,8 +7,9 @@
 //! come back in order, and the decision to add replications reads only them.
 
 use crate::engine::stats::StopReason;
+use crate::model::Population;
 use crate::stats::{estimate, Estimate};
-use crate::sweep::{RunRecord, SweepPlan};
+use crate::sweep::{RunRecord, SweepPlan, MIN_WINDOWS_PER_SOJOURN};
 use rayon::prelude::*;
 
 /// Why a point has stopped taking replications.
@@ -101,6 +102,10 @@ impl PointSummary {
     }
 }
 
+/// Replications of a point that must come out unstable (see
+/// [`SweepPlan::initial_replications`]).
+pub const UNSTABLE_REPLICATIONS: u32 = 3;
+
 /// Called from worker threads as runs are planned and finished.
 pub trait Progress: Sync {
     fn planned(&self, _runs: u64) {}
@@ -131,7 +136,7 @@ impl SweepPlan<'_> {
             .map(|&key| State {
                 key,
                 runs: Vec::new(),
-                target: self.replications,
+                target: self.initial_replications(key),
                 stop: None,
             })
             .collect();
@@ -168,6 +173,37 @@ impl SweepPlan<'_> {
         (summaries, runs)
     }
 
+    /// Replications a point starts with: the sweep's, or only
+    /// [`UNSTABLE_REPLICATIONS`] at a point that is bound to come out
+    /// unstable.
+    ///
+    /// In a closed model, throughput is at most the analytic bound X_max, so
+    /// unless requests fail, at least N − X_max·Z of them are in the system
+    /// on average; a run is steady only if it measures ten times as many
+    /// departures as that (see [`RunRecord::stable`]). Where the run length
+    /// falls short of it by more than half, the point starts with three
+    /// replications: each pushes about N requests through its warm-up (most
+    /// of a million-user point's time), and if they come out unstable, as
+    /// expected, the point stops there with its latency left blank — what it
+    /// reports, throughput and utilisation at saturation, varies little. If
+    /// they come out steady (refusals kept the system small), the point goes
+    /// on to the sweep's replications like any other.
+    ///
+    /// [`RunRecord::stable`]: crate::sweep::RunRecord::stable
+    pub fn initial_replications(&self, key: PointKey) -> u32 {
+        let Population::Closed { think } = self.models[key.phase].population else {
+            return self.replications;
+        };
+        let a = &self.analytic[key.phase];
+        let in_system_at_least = key.users as f64 - a.max_throughput_rps() * think.mean_ns() / 1e9;
+        let measured = self.measured_requests_at(key.phase, key.users) as f64;
+        if 2.0 * measured < MIN_WINDOWS_PER_SOJOURN * in_system_at_least {
+            self.replications.min(UNSTABLE_REPLICATIONS)
+        } else {
+            self.replications
+        }
+    }
+
     /// After a round: stop the point, or set how many replications it needs.
     fn decide(&self, s: &mut State) {
         // An overflow is proof enough; MSER's verdict is statistical, so a
@@ -180,6 +216,13 @@ impl SweepPlan<'_> {
             s.stop = Some(PointStop::Unstable);
             return;
         }
+        // A point started small because it looked bound to be unstable, but
+        // is not: it gets the sweep's replications like any other.
+        let n = s.runs.len() as u32;
+        if n < self.replications {
+            s.target = self.replications;
+            return;
+        }
         let e = estimate(s.runs.iter().map(|r| r.mean_ms));
         let rel = e.relative_half_width();
         if rel <= self.precision {
@@ -190,7 +233,6 @@ impl SweepPlan<'_> {
             s.stop = Some(PointStop::Decided);
             return;
         }
-        let n = s.runs.len() as u32;
         let events: u64 = s.runs.iter().map(|r| r.events).sum();
         let per_run = events / n.max(1) as u64;
         // Replications still affordable under the event budget.

@@ -184,7 +184,7 @@ impl RunRecord {
 
 /// A steady-state estimate needs a window this many times longer than the
 /// mean time a request spends in the system.
-const MIN_WINDOWS_PER_SOJOURN: f64 = 10.0;
+pub const MIN_WINDOWS_PER_SOJOURN: f64 = 10.0;
 
 /// A scenario's phases compiled, and the points to run.
 pub struct SweepPlan<'s> {
