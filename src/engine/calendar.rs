@@ -18,16 +18,14 @@ pub enum EventKind {
     /// The earliest job at processor-sharing station `a` finishes, if the
     /// station's epoch is still `b` (otherwise the event is stale).
     PsDone,
-    /// Job `a` has waited too long for a resource, if its wait token is still `b`.
-    Timeout,
+    /// The earliest deadline of fixed-length wait line `a` is due (see
+    /// `Deadlines`).
+    Deadline,
     /// Job `a` wakes from SQLite's busy-handler sleep and retries its lock
     /// (if its wait token is still `b`).
     BusyRetry,
     /// The flush under way at group-commit station `a` ends.
     FlushDone,
-    /// Job `a` has waited `reserve_pool_timeout` for a server connection, if
-    /// its wait token is still `b`: it may open a reserve connection.
-    ReserveCheck,
 }
 
 /// One scheduled event: 32 bytes (25 of data), no heap data.

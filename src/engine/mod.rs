@@ -7,6 +7,7 @@
 mod busy_lock;
 mod cache;
 mod calendar;
+mod deadlines;
 mod group_commit;
 mod quad_heap;
 mod replay;
@@ -25,6 +26,7 @@ use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
 use busy_lock::{busy_sleep_ns, SqliteLockState};
 use cache::CacheState;
 use calendar::{Calendar, EventKind};
+use deadlines::Deadlines;
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1};
@@ -240,6 +242,10 @@ struct Engine<'m> {
     sqlite: Vec<SqliteLockState>,
     rows: Vec<RowLocks>,
     pools: Vec<ServerPoolState>,
+    /// Fixed-length waits (see `Deadlines`): one line per resource (its
+    /// timeout), then per pool its `query_wait_timeout`, then per pool its
+    /// `reserve_pool_timeout`.
+    deadlines: Vec<Deadlines>,
     db: DbStats,
 }
 
@@ -384,6 +390,9 @@ impl<'m> Engine<'m> {
                 .map(|_| RowLocks::default())
                 .collect(),
             pools: model.db.pools.iter().map(ServerPoolState::new).collect(),
+            deadlines: (0..model.resources.len() + 2 * model.db.pools.len())
+                .map(|_| Deadlines::new())
+                .collect(),
             db: DbStats::default(),
         }
     }
@@ -502,7 +511,7 @@ impl<'m> Engine<'m> {
                     }
                     self.ready = ready;
                 }
-                EventKind::Timeout => self.timeout(ev.a, ev.b),
+                EventKind::Deadline => self.deadlines_due(ev.a),
                 EventKind::BusyRetry => {
                     if self.jobs[ev.a as usize].token == ev.b {
                         self.advance(ev.a);
@@ -522,7 +531,6 @@ impl<'m> Engine<'m> {
                     }
                     self.ready = ready;
                 }
-                EventKind::ReserveCheck => self.reserve_check(ev.a, ev.b),
             }
             while let Some(job) = self.ready.pop_front() {
                 self.advance(job);
@@ -643,8 +651,7 @@ impl<'m> Engine<'m> {
                         Acquire::Waiting => {
                             j.waiting_on = r;
                             if let Some(t) = self.resources[r as usize].timeout_ns() {
-                                self.cal
-                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                                self.wait_until(r as usize, self.now + t, job, token);
                             }
                             return;
                         }
@@ -785,13 +792,17 @@ impl<'m> Engine<'m> {
                         PoolGrant::Waiting => {
                             j.waiting_on = WAIT_POOL | p;
                             let pool = &self.pools[p as usize];
-                            if let Some(t) = pool.wait_timeout_ns {
-                                self.cal
-                                    .schedule(self.now + t, EventKind::Timeout, job, token);
+                            let (timeout, reserve) = (
+                                pool.wait_timeout_ns,
+                                pool.has_reserve().then_some(pool.reserve_timeout_ns),
+                            );
+                            let (lines, pools) = (self.resources.len(), self.pools.len());
+                            if let Some(t) = timeout {
+                                self.wait_until(lines + p as usize, self.now + t, job, token);
                             }
-                            if pool.has_reserve() {
-                                let t = self.now + pool.reserve_timeout_ns;
-                                self.cal.schedule(t, EventKind::ReserveCheck, job, token);
+                            if let Some(t) = reserve {
+                                let line = lines + pools + p as usize;
+                                self.wait_until(line, self.now + t, job, token);
                             }
                             return;
                         }
@@ -880,6 +891,52 @@ impl<'m> Engine<'m> {
             wj.step += 1;
             self.ready.push_back(w);
         }
+    }
+
+    /// `job`'s wait (token `token`) on deadline line `line` ends at `deadline`
+    /// unless something ends it first.
+    #[inline]
+    fn wait_until(&mut self, line: usize, deadline: u64, job: JobId, token: u32) {
+        self.deadlines[line].push(deadline, job, token);
+        if self.deadlines[line].armed_at == u64::MAX {
+            self.arm(line);
+        }
+    }
+
+    /// Drop the deadlines at the head of `line` whose wait has already ended
+    /// (the job's wait token moved on), and put one calendar event on the
+    /// earliest that has not.
+    fn arm(&mut self, line: usize) {
+        let q = &mut self.deadlines[line];
+        while let Some((deadline, job, token)) = q.head() {
+            if self.jobs[job as usize].token != token {
+                q.pop();
+                continue;
+            }
+            q.armed_at = deadline;
+            self.cal
+                .schedule(deadline, EventKind::Deadline, line as u32, 0);
+            return;
+        }
+        q.armed_at = u64::MAX;
+    }
+
+    /// The calendar event of deadline line `line` fired: end every wait due.
+    fn deadlines_due(&mut self, line: u32) {
+        let line = line as usize;
+        let reserve_lines = self.resources.len() + self.pools.len();
+        while let Some((deadline, job, token)) = self.deadlines[line].head() {
+            if deadline > self.now {
+                break;
+            }
+            self.deadlines[line].pop();
+            if line < reserve_lines {
+                self.timeout(job, token);
+            } else {
+                self.reserve_check(job, token);
+            }
+        }
+        self.arm(line);
     }
 
     fn timeout(&mut self, job: JobId, token: u32) {
