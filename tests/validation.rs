@@ -336,7 +336,46 @@ fn loss_system_matches_erlang_b() {
     }
 }
 
-/// Exact mean value analysis of N users with think time `z` in front of one
+/// M/M/1+D, impatient customers with a fixed patience τ: the timeout of a
+/// resource's wait line (one deadline line in the engine) against the exact
+/// abandonment probability (derivation in the scenario file).
+#[test]
+fn impatient_customers_match_the_exact_mm1_with_deterministic_patience() {
+    let sc = load("mm1_patience.toml");
+    let (models, runs) = run(&sc);
+    let m = &models[0];
+    let server = &m.resources[0];
+    assert_eq!((server.capacity, server.policy.max_waiting), (1, None));
+    let tau = server.policy.timeout_ns.expect("a patience") as f64 / 1e9;
+    let steps = m.plan_steps(m.request_types[0].plans[0]);
+    let [Step::Acquire(0), Step::Delay(hold), Step::Release(0)] = steps else {
+        panic!("expected acquire, delay, release; got {steps:?}");
+    };
+    let s = hold.mean_ns() / 1e9;
+    assert_exponential(*hold, s);
+    let (lambda, mu) = (arrival_rate(&sc), 1.0 / s);
+    let (rho, delta) = (lambda / mu, mu - lambda);
+    let decay = (-delta * tau).exp();
+    let p0 = 1.0 / (1.0 + lambda * (1.0 - decay) / delta + rho * decay);
+    let give_up = rho * p0 * decay;
+    let rs = point(&sc, &runs, &sc.phases[0].name, 0);
+    check(
+        "share of requests giving up",
+        &values(&rs, |r| {
+            r.errors[1] as f64 / (r.completed + r.errors_total()) as f64
+        }),
+        give_up,
+        MEAN_TOL,
+    );
+    assert!(rs.iter().all(|r| r.errors[0] == 0 && r.errors[2] == 0));
+    check(
+        "server utilisation",
+        &values(&rs, |r| r.resources[0].mean_held),
+        rho * (1.0 - give_up),
+        MEAN_TOL,
+    );
+}
+
 /// queueing station of demand `s` (seconds): (R(n), X(n)) for n = 1..=n_max.
 fn mva(z: f64, s: f64, n_max: u32) -> Vec<(f64, f64)> {
     let mut q = 0.0;
