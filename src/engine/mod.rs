@@ -406,7 +406,8 @@ impl<'m> Engine<'m> {
                 // order, so runs stay deterministic) and queue wherever
                 // capacity runs out, which is where they sit in steady state.
                 // They begin directly rather than through the calendar, which
-                // would otherwise sort a million simultaneous arrivals.
+                // would otherwise sort a million simultaneous arrivals. Placing
+                // stops once the system refuses them in a row: it is full.
                 let want = self.extras.preplaced.min(self.cfg.users);
                 let (mut pre, mut refused_in_a_row) = (0, 0);
                 while pre < want && refused_in_a_row < PREPLACE_REFUSALS_IN_A_ROW {

@@ -9,7 +9,8 @@ use crate::model::{Resource, WaitPolicy};
 /// Outcome of asking for a unit.
 pub enum Acquire {
     Granted,
-    /// Queued; the caller schedules the timeout if the policy has one.
+    /// Queued; the caller puts the timeout, if the policy has one, on the
+    /// resource's deadline line.
     Waiting,
     Refused,
 }

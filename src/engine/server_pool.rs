@@ -9,7 +9,7 @@
 //! connection is closed as soon as nobody waits for it (PgBouncer's janitor
 //! closes connections above the pool size when idle). A client that waits
 //! longer than `query_wait_timeout` is disconnected with an error (the
-//! engine's timeout event).
+//! engine's deadline lines, `deadlines.rs`).
 
 use super::stats::TimeAverage;
 use super::wait_line::WaitLine;
@@ -21,7 +21,8 @@ use crate::model::ServerPoolSpec;
 pub enum PoolGrant {
     /// Got one; `connect` if it had to be opened first.
     Granted { connect: bool },
-    /// Queued; the engine schedules the wait timeout and the reserve check.
+    /// Queued; the engine puts the wait timeout and the reserve check on its
+    /// deadline lines.
     Waiting,
 }
 
