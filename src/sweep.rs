@@ -355,10 +355,11 @@ impl SweepPlan<'_> {
                 replication,
             ),
         };
+        // One analytic estimate sizes both the warm start and the run.
+        let mva = self.analytic[phase].mva(users);
         let preplaced = match model.population {
             Population::Closed { .. } => {
-                let a = &self.analytic[phase];
-                let in_system = a.mva(users).in_system;
+                let in_system = mva.in_system;
                 if in_system.is_finite() {
                     in_system.round().clamp(0.0, users as f64) as u32
                 } else {
@@ -368,7 +369,7 @@ impl SweepPlan<'_> {
             Population::Open { .. } => 0,
         };
         let mut fixed = self.config.warmup_requests;
-        let measured = self.measured_requests_at(phase, users);
+        let measured = self.run_length(phase, mva.throughput_rps);
         let mut attempt = 0;
         loop {
             let cfg = RunConfig {
@@ -404,11 +405,15 @@ impl SweepPlan<'_> {
     /// more, shorter where it is lighter (see [`run_length_scale`]), unless
     /// the length was given on the command line.
     pub fn measured_requests_at(&self, phase: usize, users: u32) -> u64 {
+        self.run_length(phase, self.analytic[phase].mva(users).throughput_rps)
+    }
+
+    /// [`Self::measured_requests_at`] given the analytic throughput there.
+    fn run_length(&self, phase: usize, throughput_rps: f64) -> u64 {
         if !self.scale_run_length {
             return self.config.measured_requests;
         }
-        let a = &self.analytic[phase];
-        let busy = a.mva(users).throughput_rps / a.max_throughput_rps();
+        let busy = throughput_rps / self.analytic[phase].max_throughput_rps();
         let n = self.config.measured_requests as f64 * run_length_scale(busy);
         (n.ceil() as u64).max(1)
     }

@@ -5,8 +5,9 @@
 //! Giving each waiter its own calendar event would leave one event on the
 //! calendar for every wait, almost all of them stale (the wait ended with a
 //! grant long before): behind PgBouncer's default two-minute
-//! `query_wait_timeout` at 800 requests per second, some 100,000 stale
-//! events, and every push and pop of the calendar walking that heap. But
+//! `query_wait_timeout`, one for every wait of the last two minutes — at
+//! 800 waits a second, 96,000 — and every push and pop of the calendar
+//! walking that heap. But
 //! every wait on one line lasts the same time, so the deadlines come due in
 //! the order the waits began: a FIFO queue per line holds them, and one
 //! calendar event stands for its earliest live deadline. Deadlines whose wait
@@ -16,7 +17,6 @@ use super::JobId;
 use std::collections::VecDeque;
 
 /// The deadlines of one line, in the order they come due.
-#[derive(Default)]
 pub struct Deadlines {
     /// (deadline, job, the job's wait token when the wait began).
     queue: VecDeque<(u64, JobId, u32)>,

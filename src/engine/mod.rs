@@ -29,7 +29,6 @@ use calendar::{Calendar, EventKind};
 use deadlines::Deadlines;
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 pub use replay::ReplicationStats;
 use replay::{ReadYourWrites, ReplayQueue};
@@ -98,8 +97,9 @@ impl RunConfig {
 /// [`RunConfig`] so that code building a `RunConfig` literal is unaffected.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RunExtras {
-    /// Closed models: this many users (the first ones) start a request at
-    /// t = 0 instead of thinking first. The sweep sets it to the analytic
+    /// Closed models: up to this many users (the first ones) start a request
+    /// at t = 0 instead of thinking first (fewer where the system refuses
+    /// them: see [`PREPLACE_REFUSALS_IN_A_ROW`]). The sweep sets it to the analytic
     /// estimate of the mean number of requests in the system, so that a
     /// saturated run starts with its queues near their steady-state length
     /// instead of spending about N completions filling them (warm start).
@@ -443,11 +443,10 @@ impl<'m> Engine<'m> {
     /// Exponential gap between open arrivals, in whole nanoseconds.
     #[inline]
     fn interarrival(rng: &mut Xoshiro256PlusPlus, rate_per_s: f64) -> u64 {
-        let e: f64 = Exp1.sample(rng);
-        // Multiply by the mean gap rather than divide by the rate (a division
-        // sits on the critical path of every arrival), and round half up by
-        // hand: `f64::round` is a libm call on baseline x86-64.
-        (e * (1e9 / rate_per_s) + 0.5) as u64
+        Dist::Exponential {
+            mean_ns: 1e9 / rate_per_s,
+        }
+        .sample(rng)
     }
 
     fn interrupted(&self) -> bool {

@@ -28,8 +28,8 @@
 
 use super::calendar::{Calendar, EventKind};
 use super::JobId;
+use crate::dist::Dist;
 use rand::Rng;
-use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 pub struct ThinkPool {
@@ -86,7 +86,7 @@ impl ThinkPool {
         cal: &mut Calendar,
     ) {
         self.users.push(user);
-        let t = now + exp_ns(rng, self.mean_ns);
+        let t = now + exponential(self.mean_ns).sample(rng);
         if t < self.next_at {
             self.pend(t, cal);
         }
@@ -122,7 +122,7 @@ impl ThinkPool {
             // Any pending event is now stale.
             self.generation = self.generation.wrapping_add(1);
         } else {
-            let t = now + exp_ns(rng, self.mean_ns / self.users.len() as f64);
+            let t = now + exponential(self.mean_ns / self.users.len() as f64).sample(rng);
             self.pend(t, cal);
         }
     }
@@ -135,12 +135,9 @@ impl ThinkPool {
     }
 }
 
-/// An exponential duration of mean `mean_ns`, rounded to whole nanoseconds
-/// (half up by hand: `f64::round` is a libm call on baseline x86-64).
 #[inline]
-fn exp_ns(rng: &mut Xoshiro256PlusPlus, mean_ns: f64) -> u64 {
-    let e: f64 = Exp1.sample(rng);
-    (e * mean_ns + 0.5) as u64
+fn exponential(mean_ns: f64) -> Dist {
+    Dist::Exponential { mean_ns }
 }
 
 #[cfg(test)]
