@@ -34,17 +34,13 @@
 
 pub mod analytic;
 pub mod arch;
-pub mod capacity;
-pub mod cost;
 pub mod dist;
 pub mod engine;
-pub mod estimate;
 pub mod key_popularity;
 pub mod model;
+pub mod outcome;
 pub mod report;
 pub mod run;
 pub mod scenario;
-pub mod sensitivity;
 pub mod stats;
 pub mod sweep;
-pub mod verdict;

@@ -1,12 +1,9 @@
 //! The `simulate` job: load every scenario, run its sweep, write its outputs.
 
-use crate::capacity::{CapacityStatus, SweepResult};
-use crate::estimate::{PointStop, Progress};
+use crate::outcome::{Outcome, Verdict};
 use crate::report;
 use crate::scenario::{self, Scenario};
-use crate::sweep::{self, SweepOptions};
-use crate::verdict::{self, ClaimVerdict, Verdict};
-use anyhow::Context;
+use crate::sweep::{self, CapacityStatus, PointStop, Progress, SweepOptions, SweepPlan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
@@ -86,7 +83,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     for s in &scenarios {
         let plan = sweep::plan(s, &opts.sweep).map_err(|e| Failure {
             code: EXIT_INVALID_INPUT,
-            error: anyhow::anyhow!(e),
+            error: e.into(),
         })?;
         plans.push(plan);
     }
@@ -155,10 +152,10 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     if cancel.load(Ordering::Relaxed) || !unfinished.is_empty() {
         return Err(interrupted(&unfinished, &kept));
     }
-    let mut outcomes = Vec::new();
+    let mut summary = Vec::new();
     for (plan, e) in plans.iter().zip(ended) {
         match e {
-            Ended::Written { outcome, .. } => outcomes.push(outcome),
+            Ended::Written { summary_rows, .. } => summary.extend(summary_rows),
             Ended::Interrupted => unreachable!("handled above"),
             Ended::Panicked(panic) => {
                 return Err(Failure {
@@ -179,7 +176,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             }
         }
     }
-    report::write_summary_csv(&opts.out.join("summary.csv"), &outcomes).map_err(|error| {
+    report::write_summary_csv(&opts.out.join("summary.csv"), &summary).map_err(|error| {
         Failure {
             code: EXIT_RUNTIME,
             error,
@@ -192,7 +189,8 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
 enum Ended {
     Written {
         dir: PathBuf,
-        outcome: report::ScenarioOutcome,
+        /// Its rows of summary.csv, written once every scenario is done.
+        summary_rows: Vec<Vec<String>>,
     },
     /// Stopped by a signal before its outputs were written: it wrote nothing.
     Interrupted,
@@ -201,9 +199,15 @@ enum Ended {
     WriteFailed(anyhow::Error),
 }
 
+/// Sweep a planned scenario and analyse it: the path every `simulate` run
+/// takes, and the one tests and benches call.
+pub fn analyse<'p>(plan: &'p SweepPlan<'p>, progress: &dyn Progress) -> Outcome<'p> {
+    Outcome::of(plan, plan.run(progress))
+}
+
 /// Sweep one scenario and write its outputs; its one-line summary goes to
 /// standard error as soon as it is done.
-fn sweep_and_write(plan: &sweep::SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
+fn sweep_and_write(plan: &SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
     if plan.interrupted() {
         return Ended::Interrupted;
     }
@@ -211,21 +215,23 @@ fn sweep_and_write(plan: &sweep::SweepPlan, bar: &Bar, opts: &RunOptions) -> End
     // A panic in a worker is a bug, but it must not end the job as an
     // abort halfway through: rayon hands it to the caller of the parallel
     // loop that raised it, where it becomes this scenario's failure.
-    let result = match guarded(|| plan.run_sweep(bar)) {
-        Ok(r) => r,
+    let outcome = match guarded(|| analyse(plan, bar)) {
+        Ok(o) => o,
         Err(panic) => return Ended::Panicked(panic),
     };
     if plan.interrupted() {
         return Ended::Interrupted;
     }
     let dir = opts.out.join(&plan.scenario.slug);
-    let verdicts = verdict::judge(plan.scenario, &result);
-    match write_outputs(&dir, plan, &result, &verdicts, opts) {
-        Ok(outcome) => {
+    match report::write_scenario(&dir, &outcome, opts.plots) {
+        Ok(()) => {
             if !opts.quiet {
-                bar.println(&summary_line(plan, &result, &verdicts, started, &dir));
+                bar.println(&summary_line(&outcome, started, &dir));
             }
-            Ended::Written { dir, outcome }
+            Ended::Written {
+                dir,
+                summary_rows: report::summary_rows(&outcome),
+            }
         }
         Err(e) => Ended::WriteFailed(e),
     }
@@ -298,22 +304,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// One line per scenario: what ran, how long it took, what it found.
-fn summary_line(
-    plan: &sweep::SweepPlan,
-    result: &SweepResult,
-    verdicts: &[ClaimVerdict],
-    started: Instant,
-    dir: &Path,
-) -> String {
-    let runs = &result.runs;
-    let events: u64 = runs.iter().map(|r| r.events).sum();
-    let points = &result.points;
-    let count = |stop: PointStop| points.iter().filter(|p| p.stop == stop).count();
-    let capacity: Vec<String> = result
-        .capacity
+fn summary_line(o: &Outcome, started: Instant, dir: &Path) -> String {
+    let events: u64 = o.runs.iter().map(|r| r.events).sum();
+    let count = |stop: PointStop| o.points.iter().filter(|p| p.estimate.stop == stop).count();
+    let sc = o.scenario();
+    let capacity: Vec<String> = o
+        .phases
         .iter()
-        .filter_map(|c| {
-            let name = &plan.scenario.phases[c.phase].name;
+        .filter_map(|ph| {
+            let c = &ph.capacity;
+            let name = &sc.phases[c.phase].name;
             match c.status {
                 CapacityStatus::Found => Some(format!("{name} {} users", c.users)),
                 CapacityStatus::AboveGrid => Some(format!("{name} ≥ {} users", c.users)),
@@ -332,10 +332,10 @@ fn summary_line(
     } else {
         format!("; capacity: {}", capacity.join(", "))
     };
-    let claims = if verdicts.is_empty() {
+    let claims = if o.verdicts.is_empty() {
         String::new()
     } else {
-        let n = |v: Verdict| verdicts.iter().filter(|x| x.verdict == v).count();
+        let n = |v: Verdict| o.verdicts.iter().filter(|x| x.verdict == v).count();
         format!(
             "; claims: {} supported, {} refuted, {} inconclusive",
             n(Verdict::Supported),
@@ -345,13 +345,13 @@ fn summary_line(
     };
     format!(
         "{}: {} points ({} precise, {} decided, {} at budget, {} unstable), {} runs, {:.1} M events in {:.1} s{}{} → {}",
-        plan.scenario.name,
-        points.len(),
+        sc.name,
+        o.points.len(),
         count(PointStop::Precision),
         count(PointStop::Decided),
         count(PointStop::Budget),
         count(PointStop::Unstable),
-        runs.len(),
+        o.runs.len(),
         events as f64 / 1e6,
         started.elapsed().as_secs_f64(),
         capacity,
@@ -396,54 +396,6 @@ impl Progress for Bar {
     fn finished(&self) {
         self.0.inc(1);
     }
-}
-
-fn write_outputs(
-    dir: &Path,
-    plan: &sweep::SweepPlan,
-    result: &SweepResult,
-    verdicts: &[ClaimVerdict],
-    opts: &RunOptions,
-) -> anyhow::Result<report::ScenarioOutcome> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let sc = plan.scenario;
-    report::manifest::write(dir, sc)?;
-    let runs = &result.runs;
-    report::write_runs_csv(&dir.join("runs.csv"), sc, &plan.models, runs)?;
-    report::write_resources_csv(&dir.join("resources.csv"), sc, &plan.models, runs)?;
-    report::write_requests_csv(&dir.join("requests.csv"), sc, runs)?;
-    report::write_sweep_csv(&dir.join("sweep.csv"), sc, result)?;
-    report::write_capacity_csv(
-        &dir.join("capacity.csv"),
-        sc,
-        &plan.analytic,
-        &result.capacity,
-    )?;
-    if !sc.claims.is_empty() {
-        report::write_claims_csv(&dir.join("claims.csv"), sc, verdicts)?;
-    }
-    let sensitivity = crate::sensitivity::of(sc, &result.capacity, &plan.analytic);
-    if !sensitivity.is_empty() {
-        report::write_sensitivity_csv(&dir.join("sensitivity.csv"), sc, &sensitivity)?;
-    }
-    let mut section = String::new();
-    if !sc.claims.is_empty() {
-        section.push_str(&verdict::markdown(sc, verdicts));
-    }
-    if !sensitivity.is_empty() {
-        section.push_str(
-            "\n### What moves the capacity\n\nEach phase's capacity with one assumption halved or doubled, \
-             extrapolated from the simulated capacity by the asymptotic law N ∝ X_max·(Z+R) \
-             (the three assumptions that move it most):\n\n",
-        );
-        section.push_str(&crate::sensitivity::markdown(sc, &sensitivity));
-    }
-    let planning = report::PlanningOptions {
-        plots: opts.plots,
-        seed: plan.seed,
-        claims: (!section.is_empty()).then_some(section),
-    };
-    report::write_planning(dir, plan, result, &planning)
 }
 
 #[cfg(test)]

@@ -36,6 +36,18 @@ impl Estimate {
         }
     }
 
+    /// The 95% interval as (low, high); a single replication's interval is
+    /// the mean itself (its half-width is undefined).
+    pub fn interval(&self) -> (f64, f64) {
+        let h = if self.half_width.is_finite() {
+            self.half_width
+        } else {
+            0.0
+        };
+        (self.mean - h, self.mean + h)
+    }
+
+    /// Whether the 95% interval contains `x`.
     pub fn covers(&self, x: f64) -> bool {
         (self.mean - x).abs() <= self.half_width
     }

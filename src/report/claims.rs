@@ -1,8 +1,7 @@
 //! `claims.csv`: one row per claim of the guide, with its verdict.
 
 use super::{num, write_atomically};
-use crate::scenario::Scenario;
-use crate::verdict::ClaimVerdict;
+use crate::outcome::Outcome;
 use std::path::Path;
 
 /// The columns of `claims.csv`, in order (documented in the README).
@@ -25,15 +24,13 @@ pub const CLAIMS_COLUMNS: &[&str] = &[
     "note",
 ];
 
-pub fn write_claims_csv(
-    path: &Path,
-    sc: &Scenario,
-    verdicts: &[ClaimVerdict],
-) -> anyhow::Result<()> {
+/// Write `claims.csv`: one row per claim.
+pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(CLAIMS_COLUMNS)?;
-        for v in verdicts {
+        for v in &o.verdicts {
             let c = &sc.claims[v.claim];
             let opt = |x: Option<f64>| x.map_or(String::new(), |x| num(x, 3));
             out.write_record([
@@ -70,15 +67,13 @@ pub const SENSITIVITY_COLUMNS: &[&str] = &[
     "change_pct",
 ];
 
-pub fn write_sensitivity_csv(
-    path: &Path,
-    sc: &Scenario,
-    rows: &[crate::sensitivity::Sensitivity],
-) -> anyhow::Result<()> {
+/// Write `sensitivity.csv`: one row per phase × assumption × factor.
+pub fn write_sensitivity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(SENSITIVITY_COLUMNS)?;
-        for r in rows {
+        for r in &o.sensitivity {
             out.write_record([
                 sc.slug.clone(),
                 sc.phases[r.phase].name.clone(),

@@ -2,35 +2,30 @@
 //! wiki — capacity, cost, the migration plan, the claim verdicts and the
 //! charts by relative path.
 
-use super::planning::{ScenarioOutcome, CHART_FILES};
+use super::figures::CHART_FILES;
 use super::write_atomically;
-use crate::cost;
+use crate::outcome::cost;
+use crate::outcome::sensitivity::PARAMETERS;
+use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
 use crate::scenario::Scenario;
-use crate::sweep::SweepPlan;
+use crate::sweep::CapacityStatus;
+use crate::sweep::{FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE};
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// Marks the claims section so that tools can find and replace it.
 pub const CLAIMS_MARKER: &str = "<!-- capsim:claims -->";
 
-pub fn write_report_md(
-    path: &Path,
-    sc: &Scenario,
-    plan: &SweepPlan,
-    o: &ScenarioOutcome,
-    claims: Option<&str>,
-) -> anyhow::Result<()> {
-    let text = render(sc, plan, o, claims);
+/// Write `report.md`; `charts` are the chart files drawn beside it.
+pub fn write_report_md(path: &Path, o: &Outcome, charts: &[&str]) -> anyhow::Result<()> {
+    let text = render(o, charts);
     write_atomically(path, |w| Ok(w.write_all(text.as_bytes())?))
 }
 
 /// The report as Markdown.
-pub fn render(
-    sc: &Scenario,
-    plan: &SweepPlan,
-    o: &ScenarioOutcome,
-    claims: Option<&str>,
-) -> String {
+pub fn render(o: &Outcome, charts: &[&str]) -> String {
+    let sc = o.scenario();
+    let plan = o.plan;
     let mut s = String::new();
     // `write!` to a String cannot fail; the results are discarded on purpose.
     let _ = writeln!(s, "# {}\n", sc.name);
@@ -81,14 +76,14 @@ pub fn render(
             "{} measured requests per run where the bottleneck is at least {}% busy, \
              down to {} at light loads",
             thousands_u64(measured),
-            fmt_num(crate::sweep::FULL_LENGTH_BUSY * 100.0),
-            thousands_u64((measured as f64 * crate::sweep::MIN_RUN_LENGTH_SCALE).ceil() as u64)
+            fmt_num(FULL_LENGTH_BUSY * 100.0),
+            thousands_u64((measured as f64 * MIN_RUN_LENGTH_SCALE).ceil() as u64)
         )
     } else {
         format!("{} measured requests per run", thousands_u64(measured))
     };
     let _ = writeln!(s, "- **Sweep:** {counts}; {replications}; {length}");
-    let _ = writeln!(s, "- **Seed:** {}", o.seed);
+    let _ = writeln!(s, "- **Seed:** {}", o.seed());
     if let Some(g) = &sc.guide {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
     }
@@ -101,7 +96,7 @@ pub fn render(
     }
     cost_table(&mut s, sc, o);
 
-    if !o.plan.is_empty() {
+    if !o.migration.is_empty() {
         let _ = writeln!(s, "\n## The plan\n");
         let _ = writeln!(
             s,
@@ -114,21 +109,19 @@ pub fn render(
 
     let _ = writeln!(s, "\n## Claims\n");
     let _ = writeln!(s, "{CLAIMS_MARKER}");
-    match claims {
-        Some(c) => {
-            let _ = writeln!(s, "{}", c.trim_end());
-        }
-        None => {
-            let _ = writeln!(s, "_No claims were checked in this run._");
-        }
+    let claims = claims_section(o);
+    if claims.is_empty() {
+        let _ = writeln!(s, "_No claims were checked in this run._");
+    } else {
+        let _ = writeln!(s, "{}", claims.trim_end());
     }
 
     let _ = writeln!(s, "\n## Charts\n");
-    if o.charts.is_empty() {
+    if charts.is_empty() {
         let _ = writeln!(s, "_Charts were not drawn: the run had `--no-plots`, or an open workload, whose single arrival rate gives nothing to draw against users._");
     }
     for (file, title) in CHART_FILES {
-        if o.charts.contains(file) {
+        if charts.contains(file) {
             let _ = writeln!(s, "![{title}]({file})\n");
         }
     }
@@ -139,7 +132,7 @@ pub fn render(
     s
 }
 
-fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
     let _ = writeln!(s, "## Capacity\n");
     let _ = writeln!(
         s,
@@ -153,7 +146,7 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---|");
     for p in &o.phases {
-        let at = p.at_capacity.as_ref();
+        let at = o.at_capacity(p).map(|a| &a.estimate);
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} |",
@@ -161,7 +154,7 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
             p.cost
                 .capacity_users
                 .map_or("none simulated".to_string(), |u| {
-                    if p.above_grid {
+                    if p.capacity.status == CapacityStatus::AboveGrid {
                         format!("≥ {} (every load simulated meets the SLO)", thousands(u))
                     } else {
                         thousands(u)
@@ -169,19 +162,19 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
                 }),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
-            p.bottleneck
+            p.beyond_capacity
                 .as_ref()
-                .map_or("not reached".to_string(), |(n, u)| format!(
+                .map_or("not reached".to_string(), |b| format!(
                     "`{}` ({:.0}% busy)",
-                    n,
-                    u * 100.0
+                    b.name,
+                    b.utilisation.mean * 100.0
                 )),
         );
     }
 }
 
 /// An open workload has one arrival rate: say whether each phase carries it.
-fn open_results(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+fn open_results(s: &mut String, sc: &Scenario, o: &Outcome) {
     let _ = writeln!(s, "## Results\n");
     let _ = writeln!(
         s,
@@ -193,7 +186,7 @@ fn open_results(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
     for p in &o.phases {
-        for pt in &p.points {
+        for pt in o.points_of(p.phase).map(|lp| &lp.estimate) {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
@@ -208,7 +201,7 @@ fn open_results(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
     }
 }
 
-fn cost_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
+fn cost_table(s: &mut String, sc: &Scenario, o: &Outcome) {
     let _ = writeln!(s, "\n## Cost\n");
     let _ = writeln!(
         s,
@@ -251,26 +244,26 @@ fn cost_table(s: &mut String, sc: &Scenario, o: &ScenarioOutcome) {
 }
 
 /// The plan as ranges of load: "Up to 1,000 users: Base — $20/month".
-fn plan_lines(sc: &Scenario, o: &ScenarioOutcome) -> Vec<String> {
+fn plan_lines(sc: &Scenario, o: &Outcome) -> Vec<String> {
     let mut lines = Vec::new();
     let mut i = 0;
-    while i < o.plan.len() {
-        let first = &o.plan[i];
-        let j = i + o.plan[i..]
+    while i < o.migration.len() {
+        let first = &o.migration[i];
+        let j = i + o.migration[i..]
             .iter()
             .take_while(|p| p.phase == first.phase)
             .count();
-        let last = &o.plan[j - 1];
+        let last = &o.migration[j - 1];
         // A phase is shown to carry only the loads simulated, so a range
         // starts just above the previous simulated load.
         let range = if i == 0 {
             format!("Up to {} users", thousands(last.users))
-        } else if j == o.plan.len() && first.phase.is_none() {
-            format!("Beyond {} users", thousands(o.plan[i - 1].users))
+        } else if j == o.migration.len() && first.phase.is_none() {
+            format!("Beyond {} users", thousands(o.migration[i - 1].users))
         } else {
             format!(
                 "More than {} and up to {} users",
-                thousands(o.plan[i - 1].users),
+                thousands(o.migration[i - 1].users),
                 thousands(last.users)
             )
         };
@@ -291,6 +284,111 @@ fn plan_lines(sc: &Scenario, o: &ScenarioOutcome) -> Vec<String> {
         i = j;
     }
     lines
+}
+
+/// The claims section: the verdicts, then what moves each capacity (empty
+/// when the scenario has neither).
+fn claims_section(o: &Outcome) -> String {
+    let sc = o.scenario();
+    let mut section = String::new();
+    if !sc.claims.is_empty() {
+        section.push_str(&claims_table(sc, &o.verdicts));
+    }
+    if !o.sensitivity.is_empty() {
+        section.push_str(
+            "\n### What moves the capacity\n\nEach phase's capacity with one assumption halved or doubled, \
+             extrapolated from the simulated capacity by the asymptotic law N ∝ X_max·(Z+R) \
+             (the three assumptions that move it most):\n\n",
+        );
+        section.push_str(&sensitivity_table(sc, &o.sensitivity));
+    }
+    section
+}
+
+/// The claims section of report.md: one row per claim.
+fn claims_table(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from(
+        "| claim | phase | guide says | claimed | simulated (95% CI) | verdict | break-even |\n|---|---|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let c = &sc.claims[v.claim];
+        let bound = match (c.min, c.max) {
+            (Some(lo), Some(hi)) => format!("{lo} – {hi}"),
+            (Some(lo), None) => format!("≥ {lo}"),
+            (None, Some(hi)) => format!("≤ {hi}"),
+            (None, None) => String::new(),
+        };
+        let at = c.users.map_or(String::new(), |u| format!(" at {u} users"));
+        let value = if v.value.mean.is_finite() {
+            if v.value.half_width.is_finite() && v.value.half_width > 0.0 {
+                format!("{} ± {}", sig(v.value.mean), sig(v.value.half_width))
+            } else {
+                sig(v.value.mean)
+            }
+        } else {
+            "—".into()
+        };
+        out.push_str(&format!(
+            "| {} | {} | “{}” | {} {}{} | {} | **{}**: {} | {} |\n",
+            cell(&c.id),
+            cell(&sc.phases[c.phase].name),
+            cell(&c.quote),
+            c.metric.name(),
+            bound,
+            at,
+            value,
+            v.verdict.name(),
+            cell(&v.reason),
+            cell(&v.break_even),
+        ));
+    }
+    out
+}
+
+/// A number with about three significant digits, for reading.
+fn sig(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// The sensitivity section of report.md: per phase, the assumptions ranked
+/// by how far halving or doubling them moves the capacity.
+fn sensitivity_table(sc: &Scenario, rows: &[Sensitivity]) -> String {
+    let mut out = String::from(
+        "| phase | assumption | ×0.5 → capacity | ×2 → capacity |\n|---|---|---|---|\n",
+    );
+    for (p, phase) in sc.phases.iter().enumerate() {
+        let mut params: Vec<(&str, f64, f64, f64)> = PARAMETERS
+            .iter()
+            .filter_map(|&name| {
+                let at = |f: f64| {
+                    rows.iter()
+                        .find(|s| s.phase == p && s.parameter == name && s.factor == f)
+                };
+                let (lo, hi) = (at(0.5)?, at(2.0)?);
+                let swing = lo.change.abs().max(hi.change.abs());
+                Some((name, lo.capacity_users, hi.capacity_users, swing))
+            })
+            .filter(|x| x.3 > 0.005)
+            .collect();
+        params.sort_by(|a, b| b.3.total_cmp(&a.3));
+        for (name, lo, hi, _) in params.into_iter().take(3) {
+            out.push_str(&format!(
+                "| {} | {name} | {lo:.0} users | {hi:.0} users |\n",
+                phase.name.replace('|', "\\|")
+            ));
+        }
+    }
+    out
 }
 
 /// A table cell: pipes would end the cell, newlines the row.

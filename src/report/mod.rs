@@ -1,20 +1,62 @@
-//! Writing results: CSV tables, always complete or absent.
+//! The writers: every file of a scenario's output folder — CSV tables, PNG
+//! charts, report.md — formatted from its [`Outcome`], each whole or absent.
+//!
+//! Writers compute nothing: what a number means and how it was reached is
+//! decided in [`crate::outcome`]; here it only gets its digits and its place.
 
 mod atomic;
 pub mod charts;
 mod claims;
+mod costs;
+mod figures;
 pub mod manifest;
 pub mod markdown;
-pub mod planning;
-pub mod points;
 mod runs;
 mod sweep;
 
 pub use atomic::write_atomically;
 pub use claims::{write_claims_csv, write_sensitivity_csv, CLAIMS_COLUMNS, SENSITIVITY_COLUMNS};
-pub use planning::{write_planning, write_summary_csv, PlanningOptions, ScenarioOutcome};
-pub use runs::{write_requests_csv, write_resources_csv, write_runs_csv, RUNS_COLUMNS};
+pub use costs::{
+    summary_rows, write_costs_csv, write_plan_csv, write_summary_csv, COSTS_COLUMNS, PLAN_COLUMNS,
+    SUMMARY_COLUMNS,
+};
+pub use figures::{write_charts, CHART_FILES};
+pub use runs::{
+    write_requests_csv, write_resources_csv, write_runs_csv, REQUESTS_COLUMNS, RESOURCES_COLUMNS,
+    RUNS_COLUMNS,
+};
 pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
+
+use crate::outcome::Outcome;
+use anyhow::Context;
+use std::path::Path;
+
+/// Write every output of one scenario into `dir`: the tables, the charts
+/// (unless `plots` is off) and report.md last, which links the others.
+pub fn write_scenario(dir: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let sc = o.scenario();
+    manifest::write(dir, sc)?;
+    write_runs_csv(&dir.join("runs.csv"), o)?;
+    write_resources_csv(&dir.join("resources.csv"), o)?;
+    write_requests_csv(&dir.join("requests.csv"), o)?;
+    write_sweep_csv(&dir.join("sweep.csv"), o)?;
+    write_capacity_csv(&dir.join("capacity.csv"), o)?;
+    if !sc.claims.is_empty() {
+        write_claims_csv(&dir.join("claims.csv"), o)?;
+    }
+    if !o.sensitivity.is_empty() {
+        write_sensitivity_csv(&dir.join("sensitivity.csv"), o)?;
+    }
+    write_costs_csv(&dir.join("costs.csv"), o)?;
+    write_plan_csv(&dir.join("plan.csv"), o)?;
+    let charts = if plots {
+        write_charts(dir, o)?
+    } else {
+        Vec::new()
+    };
+    markdown::write_report_md(&dir.join("report.md"), o, &charts)
+}
 
 /// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
 /// thousands separator; empty when undefined (NaN), which spreadsheets read

@@ -4,9 +4,8 @@
 
 use super::{num, write_atomically};
 use crate::engine::stats::ErrorCause;
-use crate::model::Model;
-use crate::scenario::Scenario;
-use crate::sweep::RunRecord;
+use crate::model::Discipline;
+use crate::outcome::Outcome;
 use std::path::Path;
 
 /// The columns of `runs.csv`, in order (documented in the README).
@@ -63,53 +62,17 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "commits_per_flush",
 ];
 
-/// `x / window`, or NaN without a window.
-fn per_s(x: f64, window_s: f64) -> f64 {
-    ratio(x, window_s)
-}
-
-/// `a / b`, or NaN when `b` is 0 (nothing to average).
-fn ratio(a: f64, b: f64) -> f64 {
-    if b > 0.0 {
-        a / b
-    } else {
-        f64::NAN
-    }
-}
-
-/// The busiest station or resource of a run: highest utilisation.
-pub fn bottleneck<'m>(model: &'m Model, r: &RunRecord) -> Option<(&'m str, f64)> {
-    let stations = model
-        .stations
-        .iter()
-        .zip(&r.stations)
-        .filter_map(|(s, st)| st.utilisation.map(|u| (s.name.as_str(), u)));
-    let resources = model
-        .resources
-        .iter()
-        .zip(&r.resources)
-        .map(|(s, st)| (s.name.as_str(), st.utilisation));
-    stations
-        .chain(resources)
-        .filter(|(_, u)| u.is_finite())
-        .fold(None, |best: Option<(&str, f64)>, (n, u)| match best {
-            Some((_, bu)) if bu >= u => best,
-            _ => Some((n, u)),
-        })
-}
-
-pub fn write_runs_csv(
-    path: &Path,
-    sc: &Scenario,
-    models: &[Model],
-    runs: &[RunRecord],
-) -> anyhow::Result<()> {
+/// Write `runs.csv`: one row per run.
+pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(RUNS_COLUMNS)?;
-        for r in runs {
+        for (r, busiest) in o.runs.iter().zip(&o.run_busiest) {
             let p = r.point;
-            let (bn, bu) = bottleneck(&models[p.phase], r).unwrap_or(("", f64::NAN));
+            let (bn, bu) = busiest
+                .as_ref()
+                .map_or(("", f64::NAN), |b| (b.name.as_str(), b.utilisation.mean));
             out.write_record([
                 sc.slug.clone(),
                 sc.phases[p.phase].name.clone(),
@@ -158,12 +121,9 @@ pub fn write_runs_csv(
                 num(r.stale_read_fraction, 6),
                 num(r.db.connections, 3),
                 num(r.db.connection_memory_mb, 1),
-                num(per_s(r.db.row_lock_waits as f64, r.window_s), 3),
-                num(
-                    ratio(r.db.row_lock_wait_ns / 1e6, r.db.row_lock_waits as f64),
-                    3,
-                ),
-                num(ratio(r.db.flushed_commits as f64, r.db.flushes as f64), 3),
+                num(r.row_lock_waits_per_s(), 3),
+                num(r.row_lock_wait_ms(), 3),
+                num(r.commits_per_flush(), 3),
             ])?;
         }
         out.flush()?;
@@ -186,32 +146,29 @@ pub const RESOURCES_COLUMNS: &[&str] = &[
     "mean_waiting",
 ];
 
-pub fn write_resources_csv(
-    path: &Path,
-    sc: &Scenario,
-    models: &[Model],
-    runs: &[RunRecord],
-) -> anyhow::Result<()> {
+/// Write `resources.csv`: one row per run × station or resource.
+pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(RESOURCES_COLUMNS)?;
-        for r in runs {
+        for r in &o.runs {
             let p = r.point;
-            let m = &models[p.phase];
+            let m = &o.plan.models[p.phase];
             let head = [
                 sc.slug.clone(),
                 sc.phases[p.phase].name.clone(),
                 p.users.to_string(),
                 p.replication.to_string(),
             ];
-            for (s, st) in m.stations.iter().zip(&r.stations) {
+            for (k, (s, st)) in m.stations.iter().zip(&r.stations).enumerate() {
                 let kind = match s.discipline {
-                    crate::model::Discipline::Fcfs => "fcfs",
-                    crate::model::Discipline::ProcessorSharing => "ps",
-                    crate::model::Discipline::Delay => "delay",
-                    crate::model::Discipline::GroupCommit => "group_commit",
+                    Discipline::Fcfs => "fcfs",
+                    Discipline::ProcessorSharing => "ps",
+                    Discipline::Delay => "delay",
+                    Discipline::GroupCommit => "group_commit",
                 };
-                let waiting = st.mean_busy.map_or(f64::NAN, |b| st.mean_present - b);
+                let waiting = r.station_waiting(k);
                 out.write_record(head.iter().cloned().chain([
                     s.name.clone(),
                     kind.to_string(),
@@ -238,13 +195,13 @@ pub fn write_resources_csv(
                 ]))?;
             }
             // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
-            for (s, st) in m.db.pools.iter().zip(&r.db.pools) {
+            for (k, (s, st)) in m.db.pools.iter().zip(&r.db.pools).enumerate() {
                 let capacity = s.size + s.reserve;
                 out.write_record(head.iter().cloned().chain([
                     s.name.clone(),
                     "server_pool".to_string(),
                     capacity.to_string(),
-                    num(st.mean_held / capacity as f64, 4),
+                    num(r.pool_utilisation(k, capacity), 4),
                     num(st.mean_held, 3),
                     num(st.mean_held + st.mean_waiting, 3),
                     num(st.mean_waiting, 3),
@@ -269,23 +226,17 @@ pub const REQUESTS_COLUMNS: &[&str] = &[
     "mean_ms",
 ];
 
-pub fn write_requests_csv(path: &Path, sc: &Scenario, runs: &[RunRecord]) -> anyhow::Result<()> {
+/// Write `requests.csv`: one row per run × request type.
+pub fn write_requests_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(REQUESTS_COLUMNS)?;
-        for r in runs {
+        for r in &o.runs {
             let p = r.point;
-            for (req, t) in sc.workload.requests.iter().zip(&r.per_type) {
-                let mean = if t.completed > 0 {
-                    t.response_sum_ns / t.completed as f64 / 1e6
-                } else {
-                    f64::NAN
-                };
-                let x = if r.window_s > 0.0 {
-                    t.completed as f64 / r.window_s
-                } else {
-                    f64::NAN
-                };
+            for (k, (req, t)) in sc.workload.requests.iter().zip(&r.per_type).enumerate() {
+                let mean = r.type_mean_ms(k);
+                let x = r.type_throughput_rps(k);
                 out.write_record([
                     sc.slug.clone(),
                     sc.phases[p.phase].name.clone(),

@@ -3,11 +3,8 @@
 //! companion) and `capacity.csv` (one row per phase).
 
 use super::{num, write_atomically};
-use crate::analytic::Analytic;
-use crate::capacity::{Capacity, SweepResult};
-use crate::estimate::PointSummary;
+use crate::outcome::{Busiest, Estimate, Outcome};
 use crate::scenario::Scenario;
-use crate::stats::Estimate;
 use std::path::Path;
 
 /// The columns of `sweep.csv`, in order. A `_ci` column is the half-width of
@@ -50,11 +47,14 @@ fn pair(e: &Estimate, decimals: usize) -> [String; 2] {
     [num(e.mean, decimals), num(e.half_width, decimals)]
 }
 
-pub fn write_sweep_csv(path: &Path, sc: &Scenario, result: &SweepResult) -> anyhow::Result<()> {
+/// Write `sweep.csv`: one row per estimated point.
+pub fn write_sweep_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(SWEEP_COLUMNS)?;
-        for p in &result.points {
+        for lp in &o.points {
+            let p = &lp.estimate;
             let mut row = vec![
                 sc.slug.clone(),
                 sc.phases[p.key.phase].name.clone(),
@@ -72,8 +72,9 @@ pub fn write_sweep_csv(path: &Path, sc: &Scenario, result: &SweepResult) -> anyh
                 row.extend(pair(e, 3));
             }
             row.extend(pair(&p.error_rate, 6));
-            row.push(p.bottleneck.clone());
-            row.extend(pair(&p.bottleneck_utilisation, 4));
+            let (name, util) = busiest_cells(lp.busiest().as_ref());
+            row.push(name);
+            row.extend(pair(&util, 4));
             row.push(p.meets(&sc.slo).to_string());
             row.push(num(p.bound_throughput_rps, 3));
             row.push(num(p.mva_throughput_rps, 3));
@@ -82,6 +83,13 @@ pub fn write_sweep_csv(path: &Path, sc: &Scenario, result: &SweepResult) -> anyh
         }
         out.flush()?;
         Ok(())
+    })
+}
+
+/// A bottleneck's name and utilisation (blank when there is none).
+fn busiest_cells(b: Option<&Busiest>) -> (String, Estimate) {
+    b.map_or((String::new(), Estimate::NONE), |b| {
+        (b.name.clone(), b.utilisation)
     })
 }
 
@@ -111,26 +119,26 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
     "throughput_rps_ci",
     "bottleneck",
     "bottleneck_utilisation",
+    "bottleneck_beyond_capacity",
+    "bottleneck_beyond_capacity_utilisation",
     "knee_users",
     "max_throughput_rps",
     "bound_bottleneck",
     "mva_max_throughput_rps",
 ];
 
-pub fn write_capacity_csv(
-    path: &Path,
-    sc: &Scenario,
-    analytic: &[Analytic],
-    capacity: &[Capacity],
-) -> anyhow::Result<()> {
+/// Write `capacity.csv`: one row per phase.
+pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
+    let open = sc.workload.is_open();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(CAPACITY_COLUMNS)?;
-        for c in capacity {
-            let a = &analytic[c.phase];
+        for ph in &o.phases {
+            let c = &ph.capacity;
+            let b = &ph.bounds;
             let none = Estimate::NONE;
-            let at: Option<&PointSummary> = c.at.as_ref();
-            let open = sc.workload.is_open();
+            let at = c.at.as_ref();
             let mut row = vec![
                 sc.slug.clone(),
                 sc.phases[c.phase].name.clone(),
@@ -149,25 +157,21 @@ pub fn write_capacity_csv(
             row.extend(pair(at.map_or(&none, |p| &p.p95_ms), 3));
             row.extend(pair(at.map_or(&none, |p| &p.error_rate), 6));
             row.extend(pair(at.map_or(&none, |p| &p.throughput_rps), 3));
-            row.push(at.map_or(String::new(), |p| p.bottleneck.clone()));
-            row.push(num(
-                at.map_or(f64::NAN, |p| p.bottleneck_utilisation.mean),
-                4,
-            ));
-            row.push(if open {
-                String::new()
+            let at_point = if open {
+                o.points_of(c.phase).next()
             } else {
-                num(a.knee_users(), 1)
-            });
-            row.push(num(a.max_throughput_rps(), 3));
-            row.push(a.bottleneck().map_or(String::new(), |l| l.name.clone()));
-            // MVA far beyond the knee: what the phase carries once saturated,
-            // pools included (the bound above ignores how pools interact).
-            row.push(if open {
-                String::new()
-            } else {
-                num(a.mva(u32::MAX / 2).throughput_rps, 3)
-            });
+                o.at_capacity(ph)
+            };
+            let (name, util) = busiest_cells(at_point.and_then(|p| p.busiest()).as_ref());
+            row.push(name);
+            row.push(num(util.mean, 4));
+            let (name, util) = busiest_cells(ph.beyond_capacity.as_ref());
+            row.push(name);
+            row.push(num(util.mean, 4));
+            row.push(num(b.knee_users, 1));
+            row.push(num(b.max_throughput_rps, 3));
+            row.push(b.bottleneck.clone().unwrap_or_default());
+            row.push(num(b.mva_max_throughput_rps, 3));
             out.write_record(&row)?;
         }
         out.flush()?;

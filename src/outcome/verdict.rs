@@ -16,12 +16,10 @@
 //! the limit of many users each sending few requests (the guides' setting)
 //! and needs no extra simulation.
 
-use crate::capacity::{Capacity, CapacityStatus, SweepResult};
-use crate::estimate::PointSummary;
 use crate::model::Population;
 use crate::scenario::{Claim, Metric, RequestKind, Scenario};
 use crate::stats::{estimate, Estimate};
-use crate::sweep::RunRecord;
+use crate::sweep::{Capacity, CapacityStatus, PointEstimate, RunRecord, SweepResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -263,7 +261,7 @@ fn judge_point(
 }
 
 /// A metric at one point, as an estimate over its replications.
-fn point_metric(sc: &Scenario, m: Metric, p: &PointSummary, runs: &[&RunRecord]) -> Estimate {
+fn point_metric(sc: &Scenario, m: Metric, p: &PointEstimate, runs: &[&RunRecord]) -> Estimate {
     let over = |f: &dyn Fn(&RunRecord) -> f64| estimate(runs.iter().map(|r| f(r)));
     match m {
         Metric::MeanMs => p.mean_ms,
@@ -306,7 +304,7 @@ fn break_even_point(
     z0: f64,
 ) -> (Option<f64>, String) {
     let n = c.users.unwrap_or(0) as f64;
-    let mut curve: Vec<&PointSummary> = result
+    let mut curve: Vec<&PointEstimate> = result
         .points
         .iter()
         .filter(|p| p.key.phase == c.phase)
@@ -353,7 +351,7 @@ fn break_even_point(
         }
         _ if latency || c.metric == Metric::ErrorRate => {
             // The largest population on the curve at which the claim holds.
-            let holds = |p: &PointSummary| -> Option<bool> {
+            let holds = |p: &PointEstimate| -> Option<bool> {
                 let v = curve_value(c.metric, p);
                 if !p.stable {
                     return Some(false);
@@ -365,7 +363,7 @@ fn break_even_point(
             // fails beyond an edge; a lower bound (a warning of degradation)
             // the other way round. Find the edge on the curve.
             let degrades = c.max.is_none();
-            let statuses: Vec<(&PointSummary, bool)> = curve
+            let statuses: Vec<(&PointEstimate, bool)> = curve
                 .iter()
                 .filter_map(|p| holds(p).map(|h| (*p, h)))
                 .collect();
@@ -398,7 +396,7 @@ fn break_even_point(
             // Between the two, find where the metric crosses the bound:
             // linear in the metric, on a log scale of users (the geometric
             // midpoint if the far point is saturated and has no value).
-            let value = |p: &PointSummary| curve_value(c.metric, p);
+            let value = |p: &PointEstimate| curve_value(c.metric, p);
             let bound = c.max.or(c.min).unwrap_or(f64::NAN);
             let (v0, v1) = (value(ok), value(bad));
             let t = if bad.stable && v1.is_finite() && v1 != v0 {
@@ -428,64 +426,9 @@ fn break_even_point(
     }
 }
 
-/// The claims section of report.md: one row per claim.
-pub fn markdown(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut out = String::from(
-        "| claim | phase | guide says | claimed | simulated (95% CI) | verdict | break-even |\n|---|---|---|---|---|---|---|\n",
-    );
-    for v in verdicts {
-        let c = &sc.claims[v.claim];
-        let bound = match (c.min, c.max) {
-            (Some(lo), Some(hi)) => format!("{lo} – {hi}"),
-            (Some(lo), None) => format!("≥ {lo}"),
-            (None, Some(hi)) => format!("≤ {hi}"),
-            (None, None) => String::new(),
-        };
-        let at = c.users.map_or(String::new(), |u| format!(" at {u} users"));
-        let value = if v.value.mean.is_finite() {
-            if v.value.half_width.is_finite() && v.value.half_width > 0.0 {
-                format!("{} ± {}", sig(v.value.mean), sig(v.value.half_width))
-            } else {
-                sig(v.value.mean)
-            }
-        } else {
-            "—".into()
-        };
-        out.push_str(&format!(
-            "| {} | {} | “{}” | {} {}{} | {} | **{}**: {} | {} |\n",
-            cell(&c.id),
-            cell(&sc.phases[c.phase].name),
-            cell(&c.quote),
-            c.metric.name(),
-            bound,
-            at,
-            value,
-            v.verdict.name(),
-            cell(&v.reason),
-            cell(&v.break_even),
-        ));
-    }
-    out
-}
-
-/// A number with about three significant digits, for reading.
-fn sig(x: f64) -> String {
-    let a = x.abs();
-    if a >= 100.0 {
-        format!("{x:.0}")
-    } else if a >= 10.0 {
-        format!("{x:.1}")
-    } else if a >= 1.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.3}")
-    }
-}
-
 /// A latency metric (or the error rate) at one point, as the break-even
 /// search reads the curve.
-fn curve_value(m: Metric, p: &PointSummary) -> f64 {
+fn curve_value(m: Metric, p: &PointEstimate) -> f64 {
     match m {
         Metric::MeanMs => p.mean_ms.mean,
         Metric::P50Ms => p.p50_ms.mean,

@@ -33,6 +33,8 @@ pub struct PhaseCost {
     pub phase: String,
     /// Every component at one unit: what running the phase at all costs.
     pub usd_month_min: f64,
+    /// The components bought once, whatever the load.
+    pub usd_month_fixed: f64,
     /// Largest simulated user count meeting the SLO; `None` if none does.
     pub capacity_users: Option<u32>,
     /// Monthly cost with load-scaled components sized for the capacity
@@ -47,6 +49,11 @@ impl PhaseCost {
         PhaseCost {
             phase: phase.to_string(),
             usd_month_min: monthly_usd(costs, 0),
+            usd_month_fixed: costs
+                .iter()
+                .filter(|c| c.per_users.is_none())
+                .map(|c| c.usd_month)
+                .sum(),
             capacity_users,
             usd_month_at_capacity: at_cap,
             usd_per_1k_users: capacity_users
@@ -63,7 +70,10 @@ pub struct PlanPoint {
     /// Index into the phases given to [`cheapest_plan`]; `None` when no phase
     /// carries this load.
     pub phase: Option<usize>,
+    /// What that phase costs a month at this load.
     pub usd_month: Option<f64>,
+    /// The same per 1,000 users.
+    pub usd_per_1k_users: Option<f64>,
 }
 
 /// For each user count of `users` (ascending), the cheapest of `phases`
@@ -83,10 +93,12 @@ pub fn cheapest_plan(phases: &[(&[CostItem], Option<u32>)], users: &[u32]) -> Ve
                     Some((_, bc)) if bc <= c => best,
                     _ => Some((i, c)),
                 });
+            let usd_month = best.map(|b| b.1);
             PlanPoint {
                 users: u,
                 phase: best.map(|b| b.0),
-                usd_month: best.map(|b| b.1),
+                usd_month,
+                usd_per_1k_users: usd_month.and_then(|c| usd_per_1k_users(c, u)),
             }
         })
         .collect()

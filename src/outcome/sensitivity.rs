@@ -11,9 +11,9 @@
 
 use crate::analytic::Analytic;
 use crate::arch::compile;
-use crate::capacity::{Capacity, CapacityStatus};
 use crate::model::Population;
 use crate::scenario::{RequestKind, Scenario, Workload};
+use crate::sweep::{Capacity, CapacityStatus};
 
 /// The assumptions varied, in the words of the report.
 pub const PARAMETERS: [&str; 4] = [
@@ -120,35 +120,4 @@ fn varied(w: &Workload, k: usize, f: f64) -> Workload {
         }
     }
     w
-}
-
-/// The sensitivity section of report.md: per phase, the assumptions ranked
-/// by how far halving or doubling them moves the capacity.
-pub fn markdown(sc: &Scenario, rows: &[Sensitivity]) -> String {
-    let mut out = String::from(
-        "| phase | assumption | ×0.5 → capacity | ×2 → capacity |\n|---|---|---|---|\n",
-    );
-    for (p, phase) in sc.phases.iter().enumerate() {
-        let mut params: Vec<(&str, f64, f64, f64)> = PARAMETERS
-            .iter()
-            .filter_map(|&name| {
-                let at = |f: f64| {
-                    rows.iter()
-                        .find(|s| s.phase == p && s.parameter == name && s.factor == f)
-                };
-                let (lo, hi) = (at(0.5)?, at(2.0)?);
-                let swing = lo.change.abs().max(hi.change.abs());
-                Some((name, lo.capacity_users, hi.capacity_users, swing))
-            })
-            .filter(|x| x.3 > 0.005)
-            .collect();
-        params.sort_by(|a, b| b.3.total_cmp(&a.3));
-        for (name, lo, hi, _) in params.into_iter().take(3) {
-            out.push_str(&format!(
-                "| {} | {name} | {lo:.0} users | {hi:.0} users |\n",
-                phase.name.replace('|', "\\|")
-            ));
-        }
-    }
-    out
 }

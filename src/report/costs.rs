@@ -1,0 +1,134 @@
+//! The money tables: `costs.csv` (one row per phase), `plan.csv` (the
+//! cheapest phase at each simulated load) and `output/summary.csv` (one row
+//! per scenario × phase, across the scenarios of a run).
+
+use super::{num, write_atomically};
+use crate::outcome::Outcome;
+use std::path::Path;
+
+/// The columns of `costs.csv`: one row per phase.
+pub const COSTS_COLUMNS: &[&str] = &[
+    "scenario",
+    "phase",
+    "usd_month_min",
+    "capacity_users",
+    "usd_month_at_capacity",
+    "usd_per_1k_users_at_capacity",
+];
+
+/// The columns of `plan.csv`: one row per simulated user count.
+pub const PLAN_COLUMNS: &[&str] = &[
+    "scenario",
+    "users",
+    "cheapest_phase",
+    "usd_month",
+    "usd_per_1k_users",
+];
+
+/// The columns of `output/summary.csv`: one row per scenario × phase.
+pub const SUMMARY_COLUMNS: &[&str] = &[
+    "scenario",
+    "scenario_name",
+    "seed",
+    "slo_p95_ms",
+    "slo_error_rate",
+    "phase",
+    "capacity_users",
+    "p95_ms_at_capacity",
+    "throughput_rps_at_capacity",
+    "bottleneck_beyond_capacity",
+    "bottleneck_beyond_capacity_utilisation",
+    "usd_month_at_capacity",
+    "usd_per_1k_users_at_capacity",
+];
+
+/// Write `costs.csv`.
+pub fn write_costs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let slug = &o.scenario().slug;
+    write_atomically(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(COSTS_COLUMNS)?;
+        for p in &o.phases {
+            let c = &p.cost;
+            out.write_record([
+                slug.clone(),
+                c.phase.clone(),
+                num(c.usd_month_min, 2),
+                c.capacity_users.map(|u| u.to_string()).unwrap_or_default(),
+                num(c.usd_month_at_capacity.unwrap_or(f64::NAN), 2),
+                num(c.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+/// Write `plan.csv`.
+pub fn write_plan_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
+    let sc = o.scenario();
+    write_atomically(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(PLAN_COLUMNS)?;
+        for p in &o.migration {
+            let phase = p
+                .phase
+                .map(|i| sc.phases[o.phases[i].phase].name.clone())
+                .unwrap_or_default();
+            out.write_record([
+                sc.slug.clone(),
+                p.users.to_string(),
+                phase,
+                num(p.usd_month.unwrap_or(f64::NAN), 2),
+                num(p.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+            ])?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}
+
+/// One scenario's rows of `summary.csv`, formatted: kept when the scenario
+/// is written, so that the summary needs no outcome kept in memory.
+pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
+    let sc = o.scenario();
+    o.phases
+        .iter()
+        .map(|p| {
+            let c = &p.cost;
+            let at = o.at_capacity(p).map(|a| &a.estimate);
+            let (bn, bu) = p
+                .beyond_capacity
+                .as_ref()
+                .map_or(("", f64::NAN), |b| (b.name.as_str(), b.utilisation.mean));
+            vec![
+                sc.slug.clone(),
+                sc.name.clone(),
+                o.seed().to_string(),
+                num(sc.slo.p95_ms, 3),
+                num(sc.slo.error_rate, 6),
+                c.phase.clone(),
+                c.capacity_users.map(|u| u.to_string()).unwrap_or_default(),
+                num(at.map_or(f64::NAN, |a| a.p95_ms.mean), 3),
+                num(at.map_or(f64::NAN, |a| a.throughput_rps.mean), 3),
+                bn.to_string(),
+                num(bu, 4),
+                num(c.usd_month_at_capacity.unwrap_or(f64::NAN), 2),
+                num(c.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+            ]
+        })
+        .collect()
+}
+
+/// Write `summary.csv` from the rows of every scenario of a run.
+pub fn write_summary_csv(path: &Path, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    write_atomically(path, |w| {
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(SUMMARY_COLUMNS)?;
+        for r in rows {
+            out.write_record(r)?;
+        }
+        out.flush()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,211 @@
+//! What one run measured, reduced to numbers, and whether it describes a
+//! steady state.
+
+use super::Point;
+use crate::engine::stats::{
+    DbStats, ErrorCause, ResourceStats, RunStats, StationStats, StopReason, TypeStats,
+};
+
+/// What one run measured, reduced to numbers (the histogram is summarised
+/// in the worker so that thousands of runs stay small in memory).
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub point: Point,
+    pub stop: StopReason,
+    pub events: u64,
+    pub warmup_s: f64,
+    pub window_s: f64,
+    pub started: u64,
+    pub completed: u64,
+    pub errors: [u64; ErrorCause::COUNT],
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub mean_in_system: f64,
+    /// Little's law's right-hand side: departures per second × mean time in system.
+    pub little_xr: f64,
+    pub stations: Vec<StationStats>,
+    pub resources: Vec<ResourceStats>,
+    pub per_type: Vec<TypeStats>,
+    pub total_started: u64,
+    pub total_completed: u64,
+    pub total_errored: u64,
+    pub in_flight_at_end: u64,
+    /// Requests discarded as warm-up (the warm start's, then the fixed
+    /// count, doubled if MSER-5 asked for a rerun).
+    pub warmup_requests: u64,
+    /// Users that started with a request in flight (warm start).
+    pub preplaced: u32,
+    /// Completed requests MSER-5 would discard, over the whole run.
+    pub mser_cut_requests: u64,
+    /// MSER-5 found the end of the warm-up within the discarded requests.
+    pub settled: bool,
+    // Scaling tier (NaN where the phase has no cache or no replicas).
+    pub cache_lookups: u64,
+    pub cache_hit_ratio: f64,
+    pub replica_writes: u64,
+    pub replica_lag_mean_ms: f64,
+    pub replica_lag_p50_ms: f64,
+    pub replica_lag_p95_ms: f64,
+    pub replica_lag_max_ms: f64,
+    /// Replay work offered per second of window: above 1, lag grows without bound.
+    pub replay_offered_load: f64,
+    pub replica_reads: u64,
+    pub stale_read_fraction: f64,
+    /// Database mechanisms: locks, flushes, pools, connections.
+    pub db: DbStats,
+}
+
+impl RunRecord {
+    pub fn from_stats(point: Point, s: &RunStats) -> Self {
+        let departures_rate = if s.window_s > 0.0 {
+            s.departures() as f64 / s.window_s
+        } else {
+            f64::NAN
+        };
+        RunRecord {
+            point,
+            stop: s.stop,
+            events: s.events,
+            warmup_s: s.warmup_s,
+            window_s: s.window_s,
+            started: s.started,
+            completed: s.completed,
+            errors: s.errors,
+            throughput_rps: s.throughput_rps(),
+            error_rate: s.error_rate(),
+            mean_ms: s.mean_response_ms(),
+            p50_ms: s.quantile_ms(0.50),
+            p90_ms: s.quantile_ms(0.90),
+            p95_ms: s.quantile_ms(0.95),
+            p99_ms: s.quantile_ms(0.99),
+            max_ms: s.max_ms(),
+            mean_in_system: s.mean_in_system,
+            little_xr: departures_rate * s.mean_sojourn_s(),
+            stations: s.stations.clone(),
+            resources: s.resources.clone(),
+            per_type: s.per_type.clone(),
+            total_started: s.total_started,
+            total_completed: s.total_completed,
+            total_errored: s.total_errored,
+            in_flight_at_end: s.in_flight_at_end,
+            warmup_requests: s.warmup_departures,
+            preplaced: s.preplaced,
+            mser_cut_requests: 0,
+            settled: true,
+            cache_lookups: s.cache_lookups,
+            cache_hit_ratio: s.cache_hit_ratio(),
+            replica_writes: s.replication.shipped,
+            replica_lag_mean_ms: s.replication.lag_mean_ms(),
+            replica_lag_p50_ms: s.replication.lag_quantile_ms(0.50),
+            replica_lag_p95_ms: s.replication.lag_quantile_ms(0.95),
+            replica_lag_max_ms: s.replication.lag_max_ms(),
+            replay_offered_load: if s.window_s > 0.0 && s.replication.shipped > 0 {
+                s.replication.replay_work_ns / 1e9 / s.window_s
+            } else {
+                f64::NAN
+            },
+            replica_reads: s.replication.replica_reads,
+            stale_read_fraction: s.replication.stale_read_fraction(),
+            db: s.db.clone(),
+        }
+    }
+
+    /// Whether this run describes a steady state: it did not overflow, its
+    /// warm-up was long enough by MSER-5, it measured something before its
+    /// event budget ran out, and its window is long next to the time a
+    /// request spends in the system. The last rule catches saturated closed
+    /// systems of very many users: their requests queue for far longer than
+    /// any affordable window, so the few that finish inside it are the
+    /// lucky short ones and their mean says nothing of the steady state.
+    /// The time in system is taken both over all departures (Little's law)
+    /// and over completed requests alone: where most requests are refused at
+    /// once, the first is tiny while the accepted ones still queue for long.
+    pub fn stable(&self) -> bool {
+        // Little's law: time in system = requests in system / departure rate.
+        let departures = self.completed + self.errors_total();
+        let in_system_s = if departures > 0 && self.window_s > 0.0 {
+            self.mean_in_system * self.window_s / departures as f64
+        } else {
+            0.0
+        };
+        let response_s = if self.completed > 0 {
+            self.mean_ms / 1e3
+        } else {
+            0.0
+        };
+        self.stop != StopReason::Overflow
+            && self.settled
+            && !(self.stop == StopReason::EventBudget && self.completed == 0)
+            && self.window_s >= MIN_WINDOWS_PER_SOJOURN * in_system_s.max(response_s)
+    }
+
+    /// Requests that ended in an error, of every cause.
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    /// Writers per second that found their row locked.
+    pub fn row_lock_waits_per_s(&self) -> f64 {
+        ratio(self.db.row_lock_waits as f64, self.window_s)
+    }
+
+    /// Mean wait of a writer that found its row locked, in ms.
+    pub fn row_lock_wait_ms(&self) -> f64 {
+        ratio(
+            self.db.row_lock_wait_ns / 1e6,
+            self.db.row_lock_waits as f64,
+        )
+    }
+
+    /// Commits made durable per log flush (group commit).
+    pub fn commits_per_flush(&self) -> f64 {
+        ratio(self.db.flushed_commits as f64, self.db.flushes as f64)
+    }
+
+    /// Mean response of request type `k` (completed requests), in ms.
+    pub fn type_mean_ms(&self, k: usize) -> f64 {
+        let t = &self.per_type[k];
+        if t.completed > 0 {
+            t.response_sum_ns / t.completed as f64 / 1e6
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// Completions per second of request type `k`.
+    pub fn type_throughput_rps(&self, k: usize) -> f64 {
+        ratio(self.per_type[k].completed as f64, self.window_s)
+    }
+
+    /// Mean jobs waiting (present, not in service) at station `k`; NaN for
+    /// a delay, where nobody waits.
+    pub fn station_waiting(&self, k: usize) -> f64 {
+        let st = &self.stations[k];
+        st.mean_busy.map_or(f64::NAN, |b| st.mean_present - b)
+    }
+
+    /// Server connections lent over the `capacity` of pooler pool `k`
+    /// (reserve included, so at most 1).
+    pub fn pool_utilisation(&self, k: usize, capacity: u32) -> f64 {
+        ratio(self.db.pools[k].mean_held, f64::from(capacity))
+    }
+}
+
+/// `a / b`, or NaN when `b` is 0 (nothing to average).
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
+
+/// A steady-state estimate needs a window this many times longer than the
+/// mean time a request spends in the system.
+pub const MIN_WINDOWS_PER_SOJOURN: f64 = 10.0;
