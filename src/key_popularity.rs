@@ -8,11 +8,20 @@
 //! Larger key spaces, where the table would cost more memory than it saves
 //! time, keep rejection-inversion.
 
-use crate::model::KeySpace;
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 use std::fmt;
 use std::sync::Arc;
+
+/// The rows (or cache keys) requests touch, and how popular each is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeySpace {
+    /// Number of distinct keys.
+    pub count: u32,
+    /// Zipf exponent: key of rank k is drawn with probability ∝ 1/k^s
+    /// (0 = uniform). Key 0 is the most popular.
+    pub zipf: f64,
+}
 
 /// Largest key space drawn from an alias table (8 bytes a key: 8 MiB).
 pub const TABLE_MAX_KEYS: u32 = 1 << 20;

@@ -34,6 +34,7 @@
 
 pub mod analytic;
 pub mod arch;
+pub mod defaults;
 pub mod dist;
 pub mod engine;
 pub mod key_popularity;

@@ -5,7 +5,7 @@
 //! caches share one engine: a new architecture is a new compiler, not a new engine.
 
 use crate::dist::Dist;
-use crate::key_popularity::KeyPopularity;
+pub use crate::key_popularity::{KeyPopularity, KeySpace};
 
 /// Index of an active station in [`Model::stations`].
 pub type StationId = u32;
@@ -279,16 +279,6 @@ pub enum Population {
     Open { rate_per_s: f64 },
 }
 
-/// The rows (or cache keys) requests touch, and how popular each is.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct KeySpace {
-    /// Number of distinct keys.
-    pub count: u32,
-    /// Zipf exponent: key of rank k is drawn with probability ∝ 1/k^s
-    /// (0 = uniform). Key 0 is the most popular.
-    pub zipf: f64,
-}
-
 /// An immutable compiled phase, shared by every run of that phase.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -306,6 +296,46 @@ pub struct Model {
 }
 
 impl Model {
+    /// A hand-built network: request type `i` is `requests[i]` (its name
+    /// and weight) and runs `plans[i]`. The loader also builds one to check
+    /// a network's plans, so this lives below both it and the compilers.
+    pub fn network(
+        stations: Vec<Station>,
+        resources: Vec<Resource>,
+        plans: &[Vec<Step>],
+        requests: impl IntoIterator<Item = (String, f64)>,
+        population: Population,
+        keys: Option<KeySpace>,
+    ) -> Model {
+        let mut steps = Vec::new();
+        let request_types = requests
+            .into_iter()
+            .zip(plans)
+            .map(|((name, weight), plan)| {
+                let first = steps.len() as u32;
+                steps.extend_from_slice(plan);
+                RequestType {
+                    name,
+                    weight,
+                    plans: vec![Plan {
+                        first,
+                        len: plan.len() as u32,
+                    }],
+                }
+            })
+            .collect();
+        Model {
+            stations,
+            resources,
+            steps,
+            request_types,
+            population,
+            keys: keys.map(KeyPopularity::new),
+            scaling: Default::default(),
+            db: Default::default(),
+        }
+    }
+
     /// Steps of a plan.
     pub fn plan_steps(&self, plan: Plan) -> &[Step] {
         &self.steps[plan.first as usize..(plan.first + plan.len) as usize]

@@ -110,7 +110,11 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     if !opts.force {
         let refusals: Vec<String> = scenarios
             .iter()
-            .filter_map(|s| report::manifest::check(&opts.out.join(&s.slug), s).err())
+            .filter_map(|s| {
+                report::manifest::check(&opts.out.join(&s.slug), s)
+                    .err()
+                    .map(|e| e.to_string())
+            })
             .collect();
         if !refusals.is_empty() {
             return Err(Failure {

@@ -2,7 +2,7 @@
 //! each app host.
 
 use super::builder::ModelBuilder;
-use super::defaults;
+use crate::defaults;
 use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
 use crate::model::{CachePolicy, CacheSpec, Discipline, KeySpace, StationId, Step};
 use crate::scenario::{Cache, CacheKind};

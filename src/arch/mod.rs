@@ -8,7 +8,6 @@ mod app;
 mod builder;
 mod cache;
 mod database;
-pub mod defaults;
 mod pooler;
 mod postgres;
 mod replicas;
@@ -17,8 +16,7 @@ mod shards;
 mod sqlite;
 
 use crate::dist::{Dist, NS_PER_MS};
-use crate::key_popularity::KeyPopularity;
-use crate::model::{Discipline, Model, Plan, RequestType, Step};
+use crate::model::{Discipline, Model, RequestType, Step};
 use crate::scenario::{Architecture, NetworkSpec, Phase, RequestKind, Tiers, Workload};
 use app::AppHost;
 pub use builder::ModelBuilder;
@@ -40,34 +38,14 @@ pub fn compile(workload: &Workload, phase: &Phase) -> Model {
 
 /// A hand-built network, as written in the scenario.
 pub fn compile_network(w: &Workload, n: &NetworkSpec) -> Model {
-    let mut steps = Vec::new();
-    let request_types = w
-        .requests
-        .iter()
-        .zip(&n.plans)
-        .map(|(r, plan)| {
-            let first = steps.len() as u32;
-            steps.extend_from_slice(plan);
-            RequestType {
-                name: r.name.clone(),
-                weight: r.weight,
-                plans: vec![Plan {
-                    first,
-                    len: plan.len() as u32,
-                }],
-            }
-        })
-        .collect();
-    Model {
-        stations: n.stations.clone(),
-        resources: n.resources.clone(),
-        steps,
-        request_types,
-        population: w.population,
-        keys: w.keys.map(KeyPopularity::new),
-        scaling: Default::default(),
-        db: Default::default(),
-    }
+    Model::network(
+        n.stations.clone(),
+        n.resources.clone(),
+        &n.plans,
+        w.requests.iter().map(|r| (r.name.clone(), r.weight)),
+        w.population,
+        w.keys,
+    )
 }
 
 /// App hosts in front of an optional data tier (a primary, or shards, each

@@ -3,7 +3,7 @@
 
 use super::builder::ModelBuilder;
 use super::database::{DbInstance, DbSite};
-use super::defaults;
+use crate::defaults;
 use super::routing::{net, switch, Net};
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{ReplicaGroup, Step, SwitchBy};

@@ -6,7 +6,7 @@
 use super::write_atomically;
 use crate::scenario::Scenario;
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Name of the manifest inside an output folder.
 pub const FILE: &str = ".capsim";
@@ -17,45 +17,79 @@ struct Manifest {
     path: String,
 }
 
+/// Why an output folder may not take a scenario's results.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The folder's manifest names another scenario.
+    #[error(
+        "{} holds the results of scenario `{other}` ({other_path}); `{name}` ({}) would overwrite them. \
+         Use another --out, rename one scenario file, or pass --force",
+        dir.display(),
+        path.display()
+    )]
+    OtherScenario {
+        /// The output folder.
+        dir: PathBuf,
+        /// The scenario whose results it holds, and its file.
+        other: String,
+        /// The file that scenario was read from.
+        other_path: String,
+        /// The scenario that would overwrite them, and its file.
+        name: String,
+        /// The file it was read from.
+        path: PathBuf,
+    },
+    /// The manifest cannot be read, or is not a capsim manifest.
+    #[error(
+        "{why}, so cannot tell whose results {} holds; pass --force to overwrite them with `{name}` ({})",
+        dir.display(),
+        path.display()
+    )]
+    Unreadable {
+        /// The manifest file.
+        file: PathBuf,
+        /// The output folder.
+        dir: PathBuf,
+        /// What is wrong with it, naming the file.
+        why: String,
+        /// The scenario that would overwrite the folder.
+        name: String,
+        /// The file it was read from.
+        path: PathBuf,
+    },
+}
+
 /// Whether `dir` may take `sc`'s results: it does not exist, has no
 /// manifest (results of an older capsim, or a fresh folder), or its
 /// manifest names the same scenario (by `name`; an edited file that kept
-/// its name is the same scenario). Otherwise a message naming both.
-pub fn check(dir: &Path, sc: &Scenario) -> Result<(), String> {
+/// its name is the same scenario).
+pub fn check(dir: &Path, sc: &Scenario) -> Result<(), ManifestError> {
     let file = dir.join(FILE);
+    let unreadable = |why: String| ManifestError::Unreadable {
+        file: file.clone(),
+        dir: dir.to_path_buf(),
+        why,
+        name: sc.name.clone(),
+        path: sc.path.clone(),
+    };
     let text = match std::fs::read_to_string(&file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => {
-            return Err(format!(
-                "cannot read {} ({e}), so cannot tell whose results {} holds; \
-                 pass --force to overwrite them with `{}` ({})",
-                file.display(),
-                dir.display(),
-                sc.name,
-                sc.path.display()
-            ))
-        }
+        Err(e) => return Err(unreadable(format!("cannot read {} ({e})", file.display()))),
     };
     match toml::from_str::<Manifest>(&text) {
         Ok(m) if m.name == sc.name => Ok(()),
-        Ok(m) => Err(format!(
-            "{} holds the results of scenario `{}` ({}); `{}` ({}) would overwrite them. \
-             Use another --out, rename one scenario file, or pass --force",
-            dir.display(),
-            m.name,
-            m.path,
-            sc.name,
-            sc.path.display()
-        )),
-        Err(_) => Err(format!(
-            "{} is not a capsim manifest, so cannot tell whose results {} holds; \
-             pass --force to overwrite them with `{}` ({})",
-            file.display(),
-            dir.display(),
-            sc.name,
-            sc.path.display()
-        )),
+        Ok(m) => Err(ManifestError::OtherScenario {
+            dir: dir.to_path_buf(),
+            other: m.name,
+            other_path: m.path,
+            name: sc.name.clone(),
+            path: sc.path.clone(),
+        }),
+        Err(_) => Err(unreadable(format!(
+            "{} is not a capsim manifest",
+            file.display()
+        ))),
     }
 }
 

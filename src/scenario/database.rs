@@ -6,7 +6,7 @@
 use super::diag::Diagnostics;
 use super::int_in;
 use super::raw::S;
-use crate::arch::defaults as def;
+use crate::defaults as def;
 use serde::Deserialize;
 use std::ops::Range;
 

@@ -189,7 +189,14 @@ pub(super) fn check_network(
     };
     // Path-sensitive checks (a branch that leads to acquiring a resource the
     // request already holds would deadlock it) need the assembled model.
-    let probe = crate::arch::compile_network(w, &spec);
+    let probe = crate::model::Model::network(
+        spec.stations.clone(),
+        spec.resources.clone(),
+        &spec.plans,
+        w.requests.iter().map(|r| (r.name.clone(), r.weight)),
+        w.population,
+        w.keys,
+    );
     if let Err(e) = probe.validate() {
         d.error(plan_span, f("plan"), e);
         return None;
