@@ -31,8 +31,9 @@ struct Cli {
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
 
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads (default: one per core; at most 1024). Results do not
+    /// depend on it.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
 
     /// Simulate only these user counts instead of the sweep (comma-separated).
@@ -87,6 +88,9 @@ fn parse_precision(s: &str) -> Result<f64, String> {
 }
 
 fn main() {
+    // First of all, so that a signal at any moment ends the job the same way
+    // (exit 130, nothing half-written), not by its default action.
+    let _ = run::interrupt_flag();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

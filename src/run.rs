@@ -56,6 +56,16 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Failure> {
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
+    for s in &scenarios {
+        if let Some(why) = unusable_folder_name(&s.slug) {
+            errors.push(format!(
+                "{}: its results would go to the folder `{}` of the output folder, which {why}; \
+                 rename the file (the folder is its name without `.toml`)",
+                s.path.display(),
+                s.slug.escape_debug()
+            ));
+        }
+    }
     let mut slugs = std::collections::HashMap::new();
     for s in &scenarios {
         if let Some(other) = slugs.insert(s.slug.clone(), s.path.clone()) {
@@ -77,6 +87,29 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Failure> {
     }
 }
 
+/// Why a scenario's output folder name cannot be used, if it cannot: it
+/// would escape the output folder, hide, or collide with a file of the run.
+fn unusable_folder_name(slug: &str) -> Option<&'static str> {
+    if slug.is_empty() {
+        Some("is empty")
+    } else if slug == "." || slug == ".." {
+        Some("would be the output folder itself or its parent")
+    } else if slug.starts_with('.') {
+        Some("would be hidden (and may collide with capsim's staging folders)")
+    } else if slug.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if slug.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if RUN_FILES.contains(&slug) {
+        Some("is the name of a file every run writes there")
+    } else {
+        None
+    }
+}
+
+/// Names the run itself uses in the output folder.
+const RUN_FILES: &[&str] = &["summary.csv"];
+
 pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     let scenarios = load_all(&opts.scenarios)?;
     let mut plans = Vec::new();
@@ -86,6 +119,10 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             error: e.into(),
         })?;
         plans.push(plan);
+    }
+    let cancel = interrupt_flag();
+    if cancel.load(Ordering::Relaxed) {
+        return Err(interrupted(&[], &[]));
     }
     if opts.check_only {
         if !opts.quiet {
@@ -123,7 +160,6 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             });
         }
     }
-    let cancel = interrupt_flag();
     for plan in &mut plans {
         plan.cancel = Some(cancel);
     }

@@ -9,6 +9,7 @@ pub mod charts;
 mod claims;
 mod costs;
 mod figures;
+mod folder;
 pub mod manifest;
 pub mod markdown;
 mod runs;
@@ -21,6 +22,7 @@ pub use costs::{
     SUMMARY_COLUMNS,
 };
 pub use figures::{write_charts, CHART_FILES};
+pub use folder::{remove_partial_files, Staging};
 pub use runs::{
     write_requests_csv, write_resources_csv, write_runs_csv, REQUESTS_COLUMNS, RESOURCES_COLUMNS,
     RUNS_COLUMNS,
@@ -28,13 +30,20 @@ pub use runs::{
 pub use sweep::{write_capacity_csv, write_sweep_csv, CAPACITY_COLUMNS, SWEEP_COLUMNS};
 
 use crate::outcome::Outcome;
-use anyhow::Context;
 use std::path::Path;
 
-/// Write every output of one scenario into `dir`: the tables, the charts
-/// (unless `plots` is off) and report.md last, which links the others.
-pub fn write_scenario(dir: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+/// Write every output of one scenario as the folder `target`: the tables,
+/// the charts (unless `plots` is off) and report.md, built beside it and
+/// swapped in whole (see [`Staging`]).
+pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
+    let staging = Staging::begin(target)?;
+    write_files(staging.path(), o, plots)?;
+    staging.commit()
+}
+
+/// Every output file of one scenario, into `dir`; report.md last, since it
+/// links the others.
+fn write_files(dir: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
     let sc = o.scenario();
     manifest::write(dir, sc)?;
     write_runs_csv(&dir.join("runs.csv"), o)?;

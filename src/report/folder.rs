@@ -1,0 +1,189 @@
+//! A scenario's output folder appears whole: its files are written into a
+//! staging folder beside it (`.SLUG.XXXXXX.staging`), which is then swapped
+//! in for the old folder in one step. A crash or a kill at any moment leaves
+//! the folder holding one complete run — the previous one or the new one,
+//! never a mix of both — and a file that a run no longer writes (a chart
+//! after `--no-plots`) does not outlive the run that wrote it.
+//!
+//! On Linux the swap is one `renameat2(RENAME_EXCHANGE)`: the final name
+//! never stops existing. Elsewhere (or on a file system without it) the old
+//! folder is renamed aside, then the new one into place: between the two
+//! steps the final name is briefly absent, but never mixed. Staging folders
+//! left by a killed run, and the temporary files of [`super::write_atomically`],
+//! are removed by the next run that writes to the same place.
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// Suffix of staging folders (new results, or old ones swapped out).
+const STAGING_SUFFIX: &str = ".staging";
+/// Suffix of [`super::write_atomically`]'s temporary files.
+const PARTIAL_SUFFIX: &str = ".partial";
+
+/// A scenario's output folder being built beside its final place.
+pub struct Staging {
+    /// Where the results go once whole.
+    target: PathBuf,
+    /// The folder being filled; removed on drop unless swapped in.
+    dir: tempfile::TempDir,
+}
+
+impl Staging {
+    /// Start building the folder `target` (its parent is created): first
+    /// remove what killed runs left beside it.
+    pub fn begin(target: &Path) -> anyhow::Result<Self> {
+        let parent = parent_of(target);
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let name = file_name(target);
+        remove_leftovers(parent, Some(&name));
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(STAGING_SUFFIX)
+            .tempdir_in(parent)
+            .with_context(|| format!("cannot create a staging folder in {}", parent.display()))?;
+        Ok(Staging {
+            target: target.to_path_buf(),
+            dir,
+        })
+    }
+
+    /// The folder to write the results into.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Put the finished folder in place of the old one, in one step where
+    /// the system allows, and remove the old one.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let staged = self.dir.keep();
+        let fail = |e: std::io::Error| {
+            anyhow::Error::new(e).context(format!(
+                "cannot move the finished results into {}",
+                self.target.display()
+            ))
+        };
+        // The staged files' permissions: TempDir makes the folder private
+        // (0700); results are meant to be read like any file the user writes.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))
+                .map_err(fail)?;
+        }
+        if !self.target.exists() {
+            return std::fs::rename(&staged, &self.target).map_err(fail);
+        }
+        if exchange(&staged, &self.target).is_ok() {
+            // `staged` now holds the old results.
+            let _ = std::fs::remove_dir_all(&staged);
+            return Ok(());
+        }
+        let aside = staged.with_extension("old.staging");
+        std::fs::rename(&self.target, &aside).map_err(fail)?;
+        std::fs::rename(&staged, &self.target).map_err(fail)?;
+        let _ = std::fs::remove_dir_all(&aside);
+        Ok(())
+    }
+}
+
+/// Swap two paths atomically.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+/// Swap two paths atomically: not available here, so the caller falls back.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// Remove what killed runs left in `parent`: the temporary files of atomic
+/// writes and, for the output folder `name`, its staging folders. (Two runs
+/// writing into the same place at once are not supported, as with any two
+/// writers of one file.)
+fn remove_leftovers(parent: &Path, name: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let staging = name.map(|n| format!(".{n}."));
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(file) = file.to_str() else { continue };
+        if staging
+            .as_deref()
+            .is_some_and(|s| file.starts_with(s) && file.ends_with(STAGING_SUFFIX))
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        } else if file.starts_with('.') && file.ends_with(PARTIAL_SUFFIX) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Remove the temporary files that killed atomic writes left in `dir`.
+pub fn remove_partial_files(dir: &Path) {
+    remove_leftovers(dir, None);
+}
+
+fn parent_of(p: &Path) -> &Path {
+    p.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn a_rerun_replaces_the_whole_folder_and_leaves_nothing_beside_it() {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("shop");
+        let s = Staging::begin(&target).unwrap();
+        write(s.path(), "a.csv", "first");
+        write(s.path(), "chart.png", "first");
+        s.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "first");
+        // A killed run's leftovers, then a rerun that writes no chart.
+        std::fs::create_dir(out.path().join(".shop.abc123.staging")).unwrap();
+        write(out.path(), ".summary.csv.x1y2.partial", "half");
+        let s = Staging::begin(&target).unwrap();
+        write(s.path(), "a.csv", "second");
+        s.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "second");
+        assert!(!target.join("chart.png").exists(), "a stale chart survived");
+        let mut names: Vec<String> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["shop"]);
+    }
+
+    #[test]
+    fn a_dropped_staging_folder_leaves_the_old_results_alone() {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("shop");
+        let s = Staging::begin(&target).unwrap();
+        write(s.path(), "a.csv", "first");
+        s.commit().unwrap();
+        let s = Staging::begin(&target).unwrap();
+        write(s.path(), "a.csv", "half of the second");
+        drop(s);
+        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "first");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+    }
+}
