@@ -3,8 +3,8 @@
 
 use super::builder::ModelBuilder;
 use super::database::{DbInstance, DbSite};
-use crate::defaults;
 use super::routing::{net, switch, Net};
+use crate::defaults;
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{ReplicaGroup, Step, SwitchBy};
 use crate::scenario::{Database, Replicas, RequestSpec};

@@ -156,14 +156,20 @@ mod tests {
         write(s.path(), "a.csv", "first");
         write(s.path(), "chart.png", "first");
         s.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "first");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "first"
+        );
         // A killed run's leftovers, then a rerun that writes no chart.
         std::fs::create_dir(out.path().join(".shop.abc123.staging")).unwrap();
         write(out.path(), ".summary.csv.x1y2.partial", "half");
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "second");
         s.commit().unwrap();
-        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "second");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "second"
+        );
         assert!(!target.join("chart.png").exists(), "a stale chart survived");
         let mut names: Vec<String> = std::fs::read_dir(out.path())
             .unwrap()
@@ -183,7 +189,10 @@ mod tests {
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "half of the second");
         drop(s);
-        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "first");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "first"
+        );
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
     }
 }
