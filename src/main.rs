@@ -1,8 +1,10 @@
 //! `simulate`: parse the command line and hand over to the library.
 
+use capsim::run::merge::MergeOptions;
+use capsim::run::units;
 use capsim::run::{self, RunOptions, EXIT_INVALID_INPUT};
 use capsim::sweep::SweepOptions;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Simulate the capacity of each phase of an architecture, from scenario files.
@@ -16,9 +18,14 @@ use std::path::PathBuf;
 #[command(
     name = "simulate",
     version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     after_help = "Exit status: 0 success; 1 a run or a write failed; 2 invalid scenario or option, or an output folder holds another scenario's results (nothing was run); 130 interrupted by Ctrl-C (SIGINT), SIGTERM or SIGHUP: the sweep stops within moments, scenarios already finished keep their complete outputs, the one being swept writes nothing, and summary.csv is not updated.\n\nOutputs are written to a temporary file and renamed into place, so no file is ever left half-written under its final name."
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "SCENARIO")]
     scenarios: Vec<PathBuf>,
@@ -73,9 +80,46 @@ struct Cli {
     #[arg(long)]
     force: bool,
 
+    /// Print the job's units of work — one (scenario, phase) sweep each — as
+    /// JSON lines (id, scenario, phase, estimated requests), and exit.
+    #[arg(long)]
+    list_units: bool,
+
+    /// Run only shard M of N (1-based, e.g. 2/3) of the job's units and write
+    /// them under OUT/shards/M-of-N/ for `simulate merge OUT`; `auto` reads
+    /// the array index of Slurm, Kubernetes Indexed Jobs or AWS Batch.
+    #[arg(long, value_name = "M/N|auto")]
+    shard: Option<String>,
+
+    /// The number of shards, for `--shard auto` under an engine that does
+    /// not export it (Kubernetes: JOB_COMPLETION_INDEX; AWS Batch).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    shard_count: Option<u32>,
+
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Merge the shards under DIR/shards/ into the outputs one machine would
+    /// have written (byte-identical); exit status 2 lists missing units with
+    /// the commands that rerun them.
+    Merge {
+        /// The folder the shards were written to (their --out).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Write only the CSV tables and report.md, no PNG charts.
+        #[arg(long)]
+        no_plots: bool,
+        /// Overwrite scenario folders that hold another scenario's results.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
 }
 
 fn parse_precision(s: &str) -> Result<f64, String> {
@@ -103,6 +147,39 @@ fn main() {
             std::process::exit(code);
         }
     };
+    if let Some(Command::Merge {
+        dir,
+        no_plots,
+        force,
+        quiet,
+    }) = cli.command
+    {
+        let opts = MergeOptions {
+            dir,
+            plots: !no_plots,
+            force,
+            quiet,
+        };
+        exit_on_failure(run::merge::merge(&opts));
+        return;
+    }
+    let shard = match cli.shard.as_deref() {
+        None => None,
+        Some(s) => {
+            let parsed = if s == "auto" {
+                units::shard_from_env(|k| std::env::var(k).ok(), cli.shard_count)
+            } else {
+                units::parse_shard(s)
+            };
+            match parsed {
+                Ok(shard) => Some(shard),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(EXIT_INVALID_INPUT);
+                }
+            }
+        }
+    };
     let opts = RunOptions {
         scenarios: cli.scenarios,
         out: cli.out,
@@ -111,6 +188,8 @@ fn main() {
         quiet: cli.quiet,
         plots: !cli.no_plots,
         force: cli.force,
+        list_units: cli.list_units,
+        shard,
         sweep: SweepOptions {
             seed: cli.seed,
             users: cli.users,
@@ -121,7 +200,12 @@ fn main() {
             precision: cli.precision,
         },
     };
-    if let Err(f) = run::run(&opts) {
+    exit_on_failure(run::run(&opts));
+}
+
+/// Print a failure and exit with its status.
+fn exit_on_failure(r: Result<(), run::Failure>) {
+    if let Err(f) = r {
         eprintln!("error: {:#}", f.error);
         std::process::exit(f.code);
     }

@@ -31,7 +31,7 @@ impl ErrorCause {
 }
 
 /// Why a run stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StopReason {
     /// The requested number of measured requests finished.
     Target,
@@ -106,7 +106,7 @@ impl TimeAverage {
 }
 
 /// Per request type, over the measured window.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TypeStats {
     pub completed: u64,
     pub errors: u64,
@@ -114,7 +114,7 @@ pub struct TypeStats {
 }
 
 /// Per active station, over the measured window.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StationStats {
     /// Mean number of jobs at the station, waiting or in service.
     pub mean_present: f64,
@@ -125,7 +125,7 @@ pub struct StationStats {
 }
 
 /// Per passive resource, over the measured window.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ResourceStats {
     /// Mean units held.
     pub mean_held: f64,
@@ -136,7 +136,7 @@ pub struct ResourceStats {
 }
 
 /// Per pooler pool of server connections, over the measured window.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct PoolStats {
     /// Mean server connections lent to clients.
     pub mean_held: f64,
@@ -150,7 +150,7 @@ pub struct PoolStats {
 }
 
 /// What the database mechanisms measured, over the measured window.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct DbStats {
     /// Sleeps of SQLite's busy handler.
     pub busy_sleeps: u64,

@@ -10,7 +10,7 @@
 use super::{Origin, PointEstimate, PointKey, Progress, RunRecord, SweepPlan};
 
 /// How a phase's capacity was found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CapacityStatus {
     /// Bracketed and bisected: the SLO holds here and fails just above.
     Found,
@@ -40,7 +40,7 @@ impl CapacityStatus {
 }
 
 /// The capacity of one phase.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Capacity {
     pub phase: usize,
     pub status: CapacityStatus,
@@ -53,6 +53,7 @@ pub struct Capacity {
 }
 
 /// Everything a sweep produced.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SweepResult {
     /// Grid and bisection points, by phase then users.
     pub points: Vec<PointEstimate>,

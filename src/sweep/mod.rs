@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to run of a scenario; `None` fields keep the scenario's own settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepOptions {
     pub seed: Option<u64>,
     /// Simulate these user counts instead of the scenario's grid.
@@ -49,7 +49,7 @@ pub struct SweepOptions {
 }
 
 /// One run to do.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Point {
     pub phase: usize,
     pub users: u32,
@@ -198,6 +198,16 @@ impl SweepPlan<'_> {
     /// Whether the sweep was told to stop; its result is then incomplete.
     pub fn interrupted(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// The same plan running only `phase` (an index into `scenario.phases`):
+    /// one unit of a sharded job. Its runs are those the whole plan makes for
+    /// that phase, since a run's seed and a point's decisions depend on that
+    /// phase's own results alone.
+    pub fn only_phase(mut self, phase: usize) -> Self {
+        self.phases.retain(|&p| p == phase);
+        self.points.retain(|p| p.phase == phase);
+        self
     }
 
     /// Run the sweep: the grid, then the capacity search between its points.

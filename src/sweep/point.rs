@@ -13,7 +13,7 @@ use crate::stats::{estimate, Estimate};
 use rayon::prelude::*;
 
 /// Why a point has stopped taking replications.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PointStop {
     /// The 95% half-width of mean response reached the target precision.
     Precision,
@@ -41,7 +41,7 @@ impl PointStop {
 }
 
 /// Where a point of the sweep came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Origin {
     /// The scenario's grid of user counts (or `--users`).
     Grid,
@@ -59,7 +59,7 @@ impl Origin {
 }
 
 /// A point to estimate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointKey {
     pub phase: usize,
     pub users: u32,
@@ -67,7 +67,7 @@ pub struct PointKey {
 }
 
 /// One point, summarised over its replications.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PointEstimate {
     pub key: PointKey,
     pub replications: u32,

@@ -8,7 +8,7 @@ use crate::engine::stats::{
 
 /// What one run measured, reduced to numbers (the histogram is summarised
 /// in the worker so that thousands of runs stay small in memory).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
     pub point: Point,
     pub stop: StopReason,

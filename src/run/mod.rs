@@ -1,4 +1,10 @@
-//! The `simulate` job: load every scenario, run its sweep, write its outputs.
+//! The `simulate` job: load every scenario, run its sweep, write its outputs
+//! — on one machine, or as one shard of a job spread over many ([`units`],
+//! [`shards`], [`merge`]).
+
+pub mod merge;
+pub mod shards;
+pub mod units;
 
 use crate::outcome::{Outcome, Verdict};
 use crate::report;
@@ -35,6 +41,10 @@ pub struct RunOptions {
     pub plots: bool,
     /// Overwrite output folders that hold another scenario's results.
     pub force: bool,
+    /// Print the job's units of work (one JSON line each) instead of running.
+    pub list_units: bool,
+    /// Run only this shard's units and write them under `OUT/shards/`.
+    pub shard: Option<units::Shard>,
     pub sweep: SweepOptions,
 }
 
@@ -108,7 +118,7 @@ fn unusable_folder_name(slug: &str) -> Option<&'static str> {
 }
 
 /// Names the run itself uses in the output folder.
-const RUN_FILES: &[&str] = &["summary.csv"];
+const RUN_FILES: &[&str] = &["summary.csv", shards::SHARDS_DIR];
 
 pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     let scenarios = load_all(&opts.scenarios)?;
@@ -137,13 +147,19 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Failure {
-            code: EXIT_RUNTIME,
-            error: anyhow::anyhow!("cannot start worker threads: {e}"),
-        })?;
+    if opts.list_units || opts.shard.is_some() {
+        let sources = read_sources(&scenarios)?;
+        let all = units::units(&plans, &sources);
+        if opts.list_units {
+            print_units(&plans, &all);
+            return Ok(());
+        }
+        if let Some(shard) = opts.shard {
+            let pool = thread_pool(opts)?;
+            return run_shard(&plans, &sources, &all, shard, &pool, opts);
+        }
+    }
+    let pool = thread_pool(opts)?;
     if !opts.force {
         let refusals: Vec<String> = scenarios
             .iter()
@@ -222,6 +238,138 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             error,
         }
     })?;
+    Ok(())
+}
+
+/// The worker threads of the job (`--jobs`, default one per core).
+fn thread_pool(opts: &RunOptions) -> Result<rayon::ThreadPool, Failure> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_RUNTIME,
+            error: anyhow::anyhow!("cannot start worker threads: {e}"),
+        })
+}
+
+/// The bytes of every scenario file, for unit ids and manifests.
+fn read_sources(scenarios: &[Scenario]) -> Result<Vec<Vec<u8>>, Failure> {
+    scenarios
+        .iter()
+        .map(|s| {
+            std::fs::read(&s.path).map_err(|e| Failure {
+                code: EXIT_INVALID_INPUT,
+                error: anyhow::anyhow!("{}: cannot read: {e}", s.path.display()),
+            })
+        })
+        .collect()
+}
+
+/// `--list-units`: one JSON line per unit, to standard output.
+fn print_units(plans: &[SweepPlan], all: &[units::Unit]) {
+    for u in all {
+        let sc = plans[u.scenario].scenario;
+        let line = serde_json::json!({
+            "id": u.id.to_string(),
+            "scenario": sc.path.display().to_string(),
+            "slug": sc.slug,
+            "phase": sc.phases[u.phase].name,
+            "design": u.design,
+            "estimated_requests": u.cost.round(),
+        });
+        println!("{line}");
+    }
+}
+
+/// `--shard M/N`: run this shard's units, longest first, and write them
+/// under `OUT/shards/M-of-N/`; nothing else is written.
+fn run_shard(
+    plans: &[SweepPlan],
+    sources: &[Vec<u8>],
+    all: &[units::Unit],
+    shard: units::Shard,
+    pool: &rayon::ThreadPool,
+    opts: &RunOptions,
+) -> Result<(), Failure> {
+    let started = Instant::now();
+    let cancel = interrupt_flag();
+    let mut mine: Vec<&units::Unit> = all.iter().filter(|u| shard.takes(u)).collect();
+    // Longest first, so that the last unit to start is a short one.
+    mine.sort_by(|a, b| b.cost.total_cmp(&a.cost).then(a.id.cmp(&b.id)));
+    let show_bar = !opts.quiet && std::io::stderr().is_terminal();
+    let bar = Bar::new(show_bar, &format!("shard {shard}: {} unit(s)", mine.len()));
+    let ran = guarded(|| {
+        pool.install(|| {
+            mine.par_iter()
+                .map(|u| {
+                    let t = Instant::now();
+                    let sc = plans[u.scenario].scenario;
+                    // Planning succeeded for the whole job above.
+                    let mut plan = sweep::plan(sc, &opts.sweep)
+                        .expect("planned above")
+                        .only_phase(u.phase);
+                    plan.cancel = Some(cancel);
+                    let result = plan.run(&bar);
+                    (result, t.elapsed().as_secs_f64())
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    bar.0.finish_and_clear();
+    let ran = ran.map_err(|panic| Failure {
+        code: EXIT_RUNTIME,
+        error: anyhow::anyhow!(
+            "a run of shard {shard} failed unexpectedly ({panic}); this is a bug in capsim. \
+             Nothing of this shard was written"
+        ),
+    })?;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Failure {
+            code: EXIT_INTERRUPTED,
+            error: anyhow::anyhow!("interrupted; nothing of shard {shard} was written"),
+        });
+    }
+    let mut entries = Vec::new();
+    let mut results = Vec::new();
+    for (u, (result, wall_s)) in mine.iter().zip(ran) {
+        let sc = plans[u.scenario].scenario;
+        entries.push(shards::UnitEntry {
+            id: u.id.to_string(),
+            scenario: sc.slug.clone(),
+            phase: sc.phases[u.phase].name.clone(),
+            design: u.design,
+            events: result.runs.iter().map(|r| r.events).sum(),
+            wall_s,
+        });
+        results.push(shards::UnitResult { id: u.id.0, result });
+    }
+    let manifest = shards::Manifest {
+        capsim_version: shards::version(),
+        shard: shard.to_string(),
+        options: opts.sweep.clone(),
+        scenarios: plans
+            .iter()
+            .zip(sources)
+            .map(|(p, b)| shards::scenario_entry(&p.scenario.path, &p.scenario.slug, b))
+            .collect(),
+        events: entries.iter().map(|e| e.events).sum(),
+        units: entries,
+        wall_s: started.elapsed().as_secs_f64(),
+    };
+    let dir = shards::write(&opts.out, shard, &manifest, &results).map_err(|error| Failure {
+        code: EXIT_RUNTIME,
+        error,
+    })?;
+    if !opts.quiet {
+        eprintln!(
+            "shard {shard}: {} of {} units, {:.1} M events in {:.1} s → {}",
+            manifest.units.len(),
+            all.len(),
+            manifest.events as f64 / 1e6,
+            manifest.wall_s,
+            dir.display()
+        );
+    }
     Ok(())
 }
 
