@@ -12,8 +12,12 @@ pub type StationId = u32;
 /// Index of a passive resource in [`Model::resources`].
 pub type ResourceId = u32;
 
-/// Passive resources are tracked per request in a 64-bit mask.
-pub const MAX_RESOURCES: usize = 64;
+/// The set of passive resources one request holds, one bit per resource
+/// (the engine's `Held`). Its width is the model's limit: the limit is
+/// derived from the type, so the two cannot disagree.
+pub type ResourceSet = u64;
+/// Most passive resources per model (checked by [`Model::validate`]).
+pub const MAX_RESOURCES: usize = ResourceSet::BITS as usize;
 
 /// How an active station shares its servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,9 +241,13 @@ pub enum GaugeSource {
     PoolOpen(u32),
 }
 
-/// Most SQLite locks, row-lock tables and server pools per model: each
-/// request tracks the ones it holds in 16-bit fields of one mask.
-pub const MAX_DB_PARTS: usize = 16;
+/// The set of SQLite locks, of server pools or of row-lock tables one request
+/// holds, one bit per part (the engine's `Held` keeps one set per kind).
+/// 32 bits: one per shard at the loader's limit of 32 shards.
+pub type DbPartSet = u32;
+/// Most SQLite locks, row-lock tables and server pools per model, each
+/// (checked by [`Model::validate`]); derived from the set's width.
+pub const MAX_DB_PARTS: usize = DbPartSet::BITS as usize;
 
 /// The database mechanisms of a model that are not plain stations or
 /// resources. Empty for models without a database.
