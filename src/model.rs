@@ -389,13 +389,17 @@ impl Model {
             ));
         }
         let db = &self.db;
-        if db.sqlite_locks.len() > MAX_DB_PARTS
-            || db.row_tables.len() > MAX_DB_PARTS
-            || db.pools.len() > MAX_DB_PARTS
-        {
-            return Err(format!(
-                "at most {MAX_DB_PARTS} SQLite files, PostgreSQL servers and pooler pools each"
-            ));
+        for (n, what) in [
+            (db.sqlite_locks.len(), "SQLite database files"),
+            (
+                db.row_tables.len(),
+                "PostgreSQL servers with row locks (shards and replicas count one each)",
+            ),
+            (db.pools.len(), "pooler pools"),
+        ] {
+            if n > MAX_DB_PARTS {
+                return Err(format!("{n} {what}; at most {MAX_DB_PARTS} are supported"));
+            }
         }
         if self.request_types.is_empty() {
             return Err("no request types".into());

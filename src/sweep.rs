@@ -5,7 +5,7 @@
 //! output does not depend on the number of threads or their scheduling.
 
 use crate::analytic::Analytic;
-use crate::arch::compile;
+use crate::arch::try_compile;
 use crate::engine::stats::{ErrorCause, RunStats, StopReason};
 use crate::engine::{self, RunConfig, RunExtras};
 use crate::model::{Model, Population};
@@ -282,8 +282,8 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
     let models: Vec<Model> = scenario
         .phases
         .iter()
-        .map(|p| compile(&scenario.workload, p))
-        .collect();
+        .map(|p| try_compile(&scenario.workload, p))
+        .collect::<Result<_, _>>()?;
     Ok(SweepPlan {
         scenario,
         analytic: models.iter().map(Analytic::of).collect(),

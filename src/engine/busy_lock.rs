@@ -51,6 +51,10 @@ fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
 /// Every SQLite database file's lock of the model, with the busy handler.
 pub struct SqliteLocks {
     states: Vec<SqliteLockState>,
+    /// Busy-handler calls so far in each job's current lock wait (0 when
+    /// not waiting), indexed by job and grown on demand. Kept here rather
+    /// than in every job: only SQLite models need it.
+    retries: Vec<u32>,
 }
 
 impl SqliteLocks {
@@ -60,6 +64,7 @@ impl SqliteLocks {
                 .iter()
                 .map(|l| SqliteLockState::new(l.busy_timeout_ns))
                 .collect(),
+            retries: Vec::new(),
         }
     }
 }
@@ -72,24 +77,30 @@ impl Mechanism for SqliteLocks {
     #[inline]
     fn acquire(&mut self, cx: &mut Cx, job: JobId, lock: u32, mode: SqliteMode) -> Next {
         let l = &mut self.states[lock as usize];
-        let j = &mut cx.jobs[job as usize];
         if l.try_lock(job, mode) {
-            j.held.sqlite.insert(lock);
-            j.retries = 0;
+            cx.jobs[job as usize].held.sqlite.insert(lock);
+            if let Some(r) = self.retries.get_mut(job as usize) {
+                *r = 0;
+            }
             return Next::Go;
         }
-        match busy_sleep_ns(j.retries, l.busy_timeout_ns) {
+        if self.retries.len() <= job as usize {
+            self.retries.resize(job as usize + 1, 0);
+        }
+        let retries = &mut self.retries[job as usize];
+        match busy_sleep_ns(*retries, l.busy_timeout_ns) {
             Some(d) => {
-                j.retries += 1;
+                *retries += 1;
                 if cx.measuring {
                     cx.db.busy_sleeps += 1;
                 }
                 let at = later(cx.now, d);
-                cx.cal.schedule(at, EventKind::BusyRetry, job, j.token);
+                let token = cx.jobs[job as usize].token;
+                cx.cal.schedule(at, EventKind::BusyRetry, job, token);
                 Next::Wait
             }
             None => {
-                j.retries = 0;
+                *retries = 0;
                 Next::Fail(ErrorCause::Busy)
             }
         }

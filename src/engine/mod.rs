@@ -29,7 +29,9 @@ mod wait_line;
 
 use crate::dist::Dist;
 use crate::key_popularity::KeyPopularity;
-use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
+use crate::model::{
+    GaugeSource, Model, Plan, Population, Step, SwitchBy, MAX_DB_PARTS, MAX_RESOURCES,
+};
 use busy_lock::SqliteLocks;
 use cache::CacheState;
 use calendar::{later, Calendar, EventKind};
@@ -171,11 +173,12 @@ struct Job {
     /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
     token: u32,
     waiting_on: Waiting,
-    /// SQLite busy-handler calls so far in the current lock wait.
-    retries: u32,
-    /// When the current row-lock wait began.
-    wait_since: u64,
 }
+
+// A million-user run keeps a million slots: one cache line each at most.
+// (Mechanism state only some models need, such as SQLite's busy-handler
+// count, lives in the mechanism, indexed by job.)
+const _: () = assert!(std::mem::size_of::<Job>() <= 64);
 
 impl Job {
     /// The current wait is over (granted or given up): entries it left on
@@ -197,8 +200,6 @@ const IDLE_JOB: Job = Job {
     held: Held::NOTHING,
     token: 0,
     waiting_on: Waiting::NOTHING,
-    retries: 0,
-    wait_since: 0,
 };
 
 /// The mechanisms' view of the engine ([`Cx`]): disjoint borrows of the
@@ -325,6 +326,20 @@ pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats,
 
 impl<'m> Engine<'m> {
     fn new(model: &'m Model, cfg: RunConfig) -> Self {
+        // `Held` has one bit per part, as many as these limits: a model past
+        // them is refused where it is built (`arch::try_compile`, with the
+        // reason); a hand-made one that skipped `Model::validate` stops here.
+        let db = &model.db;
+        assert!(
+            model.resources.len() <= MAX_RESOURCES
+                && db
+                    .sqlite_locks
+                    .len()
+                    .max(db.pools.len())
+                    .max(db.row_tables.len())
+                    <= MAX_DB_PARTS,
+            "the model exceeds the engine's limits (Model::validate says why)"
+        );
         let total: f64 = model.request_types.iter().map(|t| t.weight).sum();
         let mut acc = 0.0;
         let cum_weights = model
@@ -622,8 +637,6 @@ impl<'m> Engine<'m> {
             held: Held::NOTHING,
             token,
             waiting_on: Waiting::NOTHING,
-            retries: 0,
-            wait_since: 0,
         };
         self.total_started += 1;
         if self.measuring {

@@ -175,12 +175,17 @@ impl RowLocks {
 /// locks the row of its own key.
 pub struct RowTables {
     tables: Vec<RowLocks>,
+    /// When each job's current row-lock wait began, indexed by job and
+    /// grown on demand (a job waits for one row at a time). Kept here
+    /// rather than in every job: only keyed PostgreSQL models need it.
+    wait_since: Vec<u64>,
 }
 
 impl RowTables {
     pub fn new(tables: usize) -> Self {
         RowTables {
             tables: (0..tables).map(|_| RowLocks::default()).collect(),
+            wait_since: Vec::new(),
         }
     }
 }
@@ -199,7 +204,10 @@ impl Mechanism for RowTables {
             Next::Go
         } else {
             // Waits, without timeout, until the holder commits.
-            j.wait_since = cx.now;
+            if self.wait_since.len() <= job as usize {
+                self.wait_since.resize(job as usize + 1, 0);
+            }
+            self.wait_since[job as usize] = cx.now;
             Next::Wait
         }
     }
@@ -214,7 +222,7 @@ impl Mechanism for RowTables {
             wj.held.rows.insert(t);
             if cx.measuring {
                 cx.db.row_lock_waits += 1;
-                cx.db.row_lock_wait_ns += (cx.now - wj.wait_since) as f64;
+                cx.db.row_lock_wait_ns += (cx.now - self.wait_since[w as usize]) as f64;
             }
             cx.wake(w);
         }
