@@ -12,8 +12,12 @@ pub type StationId = u32;
 /// Index of a passive resource in [`Model::resources`].
 pub type ResourceId = u32;
 
-/// Passive resources are tracked per request in a 64-bit mask.
-pub const MAX_RESOURCES: usize = 64;
+/// The set of passive resources one request holds, one bit per resource
+/// (the engine's `Held`). Its width is the model's limit: the limit is
+/// derived from the type, so the two cannot disagree.
+pub type ResourceSet = u64;
+/// Most passive resources per model (checked by [`Model::validate`]).
+pub const MAX_RESOURCES: usize = ResourceSet::BITS as usize;
 
 /// How an active station shares its servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,9 +241,13 @@ pub enum GaugeSource {
     PoolOpen(u32),
 }
 
-/// Most SQLite locks, row-lock tables and server pools per model: each
-/// request tracks the ones it holds in 16-bit fields of one mask.
-pub const MAX_DB_PARTS: usize = 16;
+/// The set of SQLite locks, of server pools or of row-lock tables one request
+/// holds, one bit per part (the engine's `Held` keeps one set per kind).
+/// 32 bits: one per shard at the loader's limit of 32 shards.
+pub type DbPartSet = u32;
+/// Most SQLite locks, row-lock tables and server pools per model, each
+/// (checked by [`Model::validate`]); derived from the set's width.
+pub const MAX_DB_PARTS: usize = DbPartSet::BITS as usize;
 
 /// The database mechanisms of a model that are not plain stations or
 /// resources. Empty for models without a database.
@@ -403,38 +411,47 @@ impl Model {
 
     /// Check the structural rules the engine relies on. Compilers produce
     /// valid models; this guards hand-written networks and future compilers.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ModelError> {
         if self.resources.len() > MAX_RESOURCES {
-            return Err(format!(
-                "{} passive resources; at most {MAX_RESOURCES} are supported",
-                self.resources.len()
-            ));
+            return Err(ModelError::TooMany {
+                count: self.resources.len(),
+                what: "passive resources",
+                max: MAX_RESOURCES,
+            });
         }
         let db = &self.db;
-        if db.sqlite_locks.len() > MAX_DB_PARTS
-            || db.row_tables.len() > MAX_DB_PARTS
-            || db.pools.len() > MAX_DB_PARTS
-        {
-            return Err(format!(
-                "at most {MAX_DB_PARTS} SQLite files, PostgreSQL servers and pooler pools each"
-            ));
+        for (n, what) in [
+            (db.sqlite_locks.len(), "SQLite database files"),
+            (
+                db.row_tables.len(),
+                "PostgreSQL servers with row locks (shards and replicas count one each)",
+            ),
+            (db.pools.len(), "pooler pools"),
+        ] {
+            if n > MAX_DB_PARTS {
+                return Err(ModelError::TooMany {
+                    count: n,
+                    what,
+                    max: MAX_DB_PARTS,
+                });
+            }
         }
         if self.request_types.is_empty() {
-            return Err("no request types".into());
+            return Err(ModelError::NoRequestTypes);
         }
         for s in &self.stations {
             if s.discipline != Discipline::Delay && s.servers == 0 {
-                return Err(format!("station `{}` has no servers", s.name));
+                return Err(ModelError::NoServers(s.name.clone()));
             }
         }
         for r in &self.resources {
             if r.capacity == 0 {
-                return Err(format!("resource `{}` has capacity 0", r.name));
+                return Err(ModelError::ZeroCapacity(r.name.clone()));
             }
         }
         for rt in &self.request_types {
             if rt.plans.is_empty() {
-                return Err(format!("request type `{}` has no plan", rt.name));
+                return Err(ModelError::NoPlan(rt.name.clone()));
             }
             for &plan in &rt.plans {
                 // The sets of resources a request may hold on reaching each
@@ -451,10 +468,10 @@ impl Model {
                         Step::Acquire(r) if (r as usize) < self.resources.len() => {
                             if here.iter().any(|h| h & (1 << r) != 0) {
                                 // Waiting for a unit it holds itself: a deadlock.
-                                return Err(format!(
-                                    "request `{}` may acquire `{}` twice",
-                                    rt.name, self.resources[r as usize].name
-                                ));
+                                return Err(ModelError::AcquiredTwice {
+                                    request: rt.name.clone(),
+                                    resource: self.resources[r as usize].name.clone(),
+                                });
                             }
                             next.extend(here.iter().map(|h| h | (1 << r)));
                         }
@@ -490,10 +507,10 @@ impl Model {
                         Step::Use { station, .. } if (station as usize) < self.stations.len() => {}
                         Step::Branch { p, to } => {
                             if !(0.0..=1.0).contains(&p) || to as usize <= i || to > plan.len {
-                                return Err(format!(
-                                    "request `{}` has a branch at step {i} that does not jump forward within its plan",
-                                    rt.name
-                                ));
+                                return Err(ModelError::BranchBackwards {
+                                    request: rt.name.clone(),
+                                    step: i,
+                                });
                             }
                         }
                         Step::Delay(_) => {}
@@ -503,10 +520,11 @@ impl Model {
                                 t.iter().all(|s| matches!(s, Step::Branch { p, .. } if *p >= 1.0))
                             });
                             if n == 0 || !all_jumps {
-                                return Err(format!(
-                                    "request `{}` has a switch at step {i} not followed by {n} jumps",
-                                    rt.name
-                                ));
+                                return Err(ModelError::SwitchWithoutJumps {
+                                    request: rt.name.clone(),
+                                    step: i,
+                                    n,
+                                });
                             }
                         }
                         Step::Ship { group, .. } | Step::ReplicaRead { group }
@@ -515,10 +533,10 @@ impl Model {
                             if (cache as usize) < self.scaling.caches.len() =>
                         {
                             if hit_to as usize <= i || hit_to > plan.len {
-                                return Err(format!(
-                                    "request `{}` has a cache lookup at step {i} whose hit does not jump forward within its plan",
-                                    rt.name
-                                ));
+                                return Err(ModelError::CacheHitBackwards {
+                                    request: rt.name.clone(),
+                                    step: i,
+                                });
                             }
                         }
                         Step::CacheFill { cache } | Step::CacheInvalidate { cache }
@@ -530,10 +548,7 @@ impl Model {
                         Step::PoolAcquire(x) | Step::PoolRelease(x)
                             if (x as usize) < self.db.pools.len() => {}
                         _ => {
-                            return Err(format!(
-                                "request `{}` names a station, resource, cache, replica group or database part that does not exist (or locks rows without a key space)",
-                                rt.name
-                            ))
+                            return Err(ModelError::Dangling(rt.name.clone()))
                         }
                     }
                 }
@@ -541,6 +556,72 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// Why a model cannot be simulated: a structural rule the engine relies on
+/// is broken.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    /// More parts of one kind than the engine tracks per request.
+    #[error("{count} {what}; at most {max} are supported")]
+    TooMany {
+        /// How many the model has.
+        count: usize,
+        /// What they are.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
+    /// The workload has no request types.
+    #[error("no request types")]
+    NoRequestTypes,
+    /// A queueing station without servers.
+    #[error("station `{0}` has no servers")]
+    NoServers(String),
+    /// A passive resource without units.
+    #[error("resource `{0}` has capacity 0")]
+    ZeroCapacity(String),
+    /// A request type without a plan.
+    #[error("request type `{0}` has no plan")]
+    NoPlan(String),
+    /// A branch path acquires a resource the request already holds: a
+    /// deadlock.
+    #[error("request `{request}` may acquire `{resource}` twice")]
+    AcquiredTwice {
+        /// The request type.
+        request: String,
+        /// The resource.
+        resource: String,
+    },
+    /// A branch that does not jump forward within its plan.
+    #[error("request `{request}` has a branch at step {step} that does not jump forward within its plan")]
+    BranchBackwards {
+        /// The request type.
+        request: String,
+        /// The step.
+        step: usize,
+    },
+    /// A switch not followed by its table of jumps.
+    #[error("request `{request}` has a switch at step {step} not followed by {n} jumps")]
+    SwitchWithoutJumps {
+        /// The request type.
+        request: String,
+        /// The step.
+        step: usize,
+        /// The size of its table.
+        n: u32,
+    },
+    /// A cache lookup whose hit does not jump forward.
+    #[error("request `{request}` has a cache lookup at step {step} whose hit does not jump forward within its plan")]
+    CacheHitBackwards {
+        /// The request type.
+        request: String,
+        /// The step.
+        step: usize,
+    },
+    /// A step names a part the model does not have.
+    #[error("request `{0}` names a station, resource, cache, replica group or database part that does not exist (or locks rows without a key space)")]
+    Dangling(String),
 }
 
 #[cfg(test)]

@@ -26,14 +26,35 @@ use pooler::PoolerInstance;
 use routing::Net;
 use shards::DataTier;
 
-/// Compile `phase` for `workload`.
-pub fn compile(workload: &Workload, phase: &Phase) -> Model {
+/// Compile `phase` for `workload`, checking the model against the rules and
+/// limits the engine relies on (in every build: past a limit the engine's
+/// per-request sets could not hold what a request holds).
+pub fn try_compile(workload: &Workload, phase: &Phase) -> Result<Model, CompileError> {
     let model = match &phase.architecture {
         Architecture::Network(n) => compile_network(workload, n),
         Architecture::Tiers(t) => tiers(workload, t),
     };
-    debug_assert_eq!(model.validate(), Ok(()));
-    model
+    model.validate().map_err(|reason| CompileError {
+        phase: phase.name.clone(),
+        reason,
+    })?;
+    Ok(model)
+}
+
+/// A phase whose compiled model breaks a rule of the engine.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("phase `{phase}` cannot be simulated: {reason}")]
+pub struct CompileError {
+    /// The phase's name.
+    pub phase: String,
+    /// The rule it breaks.
+    pub reason: crate::model::ModelError,
+}
+
+/// [`try_compile`] for phases known to compile (tests, benches, and phases
+/// a sweep plan has already compiled); panics with the reason otherwise.
+pub fn compile(workload: &Workload, phase: &Phase) -> Model {
+    try_compile(workload, phase).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A hand-built network, as written in the scenario.

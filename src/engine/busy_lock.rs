@@ -15,8 +15,11 @@
 //!   which raises PENDING (no new reader gets in) and succeeds once the
 //!   readers present have left.
 
+use super::calendar::{later, EventKind};
+use super::mechanism::{Cx, Mechanism, Next};
+use super::stats::ErrorCause;
 use super::JobId;
-use crate::model::SqliteMode;
+use crate::model::{SqliteLockSpec, SqliteMode};
 
 const NOBODY: JobId = JobId::MAX;
 
@@ -30,7 +33,7 @@ const DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 /// As in SQLite: the sleeps already taken add up to `prior`; the next sleep is
 /// cut so that the total never passes the timeout, and a call with nothing
 /// left gives up.
-pub fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
+fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
     const MS: u64 = 1_000_000;
     let n = DELAYS_MS.len() as u64;
     let c = count as u64;
@@ -45,9 +48,74 @@ pub fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
     (delay > 0).then_some(delay)
 }
 
+/// Every SQLite database file's lock of the model, with the busy handler.
+pub struct SqliteLocks {
+    states: Vec<SqliteLockState>,
+    /// Busy-handler calls so far in each job's current lock wait (0 when
+    /// not waiting), indexed by job and grown on demand. Kept here rather
+    /// than in every job: only SQLite models need it.
+    retries: Vec<u32>,
+}
+
+impl SqliteLocks {
+    pub fn new(specs: &[SqliteLockSpec]) -> Self {
+        SqliteLocks {
+            states: specs
+                .iter()
+                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
+                .collect(),
+            retries: Vec::new(),
+        }
+    }
+}
+
+impl Mechanism for SqliteLocks {
+    type Ask = SqliteMode;
+
+    /// One try; on SQLITE_BUSY the busy handler sleeps (a `BusyRetry` event
+    /// brings the job back to the same step) or, its time spent, fails.
+    #[inline]
+    fn acquire(&mut self, cx: &mut Cx, job: JobId, lock: u32, mode: SqliteMode) -> Next {
+        let l = &mut self.states[lock as usize];
+        if l.try_lock(job, mode) {
+            cx.jobs[job as usize].held.sqlite.insert(lock);
+            if let Some(r) = self.retries.get_mut(job as usize) {
+                *r = 0;
+            }
+            return Next::Go;
+        }
+        if self.retries.len() <= job as usize {
+            self.retries.resize(job as usize + 1, 0);
+        }
+        let retries = &mut self.retries[job as usize];
+        match busy_sleep_ns(*retries, l.busy_timeout_ns) {
+            Some(d) => {
+                *retries += 1;
+                if cx.measuring {
+                    cx.db.busy_sleeps += 1;
+                }
+                let at = later(cx.now, d);
+                let token = cx.jobs[job as usize].token;
+                cx.cal.schedule(at, EventKind::BusyRetry, job, token);
+                Next::Wait
+            }
+            None => {
+                *retries = 0;
+                Next::Fail(ErrorCause::Busy)
+            }
+        }
+    }
+
+    /// Nobody is woken: sleepers find the lock free when they retry.
+    #[inline]
+    fn release(&mut self, _cx: &mut Cx, job: JobId, lock: u32) {
+        self.states[lock as usize].unlock(job);
+    }
+}
+
 /// The lock of one SQLite database file.
-pub struct SqliteLockState {
-    pub busy_timeout_ns: u64,
+struct SqliteLockState {
+    busy_timeout_ns: u64,
     /// Readers holding SHARED (rollback mode only).
     shared: u32,
     /// The writer holding RESERVED (and maybe PENDING / EXCLUSIVE).
@@ -57,7 +125,7 @@ pub struct SqliteLockState {
 }
 
 impl SqliteLockState {
-    pub fn new(busy_timeout_ns: u64) -> Self {
+    fn new(busy_timeout_ns: u64) -> Self {
         SqliteLockState {
             busy_timeout_ns,
             shared: 0,
@@ -68,7 +136,7 @@ impl SqliteLockState {
 
     /// Try once to take `mode` for `job`; `false` means SQLITE_BUSY.
     #[inline]
-    pub fn try_lock(&mut self, job: JobId, mode: SqliteMode) -> bool {
+    fn try_lock(&mut self, job: JobId, mode: SqliteMode) -> bool {
         match mode {
             SqliteMode::Shared => {
                 if self.pending {
@@ -97,7 +165,7 @@ impl SqliteLockState {
 
     /// `job` lets go of whatever it holds.
     #[inline]
-    pub fn unlock(&mut self, job: JobId) {
+    fn unlock(&mut self, job: JobId) {
         if self.writer == job {
             self.writer = NOBODY;
             self.pending = false;

@@ -25,6 +25,15 @@ impl CacheState {
             }
         }
     }
+
+    /// Does the lookup of `key` at `now` hit? A fixed ratio draws one number.
+    #[inline]
+    pub fn lookup(&mut self, key: u32, now: u64, rng: &mut impl rand::Rng) -> bool {
+        match self {
+            CacheState::Fixed { hit_ratio } => rng.random::<f64>() < *hit_ratio,
+            CacheState::Lru(lru) => lru.lookup(key, now),
+        }
+    }
 }
 
 /// Least-recently-used cache of at most `capacity` keys, each expiring

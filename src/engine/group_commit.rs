@@ -8,7 +8,7 @@
 //!
 //! A flush takes the service time drawn for the first commit it covers.
 
-use super::calendar::{Calendar, EventKind};
+use super::calendar::{later, Calendar, EventKind};
 use super::JobId;
 use std::collections::VecDeque;
 
@@ -38,7 +38,7 @@ impl GroupCommitDisk {
             self.current.push(job);
             self.flushes += 1;
             self.commits += 1;
-            cal.schedule(now + demand, EventKind::FlushDone, id, 0);
+            cal.schedule(later(now, demand), EventKind::FlushDone, id, 0);
         }
     }
 
@@ -59,7 +59,7 @@ impl GroupCommitDisk {
             self.flushes += 1;
             self.commits += self.next.len() as u64;
             self.current.extend(self.next.drain(..).map(|(j, _)| j));
-            cal.schedule(now + demand, EventKind::FlushDone, id, 0);
+            cal.schedule(later(now, demand), EventKind::FlushDone, id, 0);
         } else {
             self.flushing = false;
         }

@@ -1,14 +1,21 @@
 //! The discrete-event core: one run of one model at one population, on one
-//! thread. It interprets compiled plans; it knows nothing of SQLite or PgBouncer.
+//! thread. This module is the loop and its calendar: it interprets compiled
+//! plans, step by step, and hands each step that takes, holds or gives back
+//! something to the mechanism that owns it, through one interface
+//! (`mechanism::Mechanism`: `acquire` / `release` / `on_deadline`). It knows
+//! nothing of SQLite's busy handler or PgBouncer's timeouts; those live in
+//! `busy_lock.rs` and `server_pool.rs`.
 //!
 //! The hot loop allocates nothing once its queues have grown to their working
-//! size, boxes nothing, and dispatches on plain enums.
+//! size, boxes nothing, and dispatches on plain enums and concrete types.
 
 mod busy_lock;
 mod cache;
 mod calendar;
 mod deadlines;
 mod group_commit;
+mod held;
+mod mechanism;
 mod quad_heap;
 mod replay;
 mod resource;
@@ -22,19 +29,22 @@ mod wait_line;
 
 use crate::dist::Dist;
 use crate::key_popularity::KeyPopularity;
-use crate::model::{GaugeSource, Model, Plan, Population, Step, SwitchBy};
-use busy_lock::{busy_sleep_ns, SqliteLockState};
+use crate::model::{
+    GaugeSource, Model, Plan, Population, Step, SwitchBy, MAX_DB_PARTS, MAX_RESOURCES,
+};
+use busy_lock::SqliteLocks;
 use cache::CacheState;
-use calendar::{Calendar, EventKind};
-use deadlines::Deadlines;
+use calendar::{later, Calendar, EventKind};
 use hdrhistogram::Histogram;
+use held::Held;
+use mechanism::{Cx, Due, Mechanism, Next};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 pub use replay::ReplicationStats;
 use replay::{ReadYourWrites, ReplayQueue};
-use resource::{Acquire, ResourceState};
-use row_locks::RowLocks;
-use server_pool::{PoolGrant, ServerPoolState};
+use resource::Resources;
+use row_locks::RowTables;
+use server_pool::ServerPools;
 use station::StationState;
 use stats::{
     DbStats, ErrorCause, PoolStats, ResourceStats, RunStats, StationStats, StopReason, TimeAverage,
@@ -48,14 +58,29 @@ use think_pool::ThinkPool;
 /// Index of a request slot. In a closed model slot i belongs to user i.
 pub type JobId = u32;
 const NO_JOB: JobId = u32::MAX;
-const NOT_WAITING: u32 = u32::MAX;
-/// `Job::waiting_on` for a pooler pool: this flag or'ed with the pool index
-/// (plain values are passive resources).
-const WAIT_POOL: u32 = 1 << 30;
-/// `Job::db_held` bit offsets: SQLite locks, pooler pools, row-lock tables.
-const HELD_SQLITE: u32 = 0;
-const HELD_POOL: u32 = 16;
-const HELD_ROWS: u32 = 32;
+
+/// The line a job waits in for a grant: a passive resource's or a pooler
+/// pool's. Liveness of a line entry is judged by it (with the wait token).
+/// Four bytes: one word of `Job`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Waiting(u32);
+
+impl Waiting {
+    const NOTHING: Waiting = Waiting(u32::MAX);
+    /// Pools are told apart from resources by this bit; indices are far
+    /// below it (`MAX_RESOURCES`, `MAX_DB_PARTS`).
+    const POOL: u32 = 1 << 30;
+
+    #[inline(always)]
+    fn resource(r: u32) -> Self {
+        Waiting(r)
+    }
+
+    #[inline(always)]
+    fn pool(p: u32) -> Self {
+        Waiting(Self::POOL | p)
+    }
+}
 
 /// Longest response time the histogram resolves: one hour. Longer responses
 /// are counted at one hour (and still exactly in the mean).
@@ -143,17 +168,26 @@ struct Job {
     /// The key (row, cache entry) this request touches; 0 without a key space.
     key: u32,
     started: u64,
-    /// Passive resources held, one bit each.
-    held: u64,
+    /// Passive resources, SQLite locks, pool connections and row locks held.
+    held: Held,
     /// Bumped whenever a wait ends, so stale timeouts and line entries are ignored.
     token: u32,
-    waiting_on: u32,
-    /// SQLite busy-handler calls so far in the current lock wait.
-    retries: u32,
-    /// SQLite locks, pool connections and row locks held (see `HELD_*`).
-    db_held: u64,
-    /// When the current row-lock wait began.
-    wait_since: u64,
+    waiting_on: Waiting,
+}
+
+// A million-user run keeps a million slots: one cache line each at most.
+// (Mechanism state only some models need, such as SQLite's busy-handler
+// count, lives in the mechanism, indexed by job.)
+const _: () = assert!(std::mem::size_of::<Job>() <= 64);
+
+impl Job {
+    /// The current wait is over (granted or given up): entries it left on
+    /// lines and deadline queues are stale from now on.
+    #[inline(always)]
+    fn end_wait(&mut self) {
+        self.waiting_on = Waiting::NOTHING;
+        self.token = self.token.wrapping_add(1);
+    }
 }
 
 const IDLE_JOB: Job = Job {
@@ -163,13 +197,27 @@ const IDLE_JOB: Job = Job {
     rtype: 0,
     key: 0,
     started: 0,
-    held: 0,
+    held: Held::NOTHING,
     token: 0,
-    waiting_on: NOT_WAITING,
-    retries: 0,
-    db_held: 0,
-    wait_since: 0,
+    waiting_on: Waiting::NOTHING,
 };
+
+/// The mechanisms' view of the engine ([`Cx`]): disjoint borrows of the
+/// fields they may touch, so that the mechanism itself (another field) can
+/// be borrowed alongside.
+macro_rules! cx {
+    ($e:ident) => {
+        Cx {
+            now: $e.now,
+            measuring: $e.measuring,
+            jobs: &mut $e.jobs,
+            ready: &mut $e.ready,
+            cal: &mut $e.cal,
+            rng: &mut $e.rng,
+            db: &mut $e.db,
+        }
+    };
+}
 
 struct Engine<'m> {
     model: &'m Model,
@@ -183,7 +231,7 @@ struct Engine<'m> {
     /// any other think time each user has its own `Arrival` event).
     thinkers: Option<ThinkPool>,
     stations: Vec<StationState>,
-    resources: Vec<ResourceState>,
+    resources: Resources,
     /// Jobs ready to run their next step at `now` (woken by a release or a
     /// processor-sharing completion), in the order they became ready.
     ready: VecDeque<JobId>,
@@ -239,13 +287,10 @@ struct Engine<'m> {
     cache_lookups: u64,
     cache_hits: u64,
     replication: ReplicationStats,
-    sqlite: Vec<SqliteLockState>,
-    rows: Vec<RowLocks>,
-    pools: Vec<ServerPoolState>,
-    /// Fixed-length waits (see `Deadlines`): one line per resource (its
-    /// timeout), then per pool its `query_wait_timeout`, then per pool its
-    /// `reserve_pool_timeout`.
-    deadlines: Vec<Deadlines>,
+    // Mechanisms requests hold across steps (see `mechanism.rs`).
+    sqlite: SqliteLocks,
+    rows: RowTables,
+    pools: ServerPools,
     db: DbStats,
 }
 
@@ -281,6 +326,20 @@ pub fn run_with(model: &Model, cfg: &RunConfig, extras: RunExtras) -> (RunStats,
 
 impl<'m> Engine<'m> {
     fn new(model: &'m Model, cfg: RunConfig) -> Self {
+        // `Held` has one bit per part, as many as these limits: a model past
+        // them is refused where it is built (`arch::try_compile`, with the
+        // reason); a hand-made one that skipped `Model::validate` stops here.
+        let db = &model.db;
+        assert!(
+            model.resources.len() <= MAX_RESOURCES
+                && db
+                    .sqlite_locks
+                    .len()
+                    .max(db.pools.len())
+                    .max(db.row_tables.len())
+                    <= MAX_DB_PARTS,
+            "the model exceeds the engine's limits (Model::validate says why)"
+        );
         let total: f64 = model.request_types.iter().map(|t| t.weight).sum();
         let mut acc = 0.0;
         let cum_weights = model
@@ -319,7 +378,7 @@ impl<'m> Engine<'m> {
             free_jobs: Vec::new(),
             thinkers,
             stations: model.stations.iter().map(StationState::new).collect(),
-            resources: model.resources.iter().map(ResourceState::new).collect(),
+            resources: Resources::new(&model.resources),
             ready: VecDeque::new(),
             cum_weights,
             keys: model.keys.as_ref(),
@@ -377,22 +436,9 @@ impl<'m> Engine<'m> {
             } else {
                 HISTOGRAM_MAX_NS
             }),
-            sqlite: model
-                .db
-                .sqlite_locks
-                .iter()
-                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
-                .collect(),
-            rows: model
-                .db
-                .row_tables
-                .iter()
-                .map(|_| RowLocks::default())
-                .collect(),
-            pools: model.db.pools.iter().map(ServerPoolState::new).collect(),
-            deadlines: (0..model.resources.len() + 2 * model.db.pools.len())
-                .map(|_| Deadlines::new())
-                .collect(),
+            sqlite: SqliteLocks::new(&model.db.sqlite_locks),
+            rows: RowTables::new(model.db.row_tables.len()),
+            pools: ServerPools::new(&model.db.pools),
             db: DbStats::default(),
         }
     }
@@ -511,7 +557,7 @@ impl<'m> Engine<'m> {
                     }
                     self.ready = ready;
                 }
-                EventKind::Deadline => self.deadlines_due(ev.a),
+                EventKind::Deadline => self.deadline(ev.a, ev.b),
                 EventKind::BusyRetry => {
                     if self.jobs[ev.a as usize].token == ev.b {
                         self.advance(ev.a);
@@ -543,7 +589,7 @@ impl<'m> Engine<'m> {
         let Population::Open { rate_per_s } = self.model.population else {
             return;
         };
-        let t = self.now + Self::interarrival(&mut self.rng, rate_per_s);
+        let t = later(self.now, Self::interarrival(&mut self.rng, rate_per_s));
         self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
         if self.live >= self.cfg.max_in_system as u64 {
             self.stop = Some(StopReason::Overflow);
@@ -588,12 +634,9 @@ impl<'m> Engine<'m> {
             rtype: rtype as u32,
             key,
             started: self.now,
-            held: 0,
+            held: Held::NOTHING,
             token,
-            waiting_on: NOT_WAITING,
-            retries: 0,
-            db_held: 0,
-            wait_since: 0,
+            waiting_on: Waiting::NOTHING,
         };
         self.total_started += 1;
         if self.measuring {
@@ -618,7 +661,7 @@ impl<'m> Engine<'m> {
                 self.complete(job);
                 return;
             }
-            match model.steps[j.step as usize] {
+            let next = match model.steps[j.step as usize] {
                 Step::Use { station, demand } => {
                     let d = demand.sample(&mut self.rng);
                     self.stations[station as usize].arrive(
@@ -632,7 +675,8 @@ impl<'m> Engine<'m> {
                 }
                 Step::Delay(dist) => {
                     let d = dist.sample(&mut self.rng);
-                    self.cal.schedule(self.now + d, EventKind::Done, job, 0);
+                    self.cal
+                        .schedule(later(self.now, d), EventKind::Done, job, 0);
                     return;
                 }
                 Step::Branch { p, to } => {
@@ -640,35 +684,7 @@ impl<'m> Engine<'m> {
                     let take = self.rng.random::<f64>() < p;
                     let j = &mut self.jobs[job as usize];
                     j.step = if take { first + to } else { j.step + 1 };
-                }
-                Step::Acquire(r) => {
-                    let token = j.token;
-                    match self.resources[r as usize].acquire(job, token, self.now) {
-                        Acquire::Granted => {
-                            j.held |= 1 << r;
-                            j.step += 1;
-                        }
-                        Acquire::Waiting => {
-                            j.waiting_on = r;
-                            if let Some(t) = self.resources[r as usize].timeout_ns() {
-                                self.wait_until(r as usize, self.now + t, job, token);
-                            }
-                            return;
-                        }
-                        Acquire::Refused => {
-                            self.fail(job, ErrorCause::Refused);
-                            return;
-                        }
-                    }
-                }
-                Step::Release(r) => {
-                    j.step += 1;
-                    // A branch may have skipped the matching acquire: only
-                    // what is held can be given back.
-                    if j.held & (1 << r) != 0 {
-                        j.held &= !(1 << r);
-                        self.release(r);
-                    }
+                    continue;
                 }
                 // --- Scaling tier.
                 Step::Switch { by, n } => {
@@ -680,6 +696,7 @@ impl<'m> Engine<'m> {
                     };
                     // The chosen jump entry follows the switch.
                     j.step += 1 + choice;
+                    continue;
                 }
                 Step::Ship { group, replay } => {
                     let (key, committed) = (j.key, self.now);
@@ -690,6 +707,7 @@ impl<'m> Engine<'m> {
                     if self.measuring {
                         self.replication.record_lag(visible - committed, cost);
                     }
+                    continue;
                 }
                 Step::ReplicaRead { group } => {
                     let key = j.key;
@@ -700,259 +718,93 @@ impl<'m> Engine<'m> {
                             self.replication.stale_reads += 1;
                         }
                     }
+                    continue;
                 }
                 Step::CacheLookup { cache, hit_to } => {
                     let (key, first) = (j.key, j.plan_first);
-                    let hit = match &mut self.caches[cache as usize] {
-                        CacheState::Fixed { hit_ratio } => self.rng.random::<f64>() < *hit_ratio,
-                        CacheState::Lru(lru) => lru.lookup(key, self.now),
-                    };
+                    let hit = self.caches[cache as usize].lookup(key, self.now, &mut self.rng);
                     if self.measuring {
                         self.cache_lookups += 1;
                         self.cache_hits += hit as u64;
                     }
                     let j = &mut self.jobs[job as usize];
                     j.step = if hit { first + hit_to } else { j.step + 1 };
+                    continue;
                 }
                 Step::CacheFill { cache } => {
                     j.step += 1;
                     if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
                         lru.fill(j.key, self.now);
                     }
+                    continue;
                 }
                 Step::CacheInvalidate { cache } => {
                     j.step += 1;
                     if let CacheState::Lru(lru) = &mut self.caches[cache as usize] {
                         lru.invalidate(j.key);
                     }
+                    continue;
+                }
+                // --- Mechanisms held across steps: one interface each.
+                Step::Acquire(r) => self.resources.acquire(&mut cx!(self), job, r, ()),
+                Step::Release(r) => {
+                    j.step += 1;
+                    // A branch may have skipped the matching acquire: only
+                    // what is held can be given back.
+                    if j.held.resources.remove(r) {
+                        self.resources.release(&mut cx!(self), job, r);
+                    }
+                    continue;
                 }
                 Step::SqliteLock { lock, mode } => {
-                    if self.sqlite[lock as usize].try_lock(job, mode) {
-                        j.db_held |= 1 << (HELD_SQLITE + lock);
-                        j.retries = 0;
-                        j.step += 1;
-                    } else {
-                        // SQLITE_BUSY: the busy handler sleeps, then retries.
-                        let timeout = self.sqlite[lock as usize].busy_timeout_ns;
-                        match busy_sleep_ns(j.retries, timeout) {
-                            Some(d) => {
-                                j.retries += 1;
-                                let token = j.token;
-                                if self.measuring {
-                                    self.db.busy_sleeps += 1;
-                                }
-                                self.cal
-                                    .schedule(self.now + d, EventKind::BusyRetry, job, token);
-                            }
-                            None => {
-                                j.retries = 0;
-                                self.fail(job, ErrorCause::Busy);
-                            }
-                        }
-                        return;
-                    }
+                    self.sqlite.acquire(&mut cx!(self), job, lock, mode)
                 }
                 Step::SqliteUnlock(lock) => {
-                    j.db_held &= !(1 << (HELD_SQLITE + lock));
+                    j.held.sqlite.remove(lock);
                     j.step += 1;
-                    self.sqlite[lock as usize].unlock(job);
+                    self.sqlite.release(&mut cx!(self), job, lock);
+                    continue;
                 }
-                Step::RowLock(t) => {
-                    let key = j.key;
-                    if self.measuring {
-                        self.db.row_locks += 1;
-                    }
-                    if self.rows[t as usize].lock(key, job) {
-                        j.db_held |= 1 << (HELD_ROWS + t);
-                        j.step += 1;
-                    } else {
-                        // Waits, without timeout, until the holder commits.
-                        j.wait_since = self.now;
-                        return;
-                    }
-                }
+                Step::RowLock(t) => self.rows.acquire(&mut cx!(self), job, t, ()),
                 Step::RowUnlock(t) => {
-                    j.db_held &= !(1 << (HELD_ROWS + t));
+                    j.held.rows.remove(t);
                     j.step += 1;
-                    let key = j.key;
-                    self.row_unlock(t, key);
+                    self.rows.release(&mut cx!(self), job, t);
+                    continue;
                 }
-                Step::PoolAcquire(p) => {
-                    let token = j.token;
-                    match self.pools[p as usize].acquire(job, token, self.now) {
-                        PoolGrant::Granted { connect: false } => {
-                            j.db_held |= 1 << (HELD_POOL + p);
-                            j.step += 1;
-                        }
-                        PoolGrant::Granted { connect: true } => {
-                            j.db_held |= 1 << (HELD_POOL + p);
-                            self.connect(job, p);
-                            return;
-                        }
-                        PoolGrant::Waiting => {
-                            j.waiting_on = WAIT_POOL | p;
-                            let pool = &self.pools[p as usize];
-                            let (timeout, reserve) = (
-                                pool.wait_timeout_ns,
-                                pool.has_reserve().then_some(pool.reserve_timeout_ns),
-                            );
-                            let (lines, pools) = (self.resources.len(), self.pools.len());
-                            if let Some(t) = timeout {
-                                self.wait_until(lines + p as usize, self.now + t, job, token);
-                            }
-                            if let Some(t) = reserve {
-                                let line = lines + pools + p as usize;
-                                self.wait_until(line, self.now + t, job, token);
-                            }
-                            return;
-                        }
-                    }
-                }
+                Step::PoolAcquire(p) => self.pools.acquire(&mut cx!(self), job, p, ()),
                 Step::PoolRelease(p) => {
-                    j.db_held &= !(1 << (HELD_POOL + p));
+                    j.held.pools.remove(p);
                     j.step += 1;
-                    self.pool_release(p);
+                    self.pools.release(&mut cx!(self), job, p);
+                    continue;
+                }
+            };
+            match next {
+                Next::Go => self.jobs[job as usize].step += 1,
+                Next::Wait => return,
+                Next::Fail(cause) => {
+                    self.fail(job, cause);
+                    return;
                 }
             }
         }
     }
 
-    /// `job` opens a new server connection of pool `p` (a backend start-up);
-    /// its `PoolAcquire` step ends when the connection is ready.
-    fn connect(&mut self, job: JobId, p: u32) {
-        let d = self.pools[p as usize].connect.sample(&mut self.rng);
-        self.cal.schedule(self.now + d, EventKind::Done, job, 0);
-    }
-
-    /// The holder of row `key` in table `t` committed: the next writer of the
-    /// row, if any, now holds it and becomes ready.
-    #[inline]
-    fn row_unlock(&mut self, t: u32, key: u32) {
-        if let Some(w) = self.rows[t as usize].unlock(key) {
-            let wj = &mut self.jobs[w as usize];
-            wj.db_held |= 1 << (HELD_ROWS + t);
-            wj.step += 1;
-            if self.measuring {
-                self.db.row_lock_waits += 1;
-                self.db.row_lock_wait_ns += (self.now - wj.wait_since) as f64;
-            }
-            self.ready.push_back(w);
-        }
-    }
-
-    /// Give a server connection back to pool `p`; a waiter that receives it
-    /// becomes ready.
-    #[inline]
-    fn pool_release(&mut self, p: u32) {
-        let jobs = &self.jobs;
-        let next = self.pools[p as usize].release(self.now, |w, token| {
-            let wj = &jobs[w as usize];
-            wj.token == token && wj.waiting_on == WAIT_POOL | p
-        });
-        if let Some(w) = next {
-            let wj = &mut self.jobs[w as usize];
-            wj.waiting_on = NOT_WAITING;
-            wj.token = wj.token.wrapping_add(1);
-            wj.db_held |= 1 << (HELD_POOL + p);
-            wj.step += 1;
-            self.ready.push_back(w);
-        }
-    }
-
-    /// `job` has waited `reserve_pool_timeout` for a server connection: it
-    /// opens a reserve connection if the reserve is not used up.
-    fn reserve_check(&mut self, job: JobId, token: u32) {
-        let j = &mut self.jobs[job as usize];
-        if j.token != token || j.waiting_on & WAIT_POOL == 0 || j.waiting_on == NOT_WAITING {
-            return;
-        }
-        let p = j.waiting_on & !WAIT_POOL;
-        if self.pools[p as usize].open_reserve(self.now) {
-            j.waiting_on = NOT_WAITING;
-            j.token = j.token.wrapping_add(1);
-            j.db_held |= 1 << (HELD_POOL + p);
-            self.connect(job, p);
-        }
-    }
-
-    /// Give back one unit of `r`; a waiter that receives it becomes ready.
-    #[inline]
-    fn release(&mut self, r: u32) {
-        let jobs = &self.jobs;
-        let next = self.resources[r as usize].release(self.now, |w, token| {
-            let wj = &jobs[w as usize];
-            wj.token == token && wj.waiting_on == r
-        });
-        if let Some(w) = next {
-            let wj = &mut self.jobs[w as usize];
-            wj.waiting_on = NOT_WAITING;
-            wj.token = wj.token.wrapping_add(1);
-            wj.held |= 1 << r;
-            wj.step += 1;
-            self.ready.push_back(w);
-        }
-    }
-
-    /// `job`'s wait (token `token`) on deadline line `line` ends at `deadline`
-    /// unless something ends it first.
-    #[inline]
-    fn wait_until(&mut self, line: usize, deadline: u64, job: JobId, token: u32) {
-        self.deadlines[line].push(deadline, job, token);
-        if self.deadlines[line].armed_at == u64::MAX {
-            self.arm(line);
-        }
-    }
-
-    /// Drop the deadlines at the head of `line` whose wait has already ended
-    /// (the job's wait token moved on), and put one calendar event on the
-    /// earliest that has not.
-    fn arm(&mut self, line: usize) {
-        let q = &mut self.deadlines[line];
-        while let Some((deadline, job, token)) = q.head() {
-            if self.jobs[job as usize].token != token {
-                q.pop();
-                continue;
-            }
-            q.armed_at = deadline;
-            self.cal
-                .schedule(deadline, EventKind::Deadline, line as u32, 0);
-            return;
-        }
-        q.armed_at = u64::MAX;
-    }
-
-    /// The calendar event of deadline line `line` fired: end every wait due.
-    fn deadlines_due(&mut self, line: u32) {
-        let line = line as usize;
-        let reserve_lines = self.resources.len() + self.pools.len();
-        while let Some((deadline, job, token)) = self.deadlines[line].head() {
-            if deadline > self.now {
-                break;
-            }
-            self.deadlines[line].pop();
-            if line < reserve_lines {
-                self.timeout(job, token);
-            } else {
-                self.reserve_check(job, token);
+    /// The calendar event of deadline line `line` of mechanism `owner`
+    /// fired: end every wait due, in the order the waits began.
+    fn deadline(&mut self, line: u32, owner: u32) {
+        loop {
+            let due = match owner {
+                resource::DEADLINE_OWNER => self.resources.on_deadline(&mut cx!(self), line),
+                _ => self.pools.on_deadline(&mut cx!(self), line),
+            };
+            match due {
+                Due::Fail(job) => self.fail(job, ErrorCause::Timeout),
+                Due::Handled => {}
+                Due::Clear => return,
             }
         }
-        self.arm(line);
-    }
-
-    fn timeout(&mut self, job: JobId, token: u32) {
-        let j = &mut self.jobs[job as usize];
-        if j.token != token || j.waiting_on == NOT_WAITING {
-            return;
-        }
-        let r = j.waiting_on;
-        j.waiting_on = NOT_WAITING;
-        j.token = j.token.wrapping_add(1);
-        if r & WAIT_POOL != 0 {
-            self.pools[(r & !WAIT_POOL) as usize].abandon(self.now);
-        } else {
-            self.resources[r as usize].abandon(self.now);
-        }
-        self.fail(job, ErrorCause::Timeout);
     }
 
     /// The request fails: it lets go of everything it holds and leaves.
@@ -1003,28 +855,20 @@ impl<'m> Engine<'m> {
 
     #[inline]
     fn release_all(&mut self, job: JobId) {
-        let mut held = self.jobs[job as usize].held;
-        self.jobs[job as usize].held = 0;
-        while held != 0 {
-            let r = held.trailing_zeros();
-            held &= held - 1;
-            self.release(r);
+        let mut held = std::mem::replace(&mut self.jobs[job as usize].held, Held::NOTHING);
+        while let Some(r) = held.resources.pop_first() {
+            self.resources.release(&mut cx!(self), job, r);
         }
         // Database locks and connections: a session-mode pool connection is
         // given back here, at the end of the request.
-        let mut db = self.jobs[job as usize].db_held;
-        self.jobs[job as usize].db_held = 0;
-        while db != 0 {
-            let bit = db.trailing_zeros();
-            db &= db - 1;
-            match bit {
-                b if b < HELD_POOL => self.sqlite[(b - HELD_SQLITE) as usize].unlock(job),
-                b if b < HELD_ROWS => self.pool_release(b - HELD_POOL),
-                b => {
-                    let key = self.jobs[job as usize].key;
-                    self.row_unlock(b - HELD_ROWS, key);
-                }
-            }
+        while let Some(l) = held.sqlite.pop_first() {
+            self.sqlite.release(&mut cx!(self), job, l);
+        }
+        while let Some(p) = held.pools.pop_first() {
+            self.pools.release(&mut cx!(self), job, p);
+        }
+        while let Some(t) = held.rows.pop_first() {
+            self.rows.release(&mut cx!(self), job, t);
         }
     }
 
@@ -1043,7 +887,7 @@ impl<'m> Engine<'m> {
             Population::Closed { think } => match &mut self.thinkers {
                 Some(pool) => pool.join(job, self.now, &mut self.rng, &mut self.cal),
                 None => {
-                    let t = self.now + think.sample(&mut self.rng);
+                    let t = later(self.now, think.sample(&mut self.rng));
                     self.cal.schedule(t, EventKind::Arrival, job, 0);
                 }
             },
@@ -1070,11 +914,11 @@ impl<'m> Engine<'m> {
             s.present.restart(now);
             s.busy.restart(now);
         }
-        for r in &mut self.resources {
+        for r in &mut self.resources.states {
             r.held_avg.restart(now);
             r.line.avg.restart(now);
         }
-        for p in &mut self.pools {
+        for p in &mut self.pools.states {
             p.restart(now);
         }
         for s in &mut self.stations {
@@ -1099,6 +943,7 @@ impl<'m> Engine<'m> {
         }
         db.pools = self
             .pools
+            .states
             .iter()
             .map(|p| PoolStats {
                 mean_held: mean(&p.held_avg),
@@ -1110,7 +955,7 @@ impl<'m> Engine<'m> {
             .collect();
         for g in &self.model.db.memory {
             let units = match g.source {
-                GaugeSource::Resource(r) => mean(&self.resources[r as usize].held_avg),
+                GaugeSource::Resource(r) => mean(&self.resources.states[r as usize].held_avg),
                 GaugeSource::PoolOpen(p) => db.pools[p as usize].mean_open,
             };
             db.connections += units;
@@ -1149,6 +994,7 @@ impl<'m> Engine<'m> {
                 .collect(),
             resources: self
                 .resources
+                .states
                 .iter()
                 .map(|r| ResourceStats {
                     mean_held: mean(&r.held_avg),

@@ -1,13 +1,16 @@
 //! Passive resources: units held across steps (a worker, a connection),
 //! with a FIFO waiting line, an optional bound on it, and an optional timeout.
 
-use super::stats::TimeAverage;
+use super::calendar::later;
+use super::deadlines::DeadlineLines;
+use super::mechanism::{Cx, Due, Mechanism, Next};
+use super::stats::{ErrorCause, TimeAverage};
 use super::wait_line::WaitLine;
-use super::JobId;
+use super::{JobId, Waiting};
 use crate::model::{Resource, WaitPolicy};
 
 /// Outcome of asking for a unit.
-pub enum Acquire {
+enum Acquire {
     Granted,
     /// Queued; the caller puts the timeout, if the policy has one, on the
     /// resource's deadline line.
@@ -38,12 +41,12 @@ impl ResourceState {
         self.capacity
     }
 
-    pub fn timeout_ns(&self) -> Option<u64> {
+    fn timeout_ns(&self) -> Option<u64> {
         self.policy.timeout_ns
     }
 
     #[inline]
-    pub fn acquire(&mut self, job: JobId, token: u32, now: u64) -> Acquire {
+    fn acquire(&mut self, job: JobId, token: u32, now: u64) -> Acquire {
         if self.held < self.capacity {
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
@@ -62,19 +65,91 @@ impl ResourceState {
 
     /// A waiter gave up (timeout): its line entry is now stale.
     #[inline]
-    pub fn abandon(&mut self, now: u64) {
+    fn abandon(&mut self, now: u64) {
         self.line.abandon(now);
     }
 
     /// Give a unit back. If a live waiter is first in line (as judged by
     /// `is_live`), the unit passes straight to it and it is returned.
     #[inline]
-    pub fn release(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
+    fn release(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
         if let Some(job) = self.line.pop_live(now, is_live) {
             return Some(job);
         }
         self.held -= 1;
         self.held_avg.set(now, self.held as f64);
         None
+    }
+}
+
+/// Deadline-line owner tag of passive resources' wait timeouts.
+pub const DEADLINE_OWNER: u32 = 0;
+
+/// Every passive resource of the model, with its timeouts: line `r` of
+/// `timeouts` holds the deadlines of waits on resource `r` (one wait timeout
+/// per resource, so deadlines come due in the order the waits began).
+pub struct Resources {
+    pub states: Vec<ResourceState>,
+    timeouts: DeadlineLines,
+}
+
+impl Resources {
+    pub fn new(specs: &[Resource]) -> Self {
+        Resources {
+            states: specs.iter().map(ResourceState::new).collect(),
+            timeouts: DeadlineLines::new(specs.len(), DEADLINE_OWNER),
+        }
+    }
+}
+
+impl Mechanism for Resources {
+    type Ask = ();
+
+    #[inline]
+    fn acquire(&mut self, cx: &mut Cx, job: JobId, r: u32, _: ()) -> Next {
+        let token = cx.jobs[job as usize].token;
+        let res = &mut self.states[r as usize];
+        match res.acquire(job, token, cx.now) {
+            Acquire::Granted => {
+                cx.jobs[job as usize].held.resources.insert(r);
+                Next::Go
+            }
+            Acquire::Waiting => {
+                cx.jobs[job as usize].waiting_on = Waiting::resource(r);
+                if let Some(t) = res.timeout_ns() {
+                    let at = later(cx.now, t);
+                    self.timeouts.wait_until(r, at, job, token, cx.cal);
+                }
+                Next::Wait
+            }
+            Acquire::Refused => Next::Fail(ErrorCause::Refused),
+        }
+    }
+
+    #[inline]
+    fn release(&mut self, cx: &mut Cx, _job: JobId, r: u32) {
+        let jobs = &*cx.jobs;
+        let next = self.states[r as usize].release(cx.now, |w, token| {
+            let wj = &jobs[w as usize];
+            wj.token == token && wj.waiting_on == Waiting::resource(r)
+        });
+        if let Some(w) = next {
+            cx.jobs[w as usize].held.resources.insert(r);
+            cx.wake(w);
+        }
+    }
+
+    fn on_deadline(&mut self, cx: &mut Cx, r: u32) -> Due {
+        let Some((job, token)) = self.timeouts.pop_due(r, cx.now) else {
+            self.timeouts.arm(r, cx.jobs, cx.cal);
+            return Due::Clear;
+        };
+        let j = &mut cx.jobs[job as usize];
+        if j.token != token || j.waiting_on != Waiting::resource(r) {
+            return Due::Handled;
+        }
+        j.end_wait();
+        self.states[r as usize].abandon(cx.now);
+        Due::Fail(job)
     }
 }

@@ -11,6 +11,7 @@
 //! Waiters form an intrusive FIFO list per row: the slot keeps head and tail,
 //! `next[job]` links a waiter to the one behind it.
 
+use super::mechanism::{Cx, Mechanism, Next};
 use super::JobId;
 
 const EMPTY: u32 = u32::MAX;
@@ -166,6 +167,64 @@ impl RowLocks {
         for s in old.into_iter().filter(|s| s.key != EMPTY) {
             let i = self.find(s.key);
             self.slots[i] = s;
+        }
+    }
+}
+
+/// The row-lock tables of the model (one per PostgreSQL server); a request
+/// locks the row of its own key.
+pub struct RowTables {
+    tables: Vec<RowLocks>,
+    /// When each job's current row-lock wait began, indexed by job and
+    /// grown on demand (a job waits for one row at a time). Kept here
+    /// rather than in every job: only keyed PostgreSQL models need it.
+    wait_since: Vec<u64>,
+}
+
+impl RowTables {
+    pub fn new(tables: usize) -> Self {
+        RowTables {
+            tables: (0..tables).map(|_| RowLocks::default()).collect(),
+            wait_since: Vec::new(),
+        }
+    }
+}
+
+impl Mechanism for RowTables {
+    type Ask = ();
+
+    #[inline]
+    fn acquire(&mut self, cx: &mut Cx, job: JobId, t: u32, _: ()) -> Next {
+        let j = &mut cx.jobs[job as usize];
+        if cx.measuring {
+            cx.db.row_locks += 1;
+        }
+        if self.tables[t as usize].lock(j.key, job) {
+            j.held.rows.insert(t);
+            Next::Go
+        } else {
+            // Waits, without timeout, until the holder commits.
+            if self.wait_since.len() <= job as usize {
+                self.wait_since.resize(job as usize + 1, 0);
+            }
+            self.wait_since[job as usize] = cx.now;
+            Next::Wait
+        }
+    }
+
+    /// The holder of the row commits: the next writer of the row, if any,
+    /// now holds it.
+    #[inline]
+    fn release(&mut self, cx: &mut Cx, job: JobId, t: u32) {
+        let key = cx.jobs[job as usize].key;
+        if let Some(w) = self.tables[t as usize].unlock(key) {
+            let wj = &mut cx.jobs[w as usize];
+            wj.held.rows.insert(t);
+            if cx.measuring {
+                cx.db.row_lock_waits += 1;
+                cx.db.row_lock_wait_ns += (cx.now - self.wait_since[w as usize]) as f64;
+            }
+            cx.wake(w);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Active stations: where requests receive service and time passes.
 
-use super::calendar::{Calendar, EventKind};
+use super::calendar::{later, Calendar, EventKind};
 use super::group_commit::GroupCommitDisk;
 use super::quad_heap::QuadHeap;
 use super::stats::TimeAverage;
@@ -94,7 +94,7 @@ impl StationState {
                 if s.busy < s.servers {
                     s.busy += 1;
                     self.busy.set(now, s.busy as f64);
-                    cal.schedule(now + demand, EventKind::Done, job, 0);
+                    cal.schedule(later(now, demand), EventKind::Done, job, 0);
                 } else {
                     s.queue.push_back((job, demand));
                 }
@@ -109,7 +109,7 @@ impl StationState {
             }
             StationKind::Delay(s) => {
                 s.present += 1;
-                cal.schedule(now + demand, EventKind::Done, job, 0);
+                cal.schedule(later(now, demand), EventKind::Done, job, 0);
             }
             StationKind::GroupCommit(s) => {
                 s.arrive(id, job, demand, now, cal);
@@ -143,7 +143,7 @@ impl StationState {
         match &mut self.kind {
             StationKind::Fcfs(s) => {
                 if let Some((next, demand)) = s.queue.pop_front() {
-                    cal.schedule(now + demand, EventKind::Done, next, 0);
+                    cal.schedule(later(now, demand), EventKind::Done, next, 0);
                 } else {
                     s.busy -= 1;
                     self.busy.set(now, s.busy as f64);
@@ -235,7 +235,7 @@ impl PsStation {
     fn reschedule(&mut self, id: u32, now: u64, cal: &mut Calendar) {
         let next = self.finishers.peek().map(|&(bits, _)| {
             let work = (f64::from_bits(bits) - self.v).max(0.0);
-            now + ceil_ns(work / self.rate())
+            later(now, ceil_ns(work / self.rate()))
         });
         // Keep the pending event unless the earliest finisher now finishes
         // sooner. An arrival never makes anyone finish sooner (rates only

@@ -26,7 +26,7 @@
 //! hands out the user who joined last: its slot is still in cache, where a
 //! uniformly drawn one of a million is a cache miss on every request.
 
-use super::calendar::{Calendar, EventKind};
+use super::calendar::{later, Calendar, EventKind};
 use super::JobId;
 use crate::dist::Dist;
 use rand::Rng;
@@ -86,7 +86,7 @@ impl ThinkPool {
         cal: &mut Calendar,
     ) {
         self.users.push(user);
-        let t = now + exponential(self.mean_ns).sample(rng);
+        let t = later(now, exponential(self.mean_ns).sample(rng));
         if t < self.next_at {
             self.pend(t, cal);
         }
@@ -122,7 +122,10 @@ impl ThinkPool {
             // Any pending event is now stale.
             self.generation = self.generation.wrapping_add(1);
         } else {
-            let t = now + exponential(self.mean_ns / self.users.len() as f64).sample(rng);
+            let t = later(
+                now,
+                exponential(self.mean_ns / self.users.len() as f64).sample(rng),
+            );
             self.pend(t, cal);
         }
     }

@@ -73,6 +73,7 @@ pub fn merge(opts: &MergeOptions) -> Result<(), Failure> {
         )));
     }
     let scenarios = load_all(&paths)?;
+    super::refuse_shards_slug(&scenarios)?;
     let mut plans = Vec::new();
     for s in &scenarios {
         plans.push(sweep::plan(s, &job.options).map_err(invalid)?);

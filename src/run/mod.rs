@@ -118,7 +118,7 @@ fn unusable_folder_name(slug: &str) -> Option<&'static str> {
 }
 
 /// Names the run itself uses in the output folder.
-const RUN_FILES: &[&str] = &["summary.csv", shards::SHARDS_DIR];
+const RUN_FILES: &[&str] = &["summary.csv"];
 
 pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     let scenarios = load_all(&opts.scenarios)?;
@@ -148,6 +148,7 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         return Ok(());
     }
     if opts.list_units || opts.shard.is_some() {
+        refuse_shards_slug(&scenarios)?;
         let sources = read_sources(&scenarios)?;
         let all = units::units(&plans, &sources);
         if opts.list_units {
@@ -250,6 +251,23 @@ fn thread_pool(opts: &RunOptions) -> Result<rayon::ThreadPool, Failure> {
             code: EXIT_RUNTIME,
             error: anyhow::anyhow!("cannot start worker threads: {e}"),
         })
+}
+
+/// A sharded job keeps its shards in `OUT/shards/`: no scenario's results
+/// may go there.
+pub(crate) fn refuse_shards_slug(scenarios: &[Scenario]) -> Result<(), Failure> {
+    match scenarios.iter().find(|s| s.slug == shards::SHARDS_DIR) {
+        Some(s) => Err(Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(
+                "{}: a sharded job keeps its shards in the folder `{}` of the output folder, \
+                 where this scenario's results would go; rename the file to shard it",
+                s.path.display(),
+                shards::SHARDS_DIR
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The bytes of every scenario file, for unit ids and manifests.

@@ -198,7 +198,7 @@ pub(super) fn check_network(
         w.keys,
     );
     if let Err(e) = probe.validate() {
-        d.error(plan_span, f("plan"), e);
+        d.error(plan_span, f("plan"), e.to_string());
         return None;
     }
     Some(spec)

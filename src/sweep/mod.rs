@@ -26,7 +26,7 @@ pub use replication::{
 };
 
 use crate::analytic::Analytic;
-use crate::arch::compile;
+use crate::arch::{try_compile, CompileError};
 use crate::engine::RunConfig;
 use crate::model::Model;
 use crate::scenario::Scenario;
@@ -153,8 +153,12 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
     let models: Vec<Model> = scenario
         .phases
         .iter()
-        .map(|p| compile(&scenario.workload, p))
-        .collect();
+        .map(|p| try_compile(&scenario.workload, p))
+        .collect::<Result<_, _>>()
+        .map_err(|source| SweepError::Model {
+            path: scenario.path.clone(),
+            source,
+        })?;
     Ok(SweepPlan {
         scenario,
         analytic: models.iter().map(Analytic::of).collect(),
@@ -191,6 +195,14 @@ pub enum SweepError {
         name: String,
         /// The scenario's phases, quoted and comma-separated.
         phases: String,
+    },
+    /// A phase compiles to a model the engine cannot run.
+    #[error("{}: {source}", path.display())]
+    Model {
+        /// The scenario file.
+        path: PathBuf,
+        /// The phase and the rule it breaks.
+        source: CompileError,
     },
 }
 
