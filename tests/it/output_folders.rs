@@ -2,19 +2,14 @@
 //! that would write to it is refused (exit 2) unless `--force` is given;
 //! the same scenario, even edited, overwrites it as before.
 
-use assert_cmd::Command;
+use crate::helpers::{data, read, simulate};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn simulate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
 
 /// `tests/data/interrupt_small.toml` (well under a second) copied to
 /// `dir/sub/small.toml`, with its `name` and `seed` replaced.
 fn small(dir: &Path, sub: &str, name: &str, seed: u64) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/interrupt_small.toml");
-    let text = std::fs::read_to_string(src).unwrap();
+    let text = read(&data("interrupt_small.toml"));
     let text = text
         .replace(
             "name = \"Interrupt test: small\"",

@@ -1,0 +1,22 @@
+//! capsim's integration tests, as one binary: one link instead of sixteen,
+//! and the helpers they share in one place ([`helpers`]). Run one module
+//! with `cargo test --test it <module>::`, e.g. `cargo test --test it validation::`.
+
+mod helpers;
+
+mod architectures_db;
+mod architectures_scale;
+mod bad_scenarios;
+mod claims;
+mod cli;
+mod fuzz;
+mod guides;
+mod interrupt;
+mod invariants;
+mod output_folders;
+mod overload;
+mod planning_outputs;
+mod readme;
+mod scale_examples;
+mod sweep;
+mod validation;
