@@ -1,7 +1,7 @@
 //! The `simulate` binary, driven as a user drives it.
 
 use crate::helpers::{
-    csv_rows as rows, data, load, read, repo, simulate, snapshot_settings,
+    csv_rows as rows, data, load, read, repo, simulate, snapshot_settings, temp_dir,
     validation_scenario as scenario,
 };
 use capsim::sweep::{SweepError, SweepOptions};
@@ -34,7 +34,7 @@ fn documented_columns(file: &str) -> String {
 
 #[test]
 fn writes_runs_csv_with_the_documented_header() {
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     simulate()
         .arg(scenario("mm1_rho50.toml"))
         .args([
@@ -71,7 +71,7 @@ fn writes_runs_csv_with_the_documented_header() {
 #[test]
 fn thread_count_does_not_change_any_output() {
     let run = |jobs: &str| {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         simulate()
             .arg(scenario("closed_mva.toml"))
             .arg(scenario("erlang_b.toml"))
@@ -106,7 +106,7 @@ fn thread_count_does_not_change_any_output() {
 #[test]
 fn users_phase_seed_and_out_select_what_runs() {
     let run = |seed: &str| {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         let nested = out.path().join("a/b");
         simulate()
             .arg(scenario("closed_mva.toml"))
@@ -157,7 +157,7 @@ fn users_phase_seed_and_out_select_what_runs() {
 
 #[test]
 fn an_unknown_phase_is_an_input_error() {
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     simulate()
         .arg(scenario("erlang_b.toml"))
         .args(["--phase", "M/M/1"])
@@ -199,7 +199,7 @@ fn an_unknown_phase_is_no_such_phase_to_the_planner() {
 /// finish in either order.
 #[test]
 fn each_scenario_ends_with_its_summary_line() {
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     let assert = simulate()
         .arg(data("interrupt_small.toml"))
         .arg(data("claims.toml"))
@@ -217,7 +217,7 @@ fn each_scenario_ends_with_its_summary_line() {
 
 #[test]
 fn an_invalid_scenario_exits_2_with_file_line_column_field_and_message() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
@@ -272,7 +272,7 @@ fn located_errors(stderr: &str, file: &Path) -> Vec<(usize, String)> {
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let missing = dir.path().join("nowhere.toml");
     simulate()
         .arg(&missing)
@@ -286,7 +286,7 @@ fn a_missing_file_is_a_clear_error() {
 
 #[test]
 fn malformed_files_are_errors_not_panics() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let cases: [(&str, &[u8]); 6] = [
         ("empty", b""),
         ("not_utf8", &[0xff, 0xfe, 0x00, 0x80, 0x41]),

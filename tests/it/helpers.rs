@@ -212,3 +212,8 @@ fn regex_escape(text: &str) -> String {
     }
     out
 }
+
+/// A temporary directory, removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}

@@ -37,7 +37,7 @@ fn a_cancelled_run_stops_inside_the_engine_loop() {
 
 #[cfg(unix)]
 mod signals {
-    use crate::helpers::{data, files_under as files};
+    use crate::helpers::{data, files_under as files, temp_dir};
     use std::io::{BufRead, BufReader};
     use std::path::Path;
     use std::process::{Command, Stdio};
@@ -70,7 +70,7 @@ mod signals {
     /// results are written (its summary line is printed after its last
     /// file), send `signal`; check what is left.
     fn interrupt_mid_sweep(signal: &str) {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
             .arg(data("interrupt_small.toml"))
             .arg(data("interrupt_long.toml"))

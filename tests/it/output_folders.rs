@@ -2,7 +2,7 @@
 //! that would write to it is refused (exit 2) unless `--force` is given;
 //! the same scenario, even edited, overwrites it as before.
 
-use crate::helpers::{data, read, simulate};
+use crate::helpers::{data, read, simulate, temp_dir};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +34,7 @@ fn run(scenario: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Asser
 
 #[test]
 fn another_scenarios_folder_is_refused_unless_forced() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     let first = small(tmp.path(), "a", "Shop A", 1);
     let second = small(tmp.path(), "b", "Shop B", 1);
@@ -68,7 +68,7 @@ fn another_scenarios_folder_is_refused_unless_forced() {
 
 #[test]
 fn the_same_scenario_edited_overwrites_its_folder() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     let path = small(tmp.path(), "a", "Shop", 1);
     run(&path, &out, &[]).success();
@@ -82,7 +82,7 @@ fn the_same_scenario_edited_overwrites_its_folder() {
 
 #[test]
 fn a_folder_without_a_manifest_is_written_and_then_claimed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     // Results from before manifests existed, or a folder made by hand.
     std::fs::create_dir_all(out.join("small")).unwrap();
@@ -98,7 +98,7 @@ fn a_folder_without_a_manifest_is_written_and_then_claimed() {
 
 #[test]
 fn an_unreadable_manifest_is_refused_too() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     std::fs::create_dir_all(out.join("small")).unwrap();
     std::fs::write(out.join("small/.capsim"), "not = [toml").unwrap();

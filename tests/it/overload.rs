@@ -2,7 +2,7 @@
 //! budget, and the point is flagged (unstable, or failing on errors), not
 //! averaged into a latency that looks like a working system.
 
-use crate::helpers::{csv_rows as rows, data, load, simulate};
+use crate::helpers::{csv_rows as rows, data, load, simulate, temp_dir};
 use std::collections::HashMap;
 
 type Row = HashMap<String, String>;
@@ -19,7 +19,7 @@ fn a_million_users_on_one_sqlite_file_are_capped_and_flagged() {
     let sc = load(&file);
     let (max_events, event_budget) = (sc.sweep.max_events as f64, sc.sweep.event_budget as f64);
     let slo = sc.slo;
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     // `--users`: only the million-user point, no bisection below it.
     simulate()
         .arg(&file)

@@ -2,7 +2,9 @@
 //! CSV headers and values, every phase and user count present, PNG charts
 //! of the promised size that are not blank, report.md linking what exists.
 
-use crate::helpers::{load, read, read_csv, repo, simulate as simulate_cmd, snapshot_settings};
+use crate::helpers::{
+    load, read, read_csv, repo, simulate as simulate_cmd, snapshot_settings, temp_dir,
+};
 use capsim::report::{CHART_FILES, COSTS_COLUMNS, PLAN_COLUMNS, SUMMARY_COLUMNS};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -62,7 +64,7 @@ fn phase_names() -> Vec<String> {
 
 #[test]
 fn csv_tables_hold_every_phase_and_user_count_with_units_in_their_names() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     simulate(dir.path(), &["--no-plots"]);
     let sc = dir.path().join("shop_growth");
     let phases = phase_names();
@@ -178,7 +180,7 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
 
 #[test]
 fn charts_are_full_size_drawn_images_linked_from_the_report() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     simulate(dir.path(), &[]);
     let sc = dir.path().join("shop_growth");
     for (file, _) in CHART_FILES {
@@ -219,8 +221,8 @@ fn charts_are_full_size_drawn_images_linked_from_the_report() {
 
 #[test]
 fn outputs_do_not_depend_on_the_thread_count() {
-    let one = tempfile::tempdir().unwrap();
-    let two = tempfile::tempdir().unwrap();
+    let one = temp_dir();
+    let two = temp_dir();
     simulate(one.path(), &["--jobs", "1"]);
     simulate(two.path(), &["--jobs", "2"]);
     let mut files: Vec<PathBuf> = std::fs::read_dir(one.path().join("shop_growth"))
@@ -239,7 +241,7 @@ fn outputs_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn an_open_workload_gets_its_tables_and_a_verdict_but_no_charts() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let mm1 = repo("scenarios/validation/mm1_rho50.toml");
     simulate_cmd()
         .arg(mm1)
