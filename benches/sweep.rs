@@ -7,9 +7,8 @@
 //! per iteration): criterion takes ten samples each. The whole job over every
 //! shipped scenario (a minute) is timed with hyperfine instead; see README.
 
-use capsim::estimate::{Origin, PointKey, Silent};
 use capsim::scenario;
-use capsim::sweep::{self, SweepOptions};
+use capsim::sweep::{self, Origin, PointKey, Silent, SweepOptions};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::Path;
 
@@ -56,13 +55,13 @@ fn shipped_scenario_sweep(c: &mut Criterion) {
     let guide = shipped("fixia.toml");
     let plan = sweep::plan(&guide, &SweepOptions::default()).expect("plan");
     g.bench_function("fixia default sweep, all cores", |b| {
-        b.iter(|| plan.run_sweep(&Silent))
+        b.iter(|| plan.run(&Silent))
     });
     let mm1 = shipped("validation/mm1_rho90.toml");
     let plan = sweep::plan(&mm1, &SweepOptions::default()).expect("plan");
     let pool = one_thread();
     g.bench_function("mm1_rho90 default sweep, 1 thread", |b| {
-        b.iter(|| pool.install(|| plan.run_sweep(&Silent)))
+        b.iter(|| pool.install(|| plan.run(&Silent)))
     });
     g.finish();
 }
@@ -74,7 +73,7 @@ fn million_user_point(c: &mut Criterion) {
     let mut g = c.benchmark_group("closed point, 1,000,000 users");
     g.sample_size(10);
     g.bench_function("one replication", |b| {
-        b.iter(|| plan.run_replication(0, 1_000_000, 0))
+        b.iter(|| plan.replication(0, 1_000_000, 0))
     });
     let key = PointKey {
         phase: 0,
@@ -82,7 +81,7 @@ fn million_user_point(c: &mut Criterion) {
         origin: Origin::Grid,
     };
     g.bench_function("whole point (default replications), 1 thread", |b| {
-        b.iter(|| pool.install(|| plan.estimate_points(&[key], &Silent)))
+        b.iter(|| pool.install(|| plan.estimate(&[key], &Silent)))
     });
     g.finish();
 }

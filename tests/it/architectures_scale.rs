@@ -4,15 +4,14 @@
 //! ratios (Che's approximation for LRU, λT/(1+λT) for TTL), replica and shard
 //! load, and async app servers.
 
+use crate::helpers::{confidence_interval, parse};
 use capsim::arch::compile;
 use capsim::engine::{self, shard_of, stats::RunStats, RunConfig};
 use capsim::model::Model;
-use capsim::scenario;
-use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::path::Path;
 
+/// The one phase of scenario text, compiled and valid.
 fn model(toml: &str) -> Model {
-    let sc = scenario::parse(Path::new("test.toml"), toml).unwrap_or_else(|e| panic!("{e}"));
+    let sc = parse("test.toml", toml);
     assert_eq!(sc.phases.len(), 1);
     let m = compile(&sc.workload, &sc.phases[0]);
     assert_eq!(m.validate(), Ok(()));
@@ -230,12 +229,8 @@ fn a_fixed_hit_ratio_is_measured_within_its_confidence_interval() {
     let x: Vec<f64> = (0..n)
         .map(|i| run(&m, 0, 100 + i, 1_000, 20_000).cache_hit_ratio())
         .collect();
-    let mean = x.iter().sum::<f64>() / n as f64;
-    let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .unwrap()
-        .inverse_cdf(0.995);
-    let half = t * sd / (n as f64).sqrt();
+    // A 99% interval: t(0.995, n − 1) · sd / √n.
+    let (mean, half) = confidence_interval(&x, 0.99);
     eprintln!("fixed: {mean:.5} ± {half:.5}");
     assert!(
         (mean - h).abs() <= half,

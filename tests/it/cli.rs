@@ -1,45 +1,19 @@
 //! The `simulate` binary, driven as a user drives it.
 
-use assert_cmd::Command;
+use crate::helpers::{
+    csv_rows as rows, data, load, read, repo, simulate, snapshot_settings, temp_dir,
+    validation_scenario as scenario,
+};
+use capsim::sweep::{SweepError, SweepOptions};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn simulate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
-
-fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/validation")
-        .join(name)
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Rows of a CSV file as maps from column name to cell.
-fn rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = r.headers().expect("header").clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.expect("record");
-            header
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
+use std::path::Path;
 
 /// The columns of a CSV file as the README documents them: the backticked
 /// names in the first column of the table that follows the line starting
 /// with "`<file>` —", in order. A column added to the output without its
 /// documentation (or documented but missing) fails the test.
 fn documented_columns(file: &str) -> String {
-    let readme = read(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"));
+    let readme = read(&repo("README.md"));
     let start = readme
         .find(&format!("`{file}` —"))
         .unwrap_or_else(|| panic!("README documents {file}"));
@@ -60,7 +34,7 @@ fn documented_columns(file: &str) -> String {
 
 #[test]
 fn writes_runs_csv_with_the_documented_header() {
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     simulate()
         .arg(scenario("mm1_rho50.toml"))
         .args([
@@ -97,7 +71,7 @@ fn writes_runs_csv_with_the_documented_header() {
 #[test]
 fn thread_count_does_not_change_any_output() {
     let run = |jobs: &str| {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         simulate()
             .arg(scenario("closed_mva.toml"))
             .arg(scenario("erlang_b.toml"))
@@ -132,7 +106,7 @@ fn thread_count_does_not_change_any_output() {
 #[test]
 fn users_phase_seed_and_out_select_what_runs() {
     let run = |seed: &str| {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         let nested = out.path().join("a/b");
         simulate()
             .arg(scenario("closed_mva.toml"))
@@ -183,7 +157,7 @@ fn users_phase_seed_and_out_select_what_runs() {
 
 #[test]
 fn an_unknown_phase_is_an_input_error() {
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     simulate()
         .arg(scenario("erlang_b.toml"))
         .args(["--phase", "M/M/1"])
@@ -196,9 +170,54 @@ fn an_unknown_phase_is_an_input_error() {
     assert!(!out.path().join("erlang_b").exists(), "nothing ran");
 }
 
+/// The planner says which error it is by its kind, not only in words: the
+/// exit code above comes from it.
+#[test]
+fn an_unknown_phase_is_no_such_phase_to_the_planner() {
+    let sc = load(&scenario("erlang_b.toml"));
+    let opts = SweepOptions {
+        phase: Some("M/M/1".into()),
+        ..SweepOptions::default()
+    };
+    let Err(err) = capsim::sweep::plan(&sc, &opts) else {
+        panic!("planned a phase the scenario does not have");
+    };
+    assert!(
+        matches!(
+            &err,
+            SweepError::NoSuchPhase { name, phases, .. }
+                if name == "M/M/1" && phases == "`M/M/10/10`, `M/G/10/10`"
+        ),
+        "{err:?}"
+    );
+}
+
+/// The line each scenario ends with on standard error: its points and how
+/// each stopped, its runs and events, every phase's capacity, its claims
+/// and its folder. A snapshot pins it, elapsed time and the output folder
+/// redacted. The lines are sorted: scenarios run side by side and may
+/// finish in either order.
+#[test]
+fn each_scenario_ends_with_its_summary_line() {
+    let out = temp_dir();
+    let assert = simulate()
+        .arg(data("interrupt_small.toml"))
+        .arg(data("claims.toml"))
+        .args(["--users", "10,150", "--no-plots", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).expect("UTF-8");
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(lines.len(), 2, "one line per scenario: {stderr}");
+    let lines = lines.join("\n");
+    snapshot_settings(&[out.path()]).bind(|| insta::assert_snapshot!("summary_lines", lines));
+}
+
 #[test]
 fn an_invalid_scenario_exits_2_with_file_line_column_field_and_message() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
@@ -253,7 +272,7 @@ fn located_errors(stderr: &str, file: &Path) -> Vec<(usize, String)> {
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let missing = dir.path().join("nowhere.toml");
     simulate()
         .arg(&missing)
@@ -267,7 +286,7 @@ fn a_missing_file_is_a_clear_error() {
 
 #[test]
 fn malformed_files_are_errors_not_panics() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = temp_dir();
     let cases: [(&str, &[u8]); 6] = [
         ("empty", b""),
         ("not_utf8", &[0xff, 0xfe, 0x00, 0x80, 0x41]),

@@ -2,26 +2,10 @@
 //! budget, and the point is flagged (unstable, or failing on errors), not
 //! averaged into a latency that looks like a working system.
 
-use assert_cmd::Command;
+use crate::helpers::{csv_rows as rows, data, load, simulate, temp_dir};
 use std::collections::HashMap;
-use std::path::Path;
 
 type Row = HashMap<String, String>;
-
-fn rows(path: &Path) -> Vec<Row> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
 
 fn num(row: &Row, col: &str) -> f64 {
     row[col]
@@ -31,13 +15,13 @@ fn num(row: &Row, col: &str) -> f64 {
 
 #[test]
 fn a_million_users_on_one_sqlite_file_are_capped_and_flagged() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/overload_sqlite_1m.toml");
-    let sc = capsim::scenario::load(&file).unwrap();
+    let file = data("overload_sqlite_1m.toml");
+    let sc = load(&file);
     let (max_events, event_budget) = (sc.sweep.max_events as f64, sc.sweep.event_budget as f64);
     let slo = sc.slo;
-    let out = tempfile::tempdir().unwrap();
+    let out = temp_dir();
     // `--users`: only the million-user point, no bisection below it.
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
+    simulate()
         .arg(&file)
         .args(["--users", "1000000", "--no-plots", "--quiet", "--out"])
         .arg(out.path())

@@ -1,20 +1,27 @@
 //! Laws every run of every shipped scenario must obey, whatever it models.
 //!
 //! The scenario files are found by walking `scenarios/` recursively, so a
-//! scenario added later is covered without touching this file. Each is run
-//! at reduced length (a few user counts, one replication) — long enough for
-//! the laws below to be judged, short enough for the whole folder to take
+//! scenario added later is covered without touching this file. Each is
+//! swept the way `simulate` sweeps it ([`capsim::run::analyse`]: warm start,
+//! MSER-5 rerun, run lengths scaled by load, replications added by the
+//! precision rule) at reduced size — a few user counts (`--users`), its
+//! `[sweep]` edited to one replication to start and at most two, and a run
+//! length long enough for the laws below to be judged at every point after
+//! the sweep has scaled it down — short enough for the whole folder to take
 //! seconds:
 //!
 //! - Little's law: the time-average number in system equals departures per
 //!   second × mean time in system, within 2%;
 //! - conservation: every request started has completed, failed, or is still
-//!   in flight at the end;
+//!   in flight at the end, and the measured window ends on exactly the
+//!   departures the sweep sized the run for;
 //! - no station with servers and no passive resource is busier than 100%.
 
+use crate::helpers::{analyse, parse, plan, repo};
 use capsim::model::Model;
 use capsim::scenario::{self, Scenario};
-use capsim::sweep::{self, RunRecord, SweepOptions};
+use capsim::sweep::{RunRecord, SweepOptions};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -35,10 +42,7 @@ fn scenario_files() -> Vec<PathBuf> {
         }
     }
     let mut files = Vec::new();
-    walk(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
-        &mut files,
-    );
+    walk(&repo("scenarios"), &mut files);
     files.sort();
     files
 }
@@ -86,11 +90,72 @@ struct Checked {
     scenario: Scenario,
     models: Vec<Model>,
     runs: Vec<RunRecord>,
-    /// Departures each run measures before it stops.
-    measured: u64,
+    /// Departures each replication of a (phase, users) point measures
+    /// before it stops, as the sweep sized it.
+    measured: HashMap<(usize, u32), u64>,
 }
 
-/// Every shipped scenario run once at reduced length; shared by the tests
+/// Departures a run needs for Little's law to be judged within 2%: over a
+/// finite window the law is off by roughly (number in system)/(departures
+/// in the window), and a closed system holds at most its users.
+const DEPARTURES_PER_USER: u64 = 100;
+
+/// Sweep `sc` at `users` as `simulate --users …` sweeps the scenario with
+/// its `[sweep]` edited to these replications and this warm-up, and with a
+/// configured run length of at least `measured`, raised until every point,
+/// once the sweep has scaled its run length down by its load, still
+/// measures [`DEPARTURES_PER_USER`] departures per user.
+fn sweep_reduced(
+    mut sc: Scenario,
+    users: Vec<u32>,
+    (replications, max_replications): (u32, u32),
+    warmup: u64,
+    measured: u64,
+) -> Checked {
+    sc.sweep.replications = replications;
+    sc.sweep.max_replications = max_replications;
+    sc.sweep.warmup_requests = warmup;
+    sc.sweep.measured_requests = measured;
+    let opts = SweepOptions {
+        users: Some(users),
+        ..SweepOptions::default()
+    };
+    // The scale of each point's run does not depend on the configured
+    // length: size that length for the point scaled down the most.
+    let needed = {
+        let p = plan(&sc, &opts);
+        assert!(
+            p.scale_run_length,
+            "run lengths are scaled as simulate does"
+        );
+        p.phases
+            .iter()
+            .flat_map(|&ph| p.users.iter().map(move |&u| (ph, u)))
+            .map(|(ph, u)| {
+                let scale = p.measured_requests_at(ph, u) as f64 / measured as f64;
+                (DEPARTURES_PER_USER as f64 * u as f64 / scale).ceil() as u64
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    sc.sweep.measured_requests = measured.max(needed);
+    let swept = analyse(&sc, &opts);
+    for (&(ph, u), &m) in &swept.measured {
+        assert!(
+            m >= DEPARTURES_PER_USER * u as u64,
+            "{}: phase {ph} at {u} users measures only {m} departures",
+            sc.name
+        );
+    }
+    Checked {
+        models: swept.models,
+        runs: swept.runs,
+        measured: swept.measured,
+        scenario: sc,
+    }
+}
+
+/// Every shipped scenario swept once at reduced size; shared by the tests
 /// of this file so that each scenario is simulated only once.
 fn reduced_runs() -> &'static [Checked] {
     static RUNS: OnceLock<Vec<Checked>> = OnceLock::new();
@@ -101,33 +166,11 @@ fn reduced_runs() -> &'static [Checked] {
                 let sc = scenario::load(f).unwrap_or_else(|e| panic!("{e:#}"));
                 let users = reduced_users(&sc);
                 let most = *users.iter().max().unwrap() as u64;
-                // Little's law over a finite window is off by roughly
-                // (number in system)/(departures in the window); with at most
-                // `most` requests in a closed system, 100 × most departures
-                // keep that well under 2%. Warm-up lets the population fill
-                // the queues first (the law assumes no drift).
-                let opts = SweepOptions {
-                    users: Some(users),
-                    replications: Some(1),
-                    warmup_requests: Some(
-                        sc.sweep.warmup_requests.clamp(5_000, 20_000).max(20 * most),
-                    ),
-                    measured_requests: Some(
-                        sc.sweep
-                            .measured_requests
-                            .clamp(20_000, 50_000)
-                            .max(100 * most),
-                    ),
-                    ..SweepOptions::default()
-                };
-                let plan = sweep::plan(&sc, &opts).unwrap_or_else(|e| panic!("{e}"));
-                let runs = plan.run_all();
-                Checked {
-                    measured: plan.config.measured_requests,
-                    models: plan.models,
-                    scenario: sc,
-                    runs,
-                }
+                // Warm-up lets the population fill the queues first (the
+                // law assumes no drift).
+                let warmup = sc.sweep.warmup_requests.clamp(5_000, 20_000).max(20 * most);
+                let measured = sc.sweep.measured_requests.clamp(20_000, 50_000);
+                sweep_reduced(sc, users, (1, 2), warmup, measured)
             })
             .collect()
     })
@@ -170,10 +213,11 @@ fn assert_conserved(c: &Checked, r: &RunRecord) {
         "{}: started ≠ completed + errored + in flight",
         label(c, r)
     );
-    // The measured window ends on its departure target exactly.
+    // The measured window ends on its departure target exactly: the run
+    // length the sweep sized for this point.
     assert_eq!(
         r.completed + r.errors_total(),
-        c.measured,
+        c.measured[&(r.point.phase, r.point.users)],
         "{}: departures in the measured window",
         label(c, r)
     );
@@ -271,23 +315,8 @@ timeout_ms = 30
 read = [{ acquire = "conn" }, { use = "cpu", demand = { dist = "exponential", mean_ms = 5 } }, { release = "conn" }]
 write = [{ acquire = "conn" }, { delay = { dist = "constant", mean_ms = 2 } }, { use = "cpu", demand = { dist = "exponential", mean_ms = 8 } }, { release = "conn" }]
 "#;
-    let sc = scenario::parse(Path::new("overload.toml"), source).unwrap_or_else(|e| panic!("{e}"));
-    let measured = 40_000;
-    let opts = SweepOptions {
-        users: Some(vec![5, 40, 400]),
-        replications: Some(2),
-        warmup_requests: Some(10_000),
-        measured_requests: Some(measured),
-        ..SweepOptions::default()
-    };
-    let plan = sweep::plan(&sc, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let runs = plan.run_all();
-    let c = Checked {
-        measured,
-        models: plan.models,
-        scenario: sc,
-        runs,
-    };
+    let sc = parse("overload.toml", source);
+    let c = sweep_reduced(sc, vec![5, 40, 400], (2, 3), 10_000, 40_000);
     let (mut refused, mut timed_out) = (0, 0);
     for r in &c.runs {
         assert_littles_law(&c, r);

@@ -1,16 +1,10 @@
 //! Interrupting a sweep: the run in progress stops, the scenario being swept
 //! writes nothing, scenarios already finished keep whole files.
 
+use crate::helpers::{data, load, plan};
 use capsim::engine::stats::StopReason;
-use capsim::sweep::{self, SweepOptions};
-use std::path::{Path, PathBuf};
+use capsim::sweep::{Silent, SweepOptions};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
 
 /// The cancel flag is read inside the engine's loop, not only between runs:
 /// a run of a billion requests, cancelled from another thread, returns with
@@ -18,12 +12,13 @@ fn data(name: &str) -> PathBuf {
 #[test]
 fn a_cancelled_run_stops_inside_the_engine_loop() {
     static CANCEL: AtomicBool = AtomicBool::new(false);
-    let sc = capsim::scenario::load(&data("interrupt_long.toml")).unwrap();
-    let mut plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let sc = load(&data("interrupt_long.toml"));
+    let mut plan = plan(&sc, &SweepOptions::default());
     plan.cancel = Some(&CANCEL);
-    let point = plan.points[0];
+    let p = plan.points[0];
+    // As the sweep runs a replication: warm start, then the engine's loop.
     let record = std::thread::scope(|s| {
-        let run = s.spawn(|| plan.run_point(point));
+        let run = s.spawn(|| plan.replication(p.phase, p.users, p.replication));
         std::thread::sleep(std::time::Duration::from_millis(200));
         CANCEL.store(true, Ordering::Relaxed);
         run.join().unwrap()
@@ -33,37 +28,21 @@ fn a_cancelled_run_stops_inside_the_engine_loop() {
     assert!(record.completed < plan.config.measured_requests);
     // Once set, nothing runs at all: the sweep returns without new runs.
     assert!(plan.interrupted());
-    let again = plan.run_point(point);
+    let again = plan.replication(p.phase, p.users, p.replication);
     assert_eq!((again.stop, again.events), (StopReason::Interrupted, 0));
-    let result = plan.run_sweep(&capsim::estimate::Silent);
+    let result = plan.run(&Silent);
     assert!(result.runs.is_empty());
+    assert!(result.points.iter().all(|p| p.replications == 0));
 }
 
 #[cfg(unix)]
 mod signals {
-    use super::data;
+    use crate::helpers::{data, files_under as files, temp_dir};
     use std::io::{BufRead, BufReader};
     use std::path::Path;
     use std::process::{Command, Stdio};
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
-
-    /// Every file under `dir`, recursively.
-    fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return out;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(files(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out
-    }
 
     fn assert_whole_csv(path: &Path) {
         let mut r = csv::Reader::from_path(path).unwrap();
@@ -91,7 +70,7 @@ mod signals {
     /// results are written (its summary line is printed after its last
     /// file), send `signal`; check what is left.
     fn interrupt_mid_sweep(signal: &str) {
-        let out = tempfile::tempdir().unwrap();
+        let out = temp_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
             .arg(data("interrupt_small.toml"))
             .arg(data("interrupt_long.toml"))

@@ -2,16 +2,12 @@
 //! M/M/1, the capacity search on a finite-source queue, unstable points,
 //! and independence from the number of threads.
 
-use capsim::capacity::{resolution, CapacityStatus};
-use capsim::estimate::{Origin, PointKey, PointStop, Silent};
-use capsim::scenario::{self, Scenario};
-use capsim::sweep::{self, SweepOptions};
+use crate::helpers::{parse as scenario, plan};
+use capsim::scenario::Scenario;
+use capsim::sweep::{
+    resolution, CapacityStatus, Origin, PointKey, PointStop, Silent, SweepOptions,
+};
 use statrs::distribution::{ContinuousCDF, Gamma};
-use std::path::Path;
-
-fn scenario(name: &str, text: &str) -> Scenario {
-    scenario::parse(Path::new(name), text).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn mm1(rate: f64, sweep: &str) -> Scenario {
     scenario(
@@ -54,13 +50,13 @@ fn intervals_cover_the_exact_mm1_mean_response_at_utilisation_0_8() {
             seed: Some(seed),
             ..Default::default()
         };
-        let plan = sweep::plan(&sc, &opts).unwrap();
+        let plan = plan(&sc, &opts);
         let key = PointKey {
             phase: 0,
             users: 0,
             origin: Origin::Grid,
         };
-        let (points, _) = plan.estimate_points(&[key], &Silent);
+        let (points, _) = plan.estimate(&[key], &Silent);
         let p = &points[0];
         assert!(p.stable, "seed {seed}: {p:?}");
         assert!(p.mean_ms.n >= 5);
@@ -162,9 +158,9 @@ job = [{{ use = "server", demand = {{ dist = "exponential", mean_ms = {} }} }}]
             s * 1e3
         ),
     );
-    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
-    let result = plan.run_sweep(&Silent);
-    let c = &result.capacity[0];
+    let plan = plan(&sc, &SweepOptions::default());
+    let o = capsim::run::analyse(&plan, &Silent);
+    let c = &o.phases[0].capacity;
     assert_eq!(c.status, CapacityStatus::Found);
     let step = resolution(c.users);
     assert!(
@@ -185,9 +181,10 @@ fn an_open_workload_over_capacity_is_flagged_not_averaged() {
         120.0,
         "replications = 2\nwarmup_requests = 1000\nmeasured_requests = 5000",
     );
-    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
-    let result = plan.run_sweep(&Silent);
-    let p = &result.points[0];
+    let plan = plan(&sc, &SweepOptions::default());
+    let o = capsim::run::analyse(&plan, &Silent);
+    assert_eq!(o.points.len(), 1);
+    let p = &o.points[0].estimate;
     assert!(!p.stable);
     assert_eq!(p.stop, PointStop::Unstable);
     assert!(p.mean_ms.mean.is_nan() && p.p95_ms.mean.is_nan());
@@ -224,13 +221,13 @@ servers = 1
 job = [{ use = "server", demand = { dist = "exponential", mean_ms = 10 } }]
 "#,
     );
-    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
+    let plan = plan(&sc, &SweepOptions::default());
     let run = |threads| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
-        let r = pool.install(|| plan.run_sweep(&Silent));
+        let r = pool.install(|| plan.run(&Silent));
         let points: Vec<String> = r.points.iter().map(|p| format!("{p:?}")).collect();
         (points, r.capacity[0].users)
     };
@@ -278,8 +275,8 @@ job = [
 ]
 "#,
     );
-    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
-    let r = plan.run_replication(0, 100_000, 0);
+    let plan = plan(&sc, &SweepOptions::default());
+    let r = plan.replication(0, 100_000, 0);
     // The analytic estimate (mean value analysis knows no refusals) puts
     // nearly every user in the system; the warm start stops placing them once
     // 1,024 in a row are refused, so it places the 100 that fit and no more

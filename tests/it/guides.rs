@@ -2,26 +2,25 @@
 //! break-even statement, and no verdict flips between two seeds unless one
 //! of them is inconclusive.
 
-use capsim::estimate::Silent;
-use capsim::scenario;
-use capsim::sweep::{self, SweepOptions};
-use capsim::verdict::{judge, Verdict};
-use std::path::Path;
+use crate::helpers::{load, plan, repo};
+use capsim::outcome::Verdict;
+use capsim::sweep::{Silent, SweepOptions};
 
 const GUIDES: [&str; 4] = ["gigchain", "fixia", "fintech", "ferreteria"];
 
+/// Every claim's (id, verdict, break-even) from the sweep `simulate` runs,
+/// at reduced precision.
 fn verdicts(name: &str, seed: u64) -> Vec<(String, Verdict, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
-    let sc = scenario::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+    let sc = load(&repo(&format!("scenarios/{name}.toml")));
     let opts = SweepOptions {
         seed: Some(seed),
         replications: Some(3),
         measured_requests: Some(8_000),
         ..SweepOptions::default()
     };
-    let plan = sweep::plan(&sc, &opts).unwrap();
-    let result = plan.run_sweep(&Silent);
-    judge(&sc, &result)
+    let plan = plan(&sc, &opts);
+    capsim::run::analyse(&plan, &Silent)
+        .verdicts
         .into_iter()
         .map(|v| (sc.claims[v.claim].id.clone(), v.verdict, v.break_even))
         .collect()

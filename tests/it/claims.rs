@@ -1,11 +1,11 @@
 //! Verdicts on a model whose answers are known exactly, and the break-even
-//! think time checked against exact mean value analysis.
+//! think time checked against exact mean value analysis; the report of the
+//! same sweep, as `simulate --no-plots` writes it, pinned by a snapshot.
 
-use capsim::estimate::Silent;
-use capsim::scenario;
-use capsim::sweep::{self, SweepOptions};
-use capsim::verdict::{judge, Verdict};
-use std::path::Path;
+use crate::helpers::{data, load, plan, snapshot_settings};
+use capsim::outcome::Verdict;
+use capsim::report::markdown::render;
+use capsim::sweep::{Silent, SweepOptions};
 
 /// Exact MVA of think time `z` (s) in front of one FCFS server of mean `s`
 /// (s): mean response at `n` users.
@@ -22,11 +22,12 @@ fn mva_response(z: f64, s: f64, n: u32) -> f64 {
 
 #[test]
 fn verdicts_and_break_even_on_a_known_model() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/claims.toml");
-    let sc = scenario::load(&path).unwrap();
-    let plan = sweep::plan(&sc, &SweepOptions::default()).unwrap();
-    let result = plan.run_sweep(&Silent);
-    let verdicts = judge(&sc, &result);
+    let sc = load(&data("claims.toml"));
+    let plan = plan(&sc, &SweepOptions::default());
+    // The path every `simulate` run takes.
+    let outcome = capsim::run::analyse(&plan, &Silent);
+    let verdicts = &outcome.verdicts;
+    assert_eq!(verdicts.len(), sc.claims.len());
     let by_id = |id: &str| {
         let i = sc.claims.iter().position(|c| c.id == id).unwrap();
         verdicts.iter().find(|v| v.claim == i).unwrap()
@@ -64,4 +65,10 @@ fn verdicts_and_break_even_on_a_known_model() {
         .break_even_think_s
         .expect("a break-even think time");
     assert!(zc > 5.0, "1,000 users need far more think time, got {zc}");
+
+    // report.md of this sweep without charts (`--no-plots`): the capacity
+    // table, the cost, the claims section behind its marker with each
+    // verdict and break-even, and the note that no chart was drawn.
+    let report = render(&outcome, &[]);
+    snapshot_settings(&[]).bind(|| insta::assert_snapshot!("claims_report_md", report));
 }

@@ -2,18 +2,12 @@
 //! with a reference computed here, or with the same model where the
 //! mechanism is switched off, so that it fails if the mechanism is wrong.
 
-use capsim::arch::compile;
+use crate::helpers::{first_model as model, parse};
 use capsim::engine::stats::{ErrorCause, RunStats};
 use capsim::engine::{run, RunConfig};
 use capsim::model::Model;
-use capsim::scenario::parse;
+use capsim::scenario;
 use std::path::Path;
-
-/// Compile the first phase of scenario text.
-fn model(src: &str) -> Model {
-    let sc = parse(Path::new("test.toml"), src).unwrap_or_else(|e| panic!("{e}"));
-    compile(&sc.workload, &sc.phases[0])
-}
 
 fn simulate(m: &Model, users: u32, measured: u64, seed: u64) -> RunStats {
     let mut cfg = RunConfig::new(users, seed);
@@ -143,7 +137,7 @@ name = "p"
 app = { hosts = 2, cores_per_host = 2, workers_per_host = 4 }
 database = { engine = "sqlite" }
 "#;
-    let err = parse(Path::new("x.toml"), src).unwrap_err();
+    let err = scenario::parse(Path::new("x.toml"), src).unwrap_err();
     let d = &err.diagnostics[0];
     assert_eq!((d.line, d.field.as_str()), (11, "phase[0].database.engine"));
     assert!(d.message.contains("one host"), "{}", d.message);
@@ -458,7 +452,7 @@ db = { dist = "exponential", mean_ms = 1 }"#;
     assert_eq!((pool.size, pool.min_open, pool.reserve), (25, 5, 5));
     // listen_port is a pgbouncer.ini setting without effect on capacity.
     let bad = pg(w, "cores = 2", "[phase.pooler]\nlisten_port = 6432");
-    assert!(parse(Path::new("x.toml"), &bad).is_err());
+    assert!(scenario::parse(Path::new("x.toml"), &bad).is_err());
 }
 
 // ------------------------------------------------------------------ Loader
@@ -504,7 +498,7 @@ app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
         ),
     ];
     for (extra, field, hint) in cases {
-        let err = parse(Path::new("x.toml"), &format!("{base}{extra}\n")).unwrap_err();
+        let err = scenario::parse(Path::new("x.toml"), &format!("{base}{extra}\n")).unwrap_err();
         let d = &err.diagnostics[0];
         assert_eq!(d.field, field, "{extra}: {err}");
         assert!(d.line >= 11, "located on the phase's lines: {err}");
@@ -531,6 +525,6 @@ extends = "SQLite"
 app = { hosts = 3 }
 database = { engine = "postgres", cores = 2 }
 "#;
-    let sc = parse(Path::new("x.toml"), src).unwrap_or_else(|e| panic!("{e}"));
+    let sc = parse("x.toml", src);
     assert_eq!(sc.phases.len(), 2);
 }

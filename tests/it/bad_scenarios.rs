@@ -2,11 +2,12 @@
 //! beside it holds the exact diagnostics expected, one per line, as
 //! `<file>:<line>:<column>: <field>: <message>`.
 
+use crate::helpers::repo;
 use std::path::Path;
 
 #[test]
 fn every_broken_scenario_reports_exactly_the_expected_errors() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
+    let dir = repo("tests/bad_scenarios");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -40,7 +41,7 @@ fn every_broken_scenario_reports_exactly_the_expected_errors() {
 
 #[test]
 fn every_error_names_file_line_column_and_field() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
+    let dir = repo("tests/bad_scenarios");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "toml") {

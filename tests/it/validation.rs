@@ -1,11 +1,14 @@
 //! The engine against exact queueing results.
 //!
-//! Each test loads a scenario of `scenarios/validation/` through the library,
-//! runs its sweep as written (the run lengths are the file's own, so
-//! `simulate` on the same file reproduces these numbers), and compares the
-//! mean over replications with an exact value computed here from first
-//! principles — Erlang B and C recursions, Pollaczek–Khinchine, exact mean
-//! value analysis — never pasted.
+//! Each test loads a scenario of `scenarios/validation/` through the library
+//! and sweeps it as written, the way `simulate` does
+//! ([`capsim::run::analyse`]: warm start, MSER-5 rerun, run lengths scaled
+//! by load, replications added until precise), so `simulate` on the same
+//! file reproduces these numbers. It compares the mean over replications
+//! with an exact value computed here from first principles — Erlang B and C
+//! recursions, Pollaczek–Khinchine, exact mean value analysis — never
+//! pasted; where the quantity is one the point reports (`sweep.csv`), the
+//! point's own estimate must be that mean and interval.
 //!
 //! The rule, per the issue: a simulated mean must lie within its own 95%
 //! confidence interval of the exact value, or within 3% of it (5% for
@@ -18,26 +21,23 @@
 //! value is computed from, so editing a scenario cannot silently decouple it
 //! from its reference.
 
+use crate::helpers::{analyse, confidence_interval, load as load_file, validation_scenario, Swept};
 use capsim::dist::Dist;
 use capsim::model::{Discipline, Model, Population, Step};
-use capsim::scenario::{self, Scenario};
-use capsim::sweep::{self, RunRecord, SweepOptions};
-use statrs::distribution::{ContinuousCDF, LogNormal, StudentsT};
+use capsim::outcome::Estimate;
+use capsim::scenario::Scenario;
+use capsim::sweep::{PointEstimate, RunRecord, SweepOptions};
+use statrs::distribution::LogNormal;
 use statrs::statistics::Distribution;
-use std::path::PathBuf;
 
 fn load(name: &str) -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/validation")
-        .join(name);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()))
+    load_file(&validation_scenario(name))
 }
 
-/// Run the whole sweep of a scenario as written.
-fn run(sc: &Scenario) -> (Vec<Model>, Vec<RunRecord>) {
-    let plan = sweep::plan(sc, &SweepOptions::default()).expect("plan");
-    let runs = plan.run_all();
-    for r in &runs {
+/// Sweep a scenario as written, as `simulate` does.
+fn run(sc: &Scenario) -> Swept {
+    let swept = analyse(sc, &SweepOptions::default());
+    for r in &swept.runs {
         assert_eq!(
             r.stop.name(),
             "target",
@@ -46,36 +46,30 @@ fn run(sc: &Scenario) -> (Vec<Model>, Vec<RunRecord>) {
             r.point
         );
     }
-    (plan.models, runs)
+    swept
 }
 
-/// Replications of one (phase, users) point.
-fn point<'r>(sc: &Scenario, runs: &'r [RunRecord], phase: &str, users: u32) -> Vec<&'r RunRecord> {
-    let rs: Vec<&RunRecord> = runs
-        .iter()
-        .filter(|r| sc.phases[r.point.phase].name == phase && r.point.users == users)
-        .collect();
+/// One (phase, users) point: its estimate and its replications.
+fn point<'s>(
+    sc: &Scenario,
+    swept: &'s Swept,
+    phase: &str,
+    users: u32,
+) -> (&'s PointEstimate, Vec<&'s RunRecord>) {
+    let p = &swept.point(sc, phase, users).estimate;
+    let rs = swept.runs_at(sc, phase, users);
     assert!(
         rs.len() >= 3,
         "{phase}, {users} users: too few replications"
     );
-    rs
-}
-
-/// Mean and 95% half-width (Student t) of independent replications.
-fn confidence_interval(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .expect("n ≥ 2")
-        .inverse_cdf(0.975);
-    (mean, t * (var / n).sqrt())
+    assert_eq!(rs.len() as u32, p.replications);
+    assert!(p.stable, "{phase}, {users} users: {:?}", p.stop);
+    (p, rs)
 }
 
 /// Assert the rule of the module comment for one quantity.
 fn check(what: &str, xs: &[f64], exact: f64, rel_tol: f64) {
-    let (mean, half) = confidence_interval(xs);
+    let (mean, half) = confidence_interval(xs, 0.95);
     let tol = rel_tol * exact.abs();
     let err = (mean - exact).abs();
     let verdict = format!(
@@ -91,6 +85,19 @@ fn check(what: &str, xs: &[f64], exact: f64, rel_tol: f64) {
         "{verdict}: the confidence interval is wider than the tolerance; run longer"
     );
     assert!(err <= half || err <= tol, "{verdict}");
+}
+
+/// [`check`] a quantity the point reports as `reported`: the estimate
+/// `simulate` writes must be the mean and interval of its replications.
+fn check_reported(what: &str, reported: Estimate, xs: &[f64], exact: f64, rel_tol: f64) {
+    let (mean, half) = confidence_interval(xs, 0.95);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-12);
+    assert!(
+        reported.n == xs.len() && close(reported.mean, mean) && close(reported.half_width, half),
+        "{what}: the point reports {reported:?}, its replications give {mean} ± {half} ({} values)",
+        xs.len()
+    );
+    check(what, xs, exact, rel_tol);
 }
 
 const MEAN_TOL: f64 = 0.03;
@@ -154,7 +161,8 @@ fn erlang_recursions_match_textbook_values() {
 /// 1/(μ − λ) and its p-quantile is −ln(1 − p)/(μ − λ).
 fn mm1(file: &str, rho: f64) {
     let sc = load(file);
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let lambda = arrival_rate(&sc);
     let (disc, servers, demand) = single_station(&models[0]);
     assert_eq!((disc, servers), (Discipline::Fcfs, 1));
@@ -167,15 +175,17 @@ fn mm1(file: &str, rho: f64) {
     );
 
     let rate = 1.0 / s - lambda;
-    let rs = point(&sc, &runs, "M/M/1", 0);
-    check(
+    let (p, rs) = point(&sc, &swept, "M/M/1", 0);
+    check_reported(
         &format!("{file} mean response (ms)"),
+        p.mean_ms,
         &values(&rs, |r| r.mean_ms),
         1e3 / rate,
         MEAN_TOL,
     );
-    check(
+    check_reported(
         &format!("{file} p95 response (ms)"),
+        p.p95_ms,
         &values(&rs, |r| r.p95_ms),
         1e3 * -(0.05f64.ln()) / rate,
         PERCENTILE_TOL,
@@ -203,7 +213,8 @@ fn mm1_at_utilisation_nine_tenths() {
 #[test]
 fn mmc_with_eight_servers_matches_erlang_c() {
     let sc = load("mmc8.toml");
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let lambda = arrival_rate(&sc);
     let (disc, c, demand) = single_station(&models[0]);
     assert_eq!((disc, c), (Discipline::Fcfs, 8));
@@ -212,9 +223,10 @@ fn mmc_with_eight_servers_matches_erlang_c() {
     let a = lambda * s;
     let rho = a / c as f64;
     let p_wait = erlang_c(c, a);
-    let rs = point(&sc, &runs, "M/M/8", 0);
-    check(
+    let (p, rs) = point(&sc, &swept, "M/M/8", 0);
+    check_reported(
         "M/M/8 mean response (ms)",
+        p.mean_ms,
         &values(&rs, |r| r.mean_ms),
         1e3 * (s + p_wait / (c as f64 / s - lambda)),
         MEAN_TOL,
@@ -243,7 +255,8 @@ fn mmc_with_eight_servers_matches_erlang_c() {
 #[test]
 fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
     let sc = load("mg1_lognormal.toml");
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let lambda = arrival_rate(&sc);
     let (disc, servers, demand) = single_station(&models[0]);
     assert_eq!((disc, servers), (Discipline::Fcfs, 1));
@@ -264,9 +277,10 @@ fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
 
     let rho = lambda * m1;
     let wait = lambda * m2 / (2.0 * (1.0 - rho));
-    let rs = point(&sc, &runs, "M/G/1", 0);
-    check(
+    let (p, rs) = point(&sc, &swept, "M/G/1", 0);
+    check_reported(
         "M/G/1 mean response (ms)",
+        p.mean_ms,
         &values(&rs, |r| r.mean_ms),
         1e3 * (m1 + wait),
         MEAN_TOL,
@@ -289,9 +303,10 @@ fn mg1_with_lognormal_service_matches_pollaczek_khinchine() {
 #[test]
 fn loss_system_matches_erlang_b() {
     let sc = load("erlang_b.toml");
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let lambda = arrival_rate(&sc);
-    for (phase, m) in sc.phases.iter().zip(&models) {
+    for (phase, m) in sc.phases.iter().zip(models) {
         assert_eq!(m.resources.len(), 1);
         let lines = &m.resources[0];
         assert_eq!(
@@ -310,9 +325,10 @@ fn loss_system_matches_erlang_b() {
         let c = lines.capacity;
         let a = lambda * hold.mean_ns() / 1e9;
         let b = erlang_b(c, a);
-        let rs = point(&sc, &runs, &phase.name, 0);
-        check(
+        let (p, rs) = point(&sc, &swept, &phase.name, 0);
+        check_reported(
             &format!("{} blocking probability", phase.name),
+            p.error_rate,
             &values(&rs, |r| r.error_rate),
             b,
             MEAN_TOL,
@@ -327,8 +343,9 @@ fn loss_system_matches_erlang_b() {
             a * (1.0 - b),
             MEAN_TOL,
         );
-        check(
+        check_reported(
             &format!("{} mean holding time (ms)", phase.name),
+            p.mean_ms,
             &values(&rs, |r| r.mean_ms),
             hold.mean_ns() / 1e6,
             MEAN_TOL,
@@ -342,7 +359,8 @@ fn loss_system_matches_erlang_b() {
 #[test]
 fn impatient_customers_match_the_exact_mm1_with_deterministic_patience() {
     let sc = load("mm1_patience.toml");
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let m = &models[0];
     let server = &m.resources[0];
     assert_eq!((server.capacity, server.policy.max_waiting), (1, None));
@@ -358,16 +376,18 @@ fn impatient_customers_match_the_exact_mm1_with_deterministic_patience() {
     let decay = (-delta * tau).exp();
     let p0 = 1.0 / (1.0 + lambda * (1.0 - decay) / delta + rho * decay);
     let give_up = rho * p0 * decay;
-    let rs = point(&sc, &runs, &sc.phases[0].name, 0);
-    check(
+    let (p, rs) = point(&sc, &swept, &sc.phases[0].name, 0);
+    // Giving up is the only error: the point's error rate is its share.
+    assert!(rs.iter().all(|r| r.errors[0] == 0 && r.errors[2] == 0));
+    check_reported(
         "share of requests giving up",
+        p.error_rate,
         &values(&rs, |r| {
             r.errors[1] as f64 / (r.completed + r.errors_total()) as f64
         }),
         give_up,
         MEAN_TOL,
     );
-    assert!(rs.iter().all(|r| r.errors[0] == 0 && r.errors[2] == 0));
     check(
         "server utilisation",
         &values(&rs, |r| r.resources[0].mean_held),
@@ -413,9 +433,10 @@ fn closed_model_matches_exact_mva_from_1_to_200_users() {
     assert_eq!(sc.sweep.users.first(), Some(&1));
     assert_eq!(sc.sweep.users.last(), Some(&200));
     assert!(sc.sweep.users.len() >= 10, "cover 1..200 densely enough");
-    let (models, runs) = run(&sc);
+    let swept = run(&sc);
+    let models = &swept.models;
     let mut disciplines = Vec::new();
-    for (phase, m) in sc.phases.iter().zip(&models) {
+    for (phase, m) in sc.phases.iter().zip(models) {
         let (disc, servers, demand) = single_station(m);
         assert_eq!(servers, 1);
         disciplines.push(disc);
@@ -424,15 +445,17 @@ fn closed_model_matches_exact_mva_from_1_to_200_users() {
         let exact = mva(z, s, 200);
         for &n in &sc.sweep.users {
             let (r, x) = exact[n as usize - 1];
-            let rs = point(&sc, &runs, &phase.name, n);
-            check(
+            let (p, rs) = point(&sc, &swept, &phase.name, n);
+            check_reported(
                 &format!("{}, N = {n}: mean response (ms)", phase.name),
+                p.mean_ms,
                 &values(&rs, |r| r.mean_ms),
                 r * 1e3,
                 MEAN_TOL,
             );
-            check(
+            check_reported(
                 &format!("{}, N = {n}: throughput (/s)", phase.name),
+                p.throughput_rps,
                 &values(&rs, |r| r.throughput_rps),
                 x,
                 MEAN_TOL,

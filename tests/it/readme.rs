@@ -1,16 +1,14 @@
 //! The README's annotated scenario is a real scenario: it must load.
 
-use std::path::Path;
+use crate::helpers::{parse, read, repo};
 
 #[test]
 fn the_annotated_scenario_in_the_readme_is_valid() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = read(&repo("README.md"));
     let start = readme.find("```toml\n").expect("README has a toml example") + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
     let example = &readme[start..end];
-    let sc =
-        capsim::scenario::parse(Path::new("README.md"), example).unwrap_or_else(|e| panic!("{e}"));
+    let sc = parse("README.md", example);
     assert_eq!(sc.phases.len(), 2);
     assert_eq!(sc.workload.requests.len(), 2);
     // `extends` inherits field by field and adds costs up.

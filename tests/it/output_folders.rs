@@ -2,19 +2,14 @@
 //! that would write to it is refused (exit 2) unless `--force` is given;
 //! the same scenario, even edited, overwrites it as before.
 
-use assert_cmd::Command;
+use crate::helpers::{data, read, simulate, temp_dir};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn simulate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
 
 /// `tests/data/interrupt_small.toml` (well under a second) copied to
 /// `dir/sub/small.toml`, with its `name` and `seed` replaced.
 fn small(dir: &Path, sub: &str, name: &str, seed: u64) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/interrupt_small.toml");
-    let text = std::fs::read_to_string(src).unwrap();
+    let text = read(&data("interrupt_small.toml"));
     let text = text
         .replace(
             "name = \"Interrupt test: small\"",
@@ -39,7 +34,7 @@ fn run(scenario: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Asser
 
 #[test]
 fn another_scenarios_folder_is_refused_unless_forced() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     let first = small(tmp.path(), "a", "Shop A", 1);
     let second = small(tmp.path(), "b", "Shop B", 1);
@@ -73,7 +68,7 @@ fn another_scenarios_folder_is_refused_unless_forced() {
 
 #[test]
 fn the_same_scenario_edited_overwrites_its_folder() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     let path = small(tmp.path(), "a", "Shop", 1);
     run(&path, &out, &[]).success();
@@ -87,7 +82,7 @@ fn the_same_scenario_edited_overwrites_its_folder() {
 
 #[test]
 fn a_folder_without_a_manifest_is_written_and_then_claimed() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     // Results from before manifests existed, or a folder made by hand.
     std::fs::create_dir_all(out.join("small")).unwrap();
@@ -103,7 +98,7 @@ fn a_folder_without_a_manifest_is_written_and_then_claimed() {
 
 #[test]
 fn an_unreadable_manifest_is_refused_too() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = temp_dir();
     let out = tmp.path().join("out");
     std::fs::create_dir_all(out.join("small")).unwrap();
     std::fs::write(out.join("small/.capsim"), "not = [toml").unwrap();

@@ -1,0 +1,27 @@
+//! capsim's integration tests, as one binary: one link instead of sixteen,
+//! and the helpers they share in one place ([`helpers`]). Run one module
+//! with `cargo test --test it <module>::`, e.g. `cargo test --test it validation::`.
+//!
+//! report.md and the summary line are pinned by insta snapshots in
+//! `snapshots/`. When one changes on purpose, the failing test leaves the new
+//! text beside it (`*.snap.new`): review it, then accept it with
+//! `cargo insta accept` (or rerun with `INSTA_UPDATE=always`) and commit it.
+
+mod helpers;
+
+mod architectures_db;
+mod architectures_scale;
+mod bad_scenarios;
+mod claims;
+mod cli;
+mod fuzz;
+mod guides;
+mod interrupt;
+mod invariants;
+mod output_folders;
+mod overload;
+mod planning_outputs;
+mod readme;
+mod scale_examples;
+mod sweep;
+mod validation;
