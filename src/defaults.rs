@@ -51,17 +51,17 @@ pub const REPLAY_FRACTION_OF_WRITE: f64 = 0.5;
 // ---------------------------------------------------------------- SQLite
 
 /// Commit work of one SQLite write transaction on the app's CPU, in ms
-/// [`database.commit_ms`]. measurements.md: WAL + synchronous=NORMAL costs
+/// (`database.commit_ms`). measurements.md: WAL + synchronous=NORMAL costs
 /// "about 9 µs per commit" apart from checkpoints.
 pub const SQLITE_COMMIT_MS: f64 = 0.009;
 
-/// One disk flush (fsync) in ms [`database.fsync_ms`]. measurements.md: "A
+/// One disk flush (fsync) in ms (`database.fsync_ms`). measurements.md: "A
 /// flush costs ~0.15 ms here".
 pub const SQLITE_FSYNC_MS: f64 = 0.15;
 
 /// Flushes per durable commit. measurements.md, column "disk flushes per
 /// transaction": WAL with synchronous=FULL 1.00 (with NORMAL the WAL is only
-/// flushed at checkpoints, so 0 per commit) [`database.flushes_per_commit`].
+/// flushed at checkpoints, so 0 per commit) (`database.flushes_per_commit`).
 pub const SQLITE_WAL_FLUSHES_PER_COMMIT: u32 = 1;
 /// Rollback (DELETE) journal, synchronous=FULL: 4.00 per commit (journal,
 /// database, directory, journal delete) — measurements.md.
@@ -71,16 +71,16 @@ pub const SQLITE_ROLLBACK_FULL_FLUSHES_PER_COMMIT: u32 = 4;
 /// the database is written).
 pub const SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT: u32 = 3;
 
-/// An automatic WAL checkpoint, in ms [`database.checkpoint_ms`].
+/// An automatic WAL checkpoint, in ms (`database.checkpoint_ms`).
 /// measurements.md: "an automatic checkpoint of about 9 ms".
 pub const SQLITE_CHECKPOINT_MS: f64 = 9.0;
 
-/// Commits between automatic checkpoints [`database.checkpoint_every_commits`].
+/// Commits between automatic checkpoints (`database.checkpoint_every_commits`).
 /// measurements.md: "roughly every 920 commits" (the default
 /// wal_autocheckpoint of 1,000 pages, ~1.09 pages per one-row commit).
 pub const SQLITE_CHECKPOINT_EVERY_COMMITS: f64 = 920.0;
 
-/// `busy_timeout` in ms [`database.busy_timeout_ms`]. SQLite's own default is
+/// `busy_timeout` in ms (`database.busy_timeout_ms`). SQLite's own default is
 /// 0 (fail at once), but Python's `sqlite3.connect(timeout=5.0)` — and so
 /// Django — sets 5 s.
 pub const SQLITE_BUSY_TIMEOUT_MS: f64 = 5000.0;
@@ -93,21 +93,21 @@ pub const SQLITE_SELECT_MS: f64 = 0.0047;
 
 // ------------------------------------------------------------ PostgreSQL
 
-/// `max_connections` [`database.max_connections`]: PostgreSQL's default,
+/// `max_connections` (`database.max_connections`): PostgreSQL's default,
 /// 100 (design.md).
 pub const PG_MAX_CONNECTIONS: u32 = 100;
 
-/// One WAL flush (fdatasync) in ms [`database.wal_flush_ms`].
+/// One WAL flush (fdatasync) in ms (`database.wal_flush_ms`).
 /// measurements.md: "PostgreSQL's WAL fdatasync took 0.23 ms at one client".
 pub const PG_WAL_FLUSH_MS: f64 = 0.23;
 
 /// Memory of one PostgreSQL connection (backend process) in MB
-/// [`database.connection_mb`]. design.md: "several MB each"; 5 MB is an
+/// (`database.connection_mb`). design.md: "several MB each"; 5 MB is an
 /// assumption within that range (not measured here).
 pub const PG_CONNECTION_MB: f64 = 5.0;
 
 /// Throughput lost per runnable backend beyond the cores
-/// [`database.contention`]: with n > cores backends on the CPU, the CPU does
+/// (`database.contention`): with n > cores backends on the CPU, the CPU does
 /// cores / (1 + κ(n − cores)) of useful work. An assumption (not measured
 /// here): κ = 0.005 costs ~20% at 50 runnable backends on 2 cores, the order
 /// of the decline pgbench shows past its peak, and the reason for the
@@ -115,7 +115,7 @@ pub const PG_CONNECTION_MB: f64 = 5.0;
 pub const PG_CONTENTION: f64 = 0.005;
 
 /// Opening a server connection (backend fork and authentication), in ms
-/// [`database.connect_ms`]; paid by PgBouncer when it opens one. An
+/// (`database.connect_ms`); paid by PgBouncer when it opens one. An
 /// assumption (not measured here).
 pub const PG_CONNECT_MS: f64 = 2.0;
 
@@ -128,7 +128,7 @@ pub const PG_SELECT_MS: f64 = 0.055;
 // -------------------------------------------------------------- PgBouncer
 
 /// PgBouncer's CPU per transaction on its one thread, in ms
-/// [`pooler.cpu_ms`]. measurements.md: "roughly 0.1 ms of CPU per transaction".
+/// (`pooler.cpu_ms`). measurements.md: "roughly 0.1 ms of CPU per transaction".
 pub const PGBOUNCER_CPU_MS: f64 = 0.1;
 
 /// pgbouncer.ini defaults (design.md, from PgBouncer's documentation).

@@ -81,7 +81,7 @@ impl Dist {
         }
     }
 
-    /// The second moment E[X²], in ns² (used by Pollaczek–Khinchine and by tests).
+    /// The second moment E\[X²\], in ns² (used by Pollaczek–Khinchine and by tests).
     pub fn second_moment_ns2(&self) -> f64 {
         let m = self.mean_ns();
         match *self {

@@ -9,11 +9,12 @@ use std::path::PathBuf;
 
 /// Simulate the capacity of each phase of an architecture, from scenario files.
 ///
-/// Each scenario's results go to OUT/<scenario file stem>/: sweep.csv (one row per
-/// phase × users, with 95% confidence half-widths), capacity.csv (one row per
-/// phase), runs.csv (one row per phase × users × replication), resources.csv,
-/// requests.csv, costs.csv, plan.csv, PNG charts and report.md; OUT/summary.csv
-/// sums up every scenario.
+/// Each scenario's results go to OUT/STEM/ (STEM: the file name without
+/// .toml): sweep.csv (one row per phase × users, with 95% confidence
+/// half-widths), capacity.csv (one row per phase), runs.csv (one row per
+/// phase × users × replication), resources.csv, requests.csv, costs.csv,
+/// plan.csv, PNG charts and report.md; OUT/summary.csv sums up every
+/// scenario.
 #[derive(Parser, Debug)]
 #[command(
     name = "simulate",

@@ -661,10 +661,13 @@ mod tests {
             Step::Release(0),
             Step::Acquire(0),
         ]);
-        assert!(m
-            .validate()
-            .unwrap_err()
-            .contains("may acquire `lock` twice"));
+        assert_eq!(
+            m.validate(),
+            Err(ModelError::AcquiredTwice {
+                request: m.request_types[0].name.clone(),
+                resource: "lock".into(),
+            })
+        );
         // Without the branch every path releases first: valid.
         let ok = one_plan(vec![Step::Acquire(0), Step::Release(0), Step::Acquire(0)]);
         assert_eq!(ok.validate(), Ok(()));

@@ -124,7 +124,7 @@ impl RunConfig {
 pub struct RunExtras {
     /// Closed models: up to this many users (the first ones) start a request
     /// at t = 0 instead of thinking first (fewer where the system refuses
-    /// them: see [`PREPLACE_REFUSALS_IN_A_ROW`]). The sweep sets it to the analytic
+    /// them: see `PREPLACE_REFUSALS_IN_A_ROW`). The sweep sets it to the analytic
     /// estimate of the mean number of requests in the system, so that a
     /// saturated run starts with its queues near their steady-state length
     /// instead of spending about N completions filling them (warm start).

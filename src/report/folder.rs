@@ -54,8 +54,19 @@ impl Staging {
     }
 
     /// Put the finished folder in place of the old one, in one step where
-    /// the system allows, and remove the old one.
-    pub fn commit(self) -> anyhow::Result<()> {
+    /// the system allows, and remove the old one. Files of the old folder
+    /// that capsim does not write (`ours` lists the names it does) are the
+    /// user's: they are carried over into the new one (hard-linked, or
+    /// copied), so that replacing a run never deletes someone's notes.
+    pub fn commit(self, ours: &[&str]) -> anyhow::Result<()> {
+        if self.target.is_dir() {
+            carry_over(&self.target, self.dir.path(), ours).with_context(|| {
+                format!(
+                    "cannot keep the other files of {} in its new results",
+                    self.target.display()
+                )
+            })?;
+        }
         let staged = self.dir.keep();
         let fail = |e: std::io::Error| {
             anyhow::Error::new(e).context(format!(
@@ -84,6 +95,33 @@ impl Staging {
         std::fs::rename(&staged, &self.target).map_err(fail)?;
         let _ = std::fs::remove_dir_all(&aside);
         Ok(())
+    }
+}
+
+/// Link (or copy) into `to` every entry of `from` whose name is not in
+/// `ours` and not already in `to`, folders recursively.
+fn carry_over(from: &Path, to: &Path, ours: &[&str]) -> std::io::Result<()> {
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_str().is_some_and(|n| ours.contains(&n)) || to.join(&name).exists() {
+            continue;
+        }
+        link_tree(&e.path(), &to.join(&name))?;
+    }
+    Ok(())
+}
+
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            link_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ()))
     }
 }
 
@@ -155,7 +193,7 @@ mod tests {
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "first");
         write(s.path(), "chart.png", "first");
-        s.commit().unwrap();
+        s.commit(&["a.csv", "chart.png"]).unwrap();
         assert_eq!(
             std::fs::read_to_string(target.join("a.csv")).unwrap(),
             "first"
@@ -165,7 +203,7 @@ mod tests {
         write(out.path(), ".summary.csv.x1y2.partial", "half");
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "second");
-        s.commit().unwrap();
+        s.commit(&["a.csv", "chart.png"]).unwrap();
         assert_eq!(
             std::fs::read_to_string(target.join("a.csv")).unwrap(),
             "second"
@@ -180,12 +218,41 @@ mod tests {
     }
 
     #[test]
+    fn files_capsim_does_not_write_survive_a_rerun() {
+        let out = tempfile::tempdir().unwrap();
+        let target = out.path().join("shop");
+        std::fs::create_dir_all(target.join("mine")).unwrap();
+        write(&target, "notes.txt", "keep me");
+        write(&target.join("mine"), "deep.txt", "me too");
+        write(&target, "chart.png", "stale");
+        let s = Staging::begin(&target).unwrap();
+        write(s.path(), "a.csv", "new");
+        s.commit(&["a.csv", "chart.png"]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+            "keep me"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("mine/deep.txt")).unwrap(),
+            "me too"
+        );
+        assert!(
+            !target.join("chart.png").exists(),
+            "a stale output survived"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "new"
+        );
+    }
+
+    #[test]
     fn a_dropped_staging_folder_leaves_the_old_results_alone() {
         let out = tempfile::tempdir().unwrap();
         let target = out.path().join("shop");
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "first");
-        s.commit().unwrap();
+        s.commit(&["a.csv", "chart.png"]).unwrap();
         let s = Staging::begin(&target).unwrap();
         write(s.path(), "a.csv", "half of the second");
         drop(s);

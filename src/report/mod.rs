@@ -38,8 +38,29 @@ use std::path::Path;
 pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
     let staging = Staging::begin(target)?;
     write_files(staging.path(), o, plots)?;
-    staging.commit()
+    staging.commit(&OUTPUT_FILES)
 }
+
+/// Every file a scenario's folder may hold from capsim: a rerun replaces
+/// these, and keeps any other file there (the user's).
+pub const OUTPUT_FILES: [&str; 16] = [
+    manifest::FILE,
+    "runs.csv",
+    "resources.csv",
+    "requests.csv",
+    "sweep.csv",
+    "capacity.csv",
+    "claims.csv",
+    "sensitivity.csv",
+    "costs.csv",
+    "plan.csv",
+    "report.md",
+    "plan.png",
+    "latency.png",
+    "throughput.png",
+    "utilisation.png",
+    "cost.png",
+];
 
 /// Every output file of one scenario, into `dir`; report.md last, since it
 /// links the others.

@@ -93,7 +93,7 @@ pub fn write(
     write_atomically(&staging.path().join(MANIFEST), |w| {
         Ok(w.write_all(json.as_bytes())?)
     })?;
-    staging.commit()?;
+    staging.commit(&[MANIFEST, UNITS])?;
     Ok(target)
 }
 

@@ -6,10 +6,10 @@
 //! output does not depend on the number of threads or their scheduling.
 //!
 //! [`plan`] decides what to run; [`SweepPlan::run`] runs it: the grid's
-//! points ([`point`]: replications added until precise), each replication
-//! as [`replication`] runs it (warm start, run length, MSER-5), and the
-//! capacity search ([`capacity`]). Tests and benches call the same entry
-//! points as `simulate`.
+//! points (module `point`: replications added until precise), each
+//! replication as module `replication` runs it (warm start, run length,
+//! MSER-5), and the capacity search (module `capacity`). Tests and benches
+//! call the same entry points as `simulate`.
 
 mod capacity;
 mod point;
@@ -240,7 +240,7 @@ impl SweepPlan<'_> {
     }
 
     /// Run replication `replication` of `phase` at `users` as the sweep
-    /// runs it (see [`replication`]).
+    /// runs it (warm start, run length, MSER-5).
     pub fn replication(&self, phase: usize, users: u32, replication: u32) -> RunRecord {
         replication::run(self, phase, users, replication)
     }

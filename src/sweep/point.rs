@@ -100,7 +100,7 @@ impl PointEstimate {
 }
 
 /// Replications of a point that must come out unstable (see
-/// [`initial_replications`]).
+/// `initial_replications`).
 pub const UNSTABLE_REPLICATIONS: u32 = 3;
 
 /// Called from worker threads as runs are planned and finished.

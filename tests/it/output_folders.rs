@@ -119,3 +119,28 @@ fn help_documents_force_and_every_exit_status() {
             .and(predicate::str::contains("130 interrupted")),
     );
 }
+
+#[test]
+fn every_file_a_run_writes_is_one_a_rerun_replaces() {
+    // A guide writes every kind of file (claims, sensitivity, charts).
+    let tmp = temp_dir();
+    let out = tmp.path().join("out");
+    simulate()
+        .args([
+            "scenarios/ferreteria.toml",
+            "--quiet",
+            "--users",
+            "10,3000",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    for e in std::fs::read_dir(out.join("ferreteria")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            capsim::report::OUTPUT_FILES.contains(&name.as_str()),
+            "{name} is written but a rerun would keep a stale copy of it"
+        );
+    }
+}
