@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measure real SQLite, PostgreSQL and PgBouncer under closed-loop concurrency (issue 12, item 1).
 #
-#   bash validation/real/measure.sh [--quick] [--only sqlite|postgres|pgbouncer] [--keep-raw DIR]
+#   bash validation/real/measure.sh [--quick] [--only sqlite|postgres|pgbouncer[,...]] [--keep-raw DIR]
 #
 # Run as root on demand (about 30 minutes in full; --quick is a ~3-minute smoke test), never in
 # CI. It installs what is missing with apt-get, creates the system user capsim-measure (PostgreSQL
@@ -24,7 +24,11 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-case "$ONLY" in all|sqlite|postgres|pgbouncer) ;; *) echo "measure.sh: bad --only $ONLY" >&2; exit 2 ;; esac
+IFS=, read -ra SECTIONS <<<"$ONLY"
+for section in "${SECTIONS[@]}"; do
+  case "$section" in all|sqlite|postgres|pgbouncer) ;; *) echo "measure.sh: bad --only $section" >&2; exit 2 ;; esac
+done
+want() { [[ $ONLY == all || ",$ONLY," == *",$1,"* ]]; }   # is this section part of the run?
 if [[ $EUID -ne 0 ]]; then
   echo "measure.sh: run as root (it installs packages and switches to the user capsim-measure)" >&2
   exit 2
@@ -139,7 +143,7 @@ LOAD_START="$(cat /proc/loadavg)"
 log "temp folder $TMP on /dev/$DEVICE; load $LOAD_START"
 
 # ---- SQLite -------------------------------------------------------------------------------------
-if [[ $ONLY == all || $ONLY == sqlite ]]; then
+if want sqlite; then
   cd "$HERE"
   for mode in wal_normal wal_full delete; do
     as_user "$PY" sqlite_load.py setup --db "$TMP/sqlite.db" --mode "$mode"
@@ -157,7 +161,7 @@ if [[ $ONLY == all || $ONLY == sqlite ]]; then
 fi
 
 # ---- PostgreSQL and PgBouncer --------------------------------------------------------------------
-if [[ $ONLY != sqlite ]]; then
+if want postgres || want pgbouncer; then
   PGPORT="$(free_port)"
   as_user initdb -D "$TMP/pgdata" -U capsim --auth=trust -E UTF8 --no-sync >"$TMP/initdb.log"
   # Checkpoints only when forced between points (long timeout, large max_wal_size), so that a
@@ -187,7 +191,7 @@ CONF
           --raw "$TMP/raw/pg" --device "$DEVICE")
   cd "$HERE"
 
-  if [[ $ONLY == all || $ONLY == postgres ]]; then
+  if want postgres; then
     # c above max_connections is measured on purpose: pgbench's reaction is part of the data
     run_driver pg_load.py "${PGARGS[@]}" --target-port "$PGPORT" --out "$RES/postgres.csv" \
       --series tpcb_sync_on --script tpcb-like --sync on --clients "$PG_CLIENTS"
@@ -197,7 +201,7 @@ CONF
       --series select_only --script select-only --sync on --clients "$PG_CLIENTS"
   fi
 
-  if [[ $ONLY == all || $ONLY == pgbouncer ]]; then
+  if want pgbouncer; then
     BPORT="$(free_port)"
     printf '"bench" ""\n"capsim" ""\n' >"$TMP/userlist.txt"
     # transaction pooling with PgBouncer's default pool size; max_client_conn raised above the

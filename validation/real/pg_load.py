@@ -156,10 +156,12 @@ def one_point(a, clients):
     lat, failed, starts, ends = read_logs(prefix)
     lat.sort()
     n = len(lat)
-    window = (max(ends) - min(starts)) if n else 0.0
+    first = min(starts) if n else 0.0
+    window = (max(ends) - first) if n else 0.0
     per_second = {}
     for e in ends:
-        per_second[int(e - min(starts))] = per_second.get(int(e - min(starts)), 0) + 1
+        second = int(e - first)
+        per_second[second] = per_second.get(second, 0) + 1
     full_seconds = [per_second.get(s, 0) for s in range(int(window))]  # whole seconds only
     commits = after["xact_commit"] - before["xact_commit"]
     pc = common.percentile
