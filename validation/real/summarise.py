@@ -20,23 +20,30 @@ def num(x):
     return float(x) if x not in ("", None) else float("nan")
 
 
+def show(v):
+    """Readable cell: whole numbers from 100 up, three significant digits below."""
+    if v != v:  # NaN: nothing was measured
+        return "—"
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def table(title, key_cols, level_col, value_col, data, extra=None):
     """Series as rows, levels as columns, value_col in the cells; peak at the end."""
     series = {}
     for r in data:
         series.setdefault(tuple(r[c] for c in key_cols), []).append(r)
     levels = sorted({int(r[level_col]) for r in data})
-    print(f"\n### {title}\n")
-    head = key_cols + [f"{level_col}={n}" for n in levels] + ["peak", f"at {level_col}"]
+    print(f"\n### {title} (columns: {level_col})\n")
+    head = key_cols + [str(n) for n in levels] + ["max", f"at {level_col}"]
     if extra:
         head.append(extra[0])
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for key, rs in series.items():
         by = {int(r[level_col]): r for r in rs}
-        cells = [f"{num(by[n][value_col]):.4g}" if n in by else "" for n in levels]
+        cells = [show(num(by[n][value_col])) if n in by else "" for n in levels]
         best = max(rs, key=lambda r: num(r[value_col]))
-        line = list(key) + cells + [f"{num(best[value_col]):.4g}", best[level_col]]
+        line = list(key) + cells + [show(num(best[value_col])), best[level_col]]
         if extra:
             line.append(extra[1](rs))
         print("| " + " | ".join(line) + " |")
