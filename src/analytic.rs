@@ -44,6 +44,9 @@ pub struct Analytic {
     pub think_s: f64,
     /// Arrival rate of an open workload.
     pub open_rate_per_s: Option<f64>,
+    /// Requests can be refused or time out somewhere in the model, so an
+    /// open workload above the bound may still be steady (a loss system).
+    pub sheds_load: bool,
     /// Throughput limits of every station and resource, tightest first.
     pub limits: Vec<Limit>,
     /// Per passive resource, MVA's estimate of what it lets through when
@@ -123,6 +126,16 @@ impl Analytic {
             Population::Closed { think } => (think.mean_ns() / 1e9, None),
             Population::Open { rate_per_s } => (0.0, Some(rate_per_s)),
         };
+        // Where requests can be turned away or give up (a bounded waiting
+        // room, a timeout, SQLite's busy handler, a pooler's wait timeout),
+        // an open workload above the bound still has a steady state: it
+        // sheds the excess as errors. Only the simulation can tell then.
+        let sheds_load = model
+            .resources
+            .iter()
+            .any(|r| r.policy.max_waiting.is_some() || r.policy.timeout_ns.is_some())
+            || !model.db.sqlite_locks.is_empty()
+            || model.db.pools.iter().any(|p| p.wait_timeout_ns.is_some());
         Analytic {
             centres,
             delay_s,
@@ -130,6 +143,7 @@ impl Analytic {
             open_rate_per_s,
             limits,
             pools,
+            sheds_load,
         }
     }
 
@@ -165,10 +179,13 @@ impl Analytic {
         demand.min(self.max_throughput_rps())
     }
 
-    /// An open workload whose arrival rate reaches a limit has no steady state.
+    /// An open workload whose arrival rate reaches a limit, in a model that
+    /// cannot shed the excess, has no steady state.
     pub fn open_overloaded(&self) -> bool {
-        self.open_rate_per_s
-            .is_some_and(|rate| rate >= self.max_throughput_rps())
+        !self.sheds_load
+            && self
+                .open_rate_per_s
+                .is_some_and(|rate| rate >= self.max_throughput_rps())
     }
 
     /// Multi-server centres follow Seidmann's approximation: a c-server

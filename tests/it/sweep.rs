@@ -299,3 +299,59 @@ job = [
     );
     assert!(r.stable(), "window {} s", r.window_s);
 }
+
+/// An open loss system far above its capacity (M/M/2/5 at 10 erlangs) is
+/// stable: it turns the excess away. Its point must not be marked unstable
+/// by the analytic bound, and its error rate is the exact blocking
+/// probability of M/M/c/K, computed here.
+#[test]
+fn an_open_loss_system_above_saturation_is_stable_and_blocks_exactly() {
+    let sc = scenario(
+        "loss.toml",
+        r#"
+[workload]
+arrival_rate_per_s = 1000
+[[workload.request]]
+name = "job"
+weight = 1.0
+[[phase]]
+name = "M/M/2/5"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 2
+[[phase.resource]]
+name = "room"
+capacity = 5
+max_waiting = 0
+[phase.plan]
+job = [{ acquire = "room" }, { use = "server", demand = { dist = "exponential", mean_ms = 10 } }, { release = "room" }]
+"#,
+    );
+    let swept = crate::helpers::analyse(&sc, &SweepOptions::default());
+    let p = &swept.points[0].estimate;
+    assert!(p.stable, "a loss system was marked unstable: {:?}", p.stop);
+    // M/M/c/K: p_n ∝ aⁿ/n! for n ≤ c, aⁿ/(c!·c^(n−c)) above; blocking = p_K.
+    let (a, c, k) = (10.0f64, 2u32, 5u32);
+    let fact = |n: u32| (1..=n).map(f64::from).product::<f64>();
+    let weight = |n: u32| {
+        if n <= c {
+            a.powi(n as i32) / fact(n)
+        } else {
+            a.powi(n as i32) / (fact(c) * f64::from(c).powi((n - c) as i32))
+        }
+    };
+    let blocking = weight(k) / (0..=k).map(weight).sum::<f64>();
+    let e = p.error_rate;
+    assert!(
+        (e.mean - blocking).abs() <= e.half_width.max(0.01 * blocking),
+        "blocking {} ± {} vs exact {blocking}",
+        e.mean,
+        e.half_width
+    );
+    assert!(
+        e.half_width < 0.01 * blocking,
+        "too imprecise: ± {}",
+        e.half_width
+    );
+}
