@@ -283,17 +283,33 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
+        Ok(_) if looks_like_utf16(bytes) => Err(ScenarioError {
+            path: path.to_path_buf(),
+            diagnostics: vec![Diagnostic {
+                line: 1,
+                column: 1,
+                field: String::new(),
+                message: "the file looks like UTF-16 (every other byte is 0); a scenario file is UTF-8: save it as UTF-8".into(),
+            }],
+            more: 0,
+        }),
         Ok(source) => parse(path, source),
         Err(e) => Err(not_utf8(path, bytes, e)),
     }
 }
 
+/// UTF-16 text of ASCII characters is valid UTF-8 with a 0 byte between
+/// every two characters; TOML text never holds a raw 0 byte.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64)];
+    head.len() >= 4 && head.iter().filter(|&&b| b == 0).count() * 3 >= head.len()
+}
+
 fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> ScenarioError {
     let at = e.valid_up_to();
     let (line, column) = diag::line_col_bytes(bytes, at);
-    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
-        // UTF-16 without a byte-order mark: ASCII text with every other byte 0.
-        || (bytes.len() >= 2 && bytes.iter().take(64).filter(|&&b| b == 0).count() * 3 >= bytes.len().min(64));
+    let utf16 =
+        bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || looks_like_utf16(bytes);
     let hint = if utf16 {
         "the file looks like UTF-16; save it as UTF-8"
     } else {
@@ -324,8 +340,20 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let field =
+            let mut field =
                 path::path_at(source, span.start).unwrap_or_else(|| key_at(source, span.start));
+            // serde points a missing field at the table that lacks it: name
+            // the field itself.
+            if let Some(missing) = e
+                .message()
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(&echo(missing));
+            }
             d.error(span, field, toml_message(&e));
             return d.finish(None);
         }

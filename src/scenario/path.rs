@@ -6,7 +6,7 @@ use toml::Spanned;
 
 /// Nesting beyond this is not walked (TOML allows arbitrarily deep arrays;
 /// no scenario field is deeper than a handful of levels).
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 16;
 
 /// The dotted path of the innermost key or value whose span holds byte
 /// `at`, or `None` if none does. The document is read with the parser's
@@ -84,7 +84,7 @@ fn push_key(path: &mut String, key: &str) {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
-        path.push_str(key);
+        path.push_str(&super::diag::echo(key));
     } else {
         path.push('"');
         path.push_str(&super::diag::echo(key));

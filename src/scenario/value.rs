@@ -275,6 +275,7 @@ fn human(ns: f64) -> String {
     match ns {
         x if x == 1.0 => "1 ns".into(),
         x if x == NS_PER_US => "1 µs".into(),
+        x if x == 3600.0 * NS_PER_S => "1 hour".into(),
         x if x == DAY_NS => "1 day".into(),
         x if x == MAX_DURATION_NS => "1 year".into(),
         x if x >= NS_PER_S => format!("{} s", num(x / NS_PER_S)),
@@ -282,17 +283,18 @@ fn human(ns: f64) -> String {
     }
 }
 
-/// The valid range of a field in words and in its unit, e.g.
-/// "0, or from 1 ns to 1 day (0.000001 to 86400000 ms)".
+/// What a field accepts in words and in its unit, e.g. "0 or a duration
+/// from 1 ns to 1 day (0 or 0.000001 to 86400000 ms)".
 pub fn range_text(b: Bounds, unit: Unit) -> String {
     let k = unit.ns();
     let (lo, hi) = (num(b.min_ns / k), num(b.max_ns / k));
     let u = unit.symbol();
     let (hlo, hhi) = (human(b.min_ns), human(b.max_ns));
+    let what = b.what;
     if b.zero {
-        format!("0, or from {hlo} to {hhi} (0 or {lo} to {hi} {u})")
+        format!("0 or {what} from {hlo} to {hhi} (0 or {lo} to {hi} {u})")
     } else {
-        format!("from {hlo} to {hhi} ({lo} to {hi} {u})")
+        format!("{what} from {hlo} to {hhi} ({lo} to {hi} {u})")
     }
 }
 
@@ -314,8 +316,7 @@ pub fn duration(
                 v.span(),
                 field,
                 format!(
-                    "must be {} of {} (got {})",
-                    b.what,
+                    "must be {} (got {})",
                     range_text(b, unit),
                     v.get_ref().got()
                 ),
@@ -333,11 +334,11 @@ mod tests {
     fn ranges_read_in_words_and_in_the_fields_unit() {
         assert_eq!(
             range_text(SPAN, Unit::Ms),
-            "0, or from 1 ns to 1 day (0 or 0.000001 to 86400000 ms)"
+            "0 or a duration from 1 ns to 1 day (0 or 0.000001 to 86400000 ms)"
         );
         assert_eq!(
             range_text(TIMEOUT, Unit::S),
-            "from 1 µs to 1 day (0.000001 to 86400 s)"
+            "a timeout from 1 µs to 1 day (0.000001 to 86400 s)"
         );
     }
 }
