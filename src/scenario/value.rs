@@ -272,14 +272,17 @@ impl Duration {
 
 /// A duration in words: "1 ns", "1 µs", "1 day", "1 year", else in units.
 fn human(ns: f64) -> String {
-    match ns {
-        x if x == 1.0 => "1 ns".into(),
-        x if x == NS_PER_US => "1 µs".into(),
-        x if x == 3600.0 * NS_PER_S => "1 hour".into(),
-        x if x == DAY_NS => "1 day".into(),
-        x if x == MAX_DURATION_NS => "1 year".into(),
-        x if x >= NS_PER_S => format!("{} s", num(x / NS_PER_S)),
-        x => format!("{} ms", num(x / NS_PER_MS)),
+    let named = [
+        (1.0, "1 ns"),
+        (NS_PER_US, "1 µs"),
+        (3600.0 * NS_PER_S, "1 hour"),
+        (DAY_NS, "1 day"),
+        (MAX_DURATION_NS, "1 year"),
+    ];
+    match named.iter().find(|(n, _)| *n == ns) {
+        Some((_, name)) => (*name).to_string(),
+        None if ns >= NS_PER_S => format!("{} s", num(ns / NS_PER_S)),
+        None => format!("{} ms", num(ns / NS_PER_MS)),
     }
 }
 
