@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn bad_bytes_are_located_by_the_characters_before_them() {
-        assert_eq!(line_col_bytes(b"a = 1\n\xc3\xb1 = \xff", 10), (2, 5));
+        assert_eq!(line_col_bytes(b"a = 1\n\xc3\xb1 = \xff", 11), (2, 5));
         assert_eq!(line_col_bytes(b"\xff\xfe", 0), (1, 1));
     }
 
