@@ -174,10 +174,13 @@ const MAX_USERS: i64 = 10_000_000;
 /// over millions of users stays a finite number.
 const MAX_USD_MONTH: f64 = 1e9;
 
-/// Largest scenario file read. The biggest real scenario is a few KB; a
-/// limit keeps a mistaken argument (a log, a disk image, `/dev/zero`) from
-/// being read into memory whole.
-pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Largest scenario file read: 4 MiB, a thousand times the biggest real
+/// scenario (a few KB). Parsing holds the TOML document tree and then the
+/// typed one, up to ~70 bytes of memory per byte of a hostile file (tens of
+/// thousands of tiny tables), so 4 MiB keeps `--check` well under 1 GB; the
+/// limit also keeps a mistaken argument (a log, a disk image) from being
+/// read into memory whole.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
 /// Most user counts simulated per phase: the grid, a list and the user
 /// counts of claims together. Each is a full simulation point.
 pub const MAX_POINTS: usize = 1000;
@@ -786,7 +789,7 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
 /// Most items (stations, resources, plan steps, cost items) all phases may
 /// hold once inheritance is resolved. A child phase copies what it inherits,
 /// so without a bound 63 children of one huge phase would multiply it.
-pub const MAX_RESOLVED_ITEMS: usize = 1_000_000;
+pub const MAX_RESOLVED_ITEMS: usize = 200_000;
 
 /// The items of a phase that a child inherits and copies.
 fn phase_items(p: &RawPhase) -> usize {
