@@ -11,8 +11,8 @@
 //! expect = { p95_ms = { max = 200 } }
 //! ```
 
-use super::diag::Diagnostics;
-use super::raw::S;
+use super::diag::{echo, Diagnostics};
+use super::raw::{Num, S};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -25,15 +25,15 @@ pub struct RawClaim {
     pub source: Option<String>,
     /// Why the claim is read this way (the interpretation, if any).
     pub note: Option<String>,
-    pub users: Option<S<i64>>,
+    pub users: Option<S<Num>>,
     pub expect: S<BTreeMap<String, S<RawBound>>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBound {
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+    pub min: Option<S<Num>>,
+    pub max: Option<S<Num>>,
 }
 
 /// A quantity a claim is about.
@@ -135,14 +135,14 @@ pub fn check_claims(
         {
             Some(p) => Some(p),
             None => {
-                let known: Vec<String> = phase_names.iter().map(|p| format!("`{p}`")).collect();
+                let known: Vec<&str> = phase_names.iter().map(String::as_str).collect();
                 d.error(
                     r.phase.span(),
                     f("phase"),
                     format!(
                         "no phase is named `{}` (phases: {})",
-                        r.phase.get_ref(),
-                        known.join(", ")
+                        echo(r.phase.get_ref()),
+                        super::quoted_in_order(&known)
                     ),
                 );
                 None
@@ -158,18 +158,20 @@ pub fn check_claims(
         }
         let users = match &r.users {
             None => Some(None),
-            Some(u) if (1..=10_000_000).contains(u.get_ref()) => Some(Some(*u.get_ref() as u32)),
-            Some(u) => {
-                d.error(
-                    u.span(),
-                    f("users"),
-                    format!(
-                        "must be a user count from 1 to 10000000 (got {})",
-                        u.get_ref()
-                    ),
-                );
-                None
-            }
+            Some(u) => match u.get_ref().int() {
+                Ok(n) if (1..=10_000_000).contains(&n) => Some(Some(n as u32)),
+                _ => {
+                    d.error(
+                        u.span(),
+                        f("users"),
+                        format!(
+                            "must be a user count from 1 to 10000000 (got {})",
+                            u.get_ref().got()
+                        ),
+                    );
+                    None
+                }
+            },
         };
         let expect = r.expect.get_ref();
         if expect.len() != 1 {
@@ -182,6 +184,7 @@ pub fn check_claims(
             continue;
         }
         let (name, bound) = expect.iter().next().expect("one entry");
+        let name = &echo(name);
         let Some(metric) = Metric::parse(name) else {
             let valid: Vec<&str> = Metric::ALL.iter().map(|(_, n)| *n).collect();
             d.error(
@@ -193,12 +196,24 @@ pub fn check_claims(
             continue;
         };
         let b = bound.get_ref();
-        let finite = |x: Option<f64>| x.is_none_or(f64::is_finite);
-        if (b.min.is_none() && b.max.is_none())
-            || !finite(b.min)
-            || !finite(b.max)
-            || b.min.zip(b.max).is_some_and(|(lo, hi)| lo > hi)
-        {
+        // A bound that is not a finite number is as bad as a missing one.
+        let value = |x: &Option<S<Num>>| -> Result<Option<f64>, ()> {
+            match x.as_ref().map(|v| v.get_ref().float()) {
+                None => Ok(None),
+                Some(Ok(v)) if v.is_finite() => Ok(Some(v)),
+                Some(_) => Err(()),
+            }
+        };
+        let (min, max) = (value(&b.min), value(&b.max));
+        let (min, max) = match (min, max) {
+            (Ok(lo), Ok(hi))
+                if lo.or(hi).is_some() && !lo.zip(hi).is_some_and(|(lo, hi)| lo > hi) =>
+            {
+                (lo, hi)
+            }
+            _ => (None, None),
+        };
+        if min.is_none() && max.is_none() {
             d.error(
                 bound.span(),
                 f(&format!("expect.{name}")),
@@ -234,8 +249,8 @@ pub fn check_claims(
                 note: r.note.clone(),
                 users,
                 metric,
-                min: b.min,
-                max: b.max,
+                min,
+                max,
             });
         } else {
             ok = false;

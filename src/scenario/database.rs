@@ -1,11 +1,11 @@
 //! The `database` and `pooler` sections of a phase: SQLite, PostgreSQL and
 //! PgBouncer, with their settings by the names their own configuration files
 //! use (PRAGMAs, postgresql.conf, pgbouncer.ini). Every default service time
-//! lives in `arch::defaults` and can be overridden here.
+//! lives in `crate::defaults` and can be overridden here.
 
-use super::diag::Diagnostics;
-use super::int_in;
-use super::raw::S;
+use super::diag::{echo, Diagnostics};
+use super::raw::{Num, S};
+use super::value::{duration, int_in, num_in, Bounds, Unit, SPAN, TIMEOUT};
 use crate::defaults as def;
 use serde::Deserialize;
 use std::ops::Range;
@@ -15,23 +15,23 @@ use std::ops::Range;
 #[serde(deny_unknown_fields)]
 pub struct RawDatabase {
     pub engine: Option<S<String>>,
-    pub cores: Option<S<i64>>,
+    pub cores: Option<S<Num>>,
     // PostgreSQL (postgresql.conf names where there is one).
-    pub max_connections: Option<S<i64>>,
+    pub max_connections: Option<S<Num>>,
     pub synchronous_commit: Option<S<String>>,
-    pub connection_mb: Option<S<f64>>,
-    pub wal_flush_ms: Option<S<f64>>,
-    pub contention: Option<S<f64>>,
-    pub connect_ms: Option<S<f64>>,
+    pub connection_mb: Option<S<Num>>,
+    pub wal_flush_ms: Option<S<Num>>,
+    pub contention: Option<S<Num>>,
+    pub connect_ms: Option<S<Num>>,
     // SQLite (PRAGMA names where there is one).
     pub journal_mode: Option<S<String>>,
     pub synchronous: Option<S<String>>,
-    pub busy_timeout_ms: Option<S<f64>>,
-    pub fsync_ms: Option<S<f64>>,
-    pub commit_ms: Option<S<f64>>,
-    pub checkpoint_ms: Option<S<f64>>,
-    pub checkpoint_every_commits: Option<S<f64>>,
-    pub flushes_per_commit: Option<S<i64>>,
+    pub busy_timeout_ms: Option<S<Num>>,
+    pub fsync_ms: Option<S<Num>>,
+    pub commit_ms: Option<S<Num>>,
+    pub checkpoint_ms: Option<S<Num>>,
+    pub checkpoint_every_commits: Option<S<Num>>,
+    pub flushes_per_commit: Option<S<Num>>,
 }
 
 /// `[phase.pooler]` as written: pgbouncer.ini's own names and units
@@ -40,15 +40,15 @@ pub struct RawDatabase {
 #[serde(deny_unknown_fields)]
 pub struct RawPooler {
     pub pool_mode: Option<S<String>>,
-    pub max_client_conn: Option<S<i64>>,
-    pub default_pool_size: Option<S<i64>>,
-    pub min_pool_size: Option<S<i64>>,
-    pub reserve_pool_size: Option<S<i64>>,
-    pub reserve_pool_timeout: Option<S<f64>>,
-    pub max_db_connections: Option<S<i64>>,
-    pub query_wait_timeout: Option<S<f64>>,
+    pub max_client_conn: Option<S<Num>>,
+    pub default_pool_size: Option<S<Num>>,
+    pub min_pool_size: Option<S<Num>>,
+    pub reserve_pool_size: Option<S<Num>>,
+    pub reserve_pool_timeout: Option<S<Num>>,
+    pub max_db_connections: Option<S<Num>>,
+    pub query_wait_timeout: Option<S<Num>>,
     /// PgBouncer's CPU per transaction on its single thread.
-    pub cpu_ms: Option<S<f64>>,
+    pub cpu_ms: Option<S<Num>>,
 }
 
 /// A database server of a phase.
@@ -197,7 +197,7 @@ pub fn merge_pooler(c: &S<RawPooler>, p: &S<RawPooler>) -> S<RawPooler> {
 /// A number field within [lo, hi], or its default when absent.
 fn num_or(
     d: &mut Diagnostics,
-    v: &Option<S<f64>>,
+    v: &Option<S<Num>>,
     field: &str,
     default: f64,
     (lo, hi): (f64, f64),
@@ -205,25 +205,39 @@ fn num_or(
 ) -> Option<f64> {
     match v {
         None => Some(default),
-        Some(v) => {
-            let x = *v.get_ref();
-            if x.is_finite() && (lo..=hi).contains(&x) {
-                Some(x)
-            } else {
-                d.error(
-                    v.span(),
-                    field,
-                    format!("must be {what}, from {lo} to {hi} (got {x})"),
-                );
-                None
-            }
-        }
+        Some(v) => num_in(d, v, field, (lo, hi), what),
     }
+}
+
+/// A time field in `unit` within `b`, or its default (in that unit) when
+/// absent; the value in that unit.
+fn time_or(
+    d: &mut Diagnostics,
+    v: &Option<S<Num>>,
+    field: &str,
+    default: f64,
+    unit: Unit,
+    b: Bounds,
+) -> Option<f64> {
+    match v {
+        None => Some(default),
+        Some(v) => duration(d, v, field, unit, b).map(|t| t.ns() / unit.ns()),
+    }
+}
+
+/// The longest database-side time a setting may take: an hour.
+const HOUR_NS: f64 = 3600e9;
+
+/// The engine a `[phase.database]` names, lower case ("postgres" if absent).
+pub fn engine_word(r: &RawDatabase) -> String {
+    r.engine.as_ref().map_or("postgres".to_string(), |e| {
+        e.get_ref().trim().to_ascii_lowercase()
+    })
 }
 
 fn int_or(
     d: &mut Diagnostics,
-    v: &Option<S<i64>>,
+    v: &Option<S<Num>>,
     field: &str,
     default: u32,
     (lo, hi): (i64, i64),
@@ -256,7 +270,7 @@ fn word<'a>(
                         field,
                         format!(
                             "`{}` is not valid here; valid: {}",
-                            v.get_ref(),
+                            echo(v.get_ref()),
                             names.join(", ")
                         ),
                     );
@@ -349,61 +363,71 @@ pub fn check_database(
                     "SQLite is a file on one host, but app.hosts = {h} puts app instances on {h} hosts that cannot share it; use app.hosts = 1 or engine = \"postgres\""
                 ),
             );
-            return None;
+            ok = false;
         }
-        check_sqlite(d, f, r, app_cores?)?
+        // Its own settings are checked even when the cores are not known.
+        check_sqlite(d, f, r, app_cores)
     } else {
-        check_postgres(d, f, db)?
+        check_postgres(d, f, db)
     };
-    ok.then_some(db)
+    db.filter(|_| ok)
 }
 
 fn check_sqlite(
     d: &mut Diagnostics,
     f: &dyn Fn(&str) -> String,
     r: &RawDatabase,
-    app_cores: u32,
+    app_cores: Option<u32>,
 ) -> Option<Database> {
-    let journal = match word(
+    let journal = word(
         d,
         &r.journal_mode,
         &f("database.journal_mode"),
         "wal",
         &["wal", "delete", "truncate", "persist"],
-    )? {
+    )
+    .map(|w| match w {
         "wal" => Journal::Wal,
         _ => Journal::Rollback,
-    };
-    let synchronous = match word(
+    });
+    let synchronous = word(
         d,
         &r.synchronous,
         &f("database.synchronous"),
         "full",
         &["full", "normal"],
-    )? {
+    )
+    .map(|w| match w {
         "normal" => Synchronous::Normal,
         _ => Synchronous::Full,
-    };
-    let flushes_default = match (journal, synchronous) {
+    });
+    // An invalid mode is reported above; the other settings are still checked.
+    let flushes_default = match (
+        journal.unwrap_or(Journal::Wal),
+        synchronous.unwrap_or(Synchronous::Full),
+    ) {
         (Journal::Wal, _) => def::SQLITE_WAL_FLUSHES_PER_COMMIT,
         (Journal::Rollback, Synchronous::Full) => def::SQLITE_ROLLBACK_FULL_FLUSHES_PER_COMMIT,
         (Journal::Rollback, Synchronous::Normal) => def::SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT,
     };
-    let ms = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
-        num_or(
+    let ms = |d: &mut Diagnostics, v: &Option<S<Num>>, name: &str, default: f64| {
+        time_or(
             d,
             v,
             &f(&format!("database.{name}")),
             default,
-            (0.0, 3_600_000.0),
-            "a time in ms",
+            Unit::Ms,
+            SPAN.at_most(HOUR_NS),
         )
     };
-    let busy = ms(
+    // 0: a busy database fails the transaction at once.
+    let busy = time_or(
         d,
         &r.busy_timeout_ms,
-        "busy_timeout_ms",
+        &f("database.busy_timeout_ms"),
         def::SQLITE_BUSY_TIMEOUT_MS,
+        Unit::Ms,
+        TIMEOUT.or_zero().at_most(HOUR_NS),
     );
     let fsync = ms(d, &r.fsync_ms, "fsync_ms", def::SQLITE_FSYNC_MS);
     let commit = ms(d, &r.commit_ms, "commit_ms", def::SQLITE_COMMIT_MS);
@@ -430,10 +454,10 @@ fn check_sqlite(
         "the disk flushes of a durable commit",
     );
     Some(Database {
-        cores: app_cores,
+        cores: app_cores?,
         engine: DbEngine::Sqlite(Sqlite {
-            journal,
-            synchronous,
+            journal: journal?,
+            synchronous: synchronous?,
             busy_timeout_ms: busy?,
             fsync_ms: fsync?,
             commit_ms: commit?,
@@ -483,14 +507,14 @@ fn check_postgres(
         "on",
         &["on", "off"],
     );
-    let ms = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
-        num_or(
+    let ms = |d: &mut Diagnostics, v: &Option<S<Num>>, name: &str, default: f64| {
+        time_or(
             d,
             v,
             &f(&format!("database.{name}")),
             default,
-            (0.0, 3_600_000.0),
-            "a time in ms",
+            Unit::Ms,
+            SPAN.at_most(HOUR_NS),
         )
     };
     let wal = ms(d, &r.wal_flush_ms, "wal_flush_ms", def::PG_WAL_FLUSH_MS);
@@ -529,12 +553,11 @@ pub fn check_pooler(
     d: &mut Diagnostics,
     f: &dyn Fn(&str) -> String,
     p: &S<RawPooler>,
-    db: Option<&Database>,
+    engine: Option<&str>,
 ) -> Option<Pooler> {
     let r = p.get_ref();
-    match db {
-        Some(db) if !db.is_sqlite() => {}
-        Some(_) => {
+    match engine {
+        Some("sqlite") => {
             d.error(
                 p.span(),
                 f("pooler"),
@@ -550,6 +573,9 @@ pub fn check_pooler(
             );
             return None;
         }
+        // PostgreSQL, or an engine already reported as unknown: the pooler's
+        // own settings are checked either way.
+        Some(_) => {}
     }
     let mode = word(
         d,
@@ -558,7 +584,7 @@ pub fn check_pooler(
         def::PGBOUNCER_POOL_MODE,
         &["session", "transaction"],
     );
-    let count = |d: &mut Diagnostics, v: &Option<S<i64>>, name: &str, default: u32, lo: i64| {
+    let count = |d: &mut Diagnostics, v: &Option<S<Num>>, name: &str, default: u32, lo: i64| {
         int_or(
             d,
             v,
@@ -603,14 +629,16 @@ pub fn check_pooler(
         def::PGBOUNCER_MAX_DB_CONNECTIONS,
         0,
     );
-    let secs = |d: &mut Diagnostics, v: &Option<S<f64>>, name: &str, default: f64| {
-        num_or(
+    // Seconds, as in pgbouncer.ini; 0 is pgbouncer's "at once" (reserve)
+    // or "never" (query wait).
+    let secs = |d: &mut Diagnostics, v: &Option<S<Num>>, name: &str, default: f64| {
+        time_or(
             d,
             v,
             &f(&format!("pooler.{name}")),
             default,
-            (0.0, 86_400.0),
-            "a time in seconds, as in pgbouncer.ini",
+            Unit::S,
+            TIMEOUT.or_zero(),
         )
     };
     let reserve_timeout = secs(
@@ -625,13 +653,14 @@ pub fn check_pooler(
         "query_wait_timeout",
         def::PGBOUNCER_QUERY_WAIT_TIMEOUT_S,
     );
-    let cpu = num_or(
+    // PgBouncer's CPU time per transaction.
+    let cpu = time_or(
         d,
         &r.cpu_ms,
         &f("pooler.cpu_ms"),
         def::PGBOUNCER_CPU_MS,
-        (0.0, 1000.0),
-        "PgBouncer's CPU time per transaction in ms",
+        Unit::Ms,
+        SPAN.at_most(1e9),
     );
     if let (Some(min), Some(size), Some(v)) = (min, size, &r.min_pool_size) {
         if min > size {

@@ -2,37 +2,31 @@
 
 use super::*;
 
-/// A duration field given in one of several units.
+/// A duration field given in one of several units (`mean_s`, `mean_ms` or
+/// `mean_us`), checked against `bounds`: nanoseconds if given.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn one_duration(
     d: &mut Diagnostics,
     field: &str,
     name: &str,
-    s: &Option<S<f64>>,
-    ms: &Option<S<f64>>,
-    us: &Option<S<f64>>,
+    s: &Option<S<Num>>,
+    ms: &Option<S<Num>>,
+    us: &Option<S<Num>>,
     whole: std::ops::Range<usize>,
+    bounds: Bounds,
 ) -> Option<Option<f64>> {
-    let given: Vec<(&S<f64>, f64, &str)> = [
-        (s, NS_PER_S, "_s"),
-        (ms, NS_PER_MS, "_ms"),
-        (us, 1e3, "_us"),
+    let given: Vec<(&S<Num>, Unit, &str)> = [
+        (s, Unit::S, "_s"),
+        (ms, Unit::Ms, "_ms"),
+        (us, Unit::Us, "_us"),
     ]
     .into_iter()
     .filter_map(|(v, k, u)| v.as_ref().map(|v| (v, k, u)))
     .collect();
     match given.as_slice() {
         [] => Some(None),
-        [(v, k, u)] => {
-            let x = *v.get_ref();
-            if !(x.is_finite() && x >= 0.0) {
-                d.error(
-                    v.span(),
-                    format!("{field}.{name}{u}"),
-                    format!("must be a duration ≥ 0 (got {x})"),
-                );
-                return None;
-            }
-            Some(Some(x * k))
+        [(v, unit, u)] => {
+            duration(d, v, &format!("{field}.{name}{u}"), *unit, bounds).map(|t| Some(t.ns()))
         }
         _ => {
             d.error(
@@ -57,6 +51,8 @@ const DIST_NAMES: &str = "\"constant\", \"exponential\", \"lognormal\", \"gamma\
 pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Option<Dist> {
     let span = x.span();
     let r = x.get_ref();
+    // Every unit field is checked before giving up on any, so that all
+    // their problems are reported together.
     let mean = one_duration(
         d,
         field,
@@ -65,7 +61,8 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
         &r.mean_ms,
         &r.mean_us,
         span.clone(),
-    )?;
+        SPAN,
+    );
     let min = one_duration(
         d,
         field,
@@ -74,7 +71,8 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
         &r.min_ms,
         &r.min_us,
         span.clone(),
-    )?;
+        SPAN,
+    );
     let max = one_duration(
         d,
         field,
@@ -83,8 +81,10 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
         &r.max_ms,
         &r.max_us,
         span.clone(),
-    )?;
-    let cv = r.cv.as_ref().map(|c| (*c.get_ref(), c.span()));
+        SPAN,
+    );
+    let (mean, min, max) = (mean?, min?, max?);
+    let cv = r.cv.as_ref();
     let kind = r.dist.get_ref().as_str();
     let need_mean = |d: &mut Diagnostics| {
         d.error(
@@ -104,7 +104,7 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
         );
     };
     let check_cv = |d: &mut Diagnostics| -> Option<f64> {
-        match cv.clone() {
+        match cv {
             None => {
                 d.error(
                     span.clone(),
@@ -113,15 +113,13 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
                 );
                 None
             }
-            Some((c, s)) if !(c.is_finite() && c > 0.0 && c <= 100.0) => {
-                d.error(
-                    s,
-                    format!("{field}.cv"),
-                    format!("must be above 0 and at most 100 (got {c})"),
-                );
-                None
-            }
-            Some((c, _)) => Some(c),
+            Some(c) => num_where(
+                d,
+                c,
+                &format!("{field}.cv"),
+                |c| c > 0.0 && c <= 100.0,
+                "must be above 0 and at most 100",
+            ),
         }
     };
     match kind {
@@ -203,7 +201,10 @@ pub(super) fn check_dist(d: &mut Diagnostics, x: &S<RawDist>, field: &str) -> Op
             d.error(
                 r.dist.span(),
                 format!("{field}.dist"),
-                format!("`{other}` is not a distribution; valid: {DIST_NAMES}"),
+                format!(
+                    "`{}` is not a distribution; valid: {DIST_NAMES}",
+                    echo(other)
+                ),
             );
             None
         }

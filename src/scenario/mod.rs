@@ -7,9 +7,11 @@ mod database;
 mod diag;
 mod dists;
 mod network;
+mod path;
 mod raw;
 mod scale;
 mod sweep;
+mod value;
 
 pub use claims::{Claim, Metric};
 pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
@@ -20,12 +22,14 @@ pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 pub use sweep::log_grid;
 use sweep::{check_slo, check_sweep};
 
-use crate::dist::{Dist, NS_PER_MS, NS_PER_S};
+use crate::dist::Dist;
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
 use diag::Diagnostics;
+use diag::{echo, num};
 use raw::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use value::{duration, int_in, num_in, num_where, Bounds, Unit, SPAN, TIMEOUT};
 
 /// A validated scenario: a workload, the phases of an architecture, a sweep.
 #[derive(Clone, Debug)]
@@ -166,12 +170,170 @@ pub struct NetworkSpec {
 
 const DEFAULT_SEED: u64 = 1;
 const MAX_USERS: i64 = 10_000_000;
+/// Dearest cost item per month: far above any bill, low enough that a sum
+/// over millions of users stays a finite number.
+const MAX_USD_MONTH: f64 = 1e9;
+
+/// Largest scenario file read: 4 MiB, a thousand times the biggest real
+/// scenario (a few KB). Parsing holds the TOML document tree and then the
+/// typed one, up to ~70 bytes of memory per byte of a hostile file (tens of
+/// thousands of tiny tables), so 4 MiB keeps `--check` well under 1 GB; the
+/// limit also keeps a mistaken argument (a log, a disk image) from being
+/// read into memory whole.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+/// Most user counts simulated per phase: the grid, a list and the user
+/// counts of claims together. Each is a full simulation point.
+pub const MAX_POINTS: usize = 1000;
+/// Most phases of a scenario (real ones have up to 5); each is a whole sweep.
+pub const MAX_PHASES: usize = 64;
+/// Longest chain of `extends` (a phase, its parent, its parent's parent …).
+/// Real chains are a few links; the resolved phases share the chain's costs,
+/// so a bound on the chain bounds what resolving the phases holds.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// Why a scenario file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: is {what}, not a scenario file; give the path of a .toml file", path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
+    #[error(
+        "{}: is {} bytes; a scenario file is at most {} MiB ({MAX_FILE_BYTES} bytes)",
+        path.display(),
+        if *exact { format!("{size}") } else { format!("more than {size}") },
+        MAX_FILE_BYTES >> 20
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        exact: bool,
+    },
+    #[error(transparent)]
+    Invalid(#[from] ScenarioError),
+}
 
 /// Read and validate a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, anyhow::Error> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-    Ok(parse(path, &source)?)
+///
+/// Only a regular file is opened (a FIFO would block the loader forever, a
+/// device would be read without end), and at most [`MAX_FILE_BYTES`] are read.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    use std::io::Read;
+    let read_err = |source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_path_buf(),
+            what: file_kind(&meta),
+        });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            exact: true,
+        });
+    }
+    // The file may have grown since (or be a file whose size the system
+    // does not know): never read past the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .map_err(read_err)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_path_buf(),
+            size: MAX_FILE_BYTES,
+            exact: false,
+        });
+    }
+    Ok(parse_bytes(path, &bytes)?)
+}
+
+/// What a path that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Validate scenario bytes: they must be UTF-8 (a UTF-8 byte-order mark is
+/// skipped, as editors do); anything else is located at its first bad byte.
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(_) if looks_like_utf16(bytes) => Err(ScenarioError {
+            path: path.to_path_buf(),
+            diagnostics: vec![Diagnostic {
+                line: 1,
+                column: 1,
+                field: String::new(),
+                message: "the file looks like UTF-16 (every other byte is 0); a scenario file is UTF-8: save it as UTF-8".into(),
+            }],
+            more: 0,
+        }),
+        Ok(source) => parse(path, source),
+        Err(e) => Err(not_utf8(path, bytes, e)),
+    }
+}
+
+/// UTF-16 text of ASCII characters is valid UTF-8 with a 0 byte between
+/// every two characters; TOML text never holds a raw 0 byte.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64)];
+    head.len() >= 4 && head.iter().filter(|&&b| b == 0).count() * 3 >= head.len()
+}
+
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> ScenarioError {
+    let at = e.valid_up_to();
+    let (line, column) = diag::line_col_bytes(bytes, at);
+    let utf16 =
+        bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || looks_like_utf16(bytes);
+    let hint = if utf16 {
+        "the file looks like UTF-16; save it as UTF-8"
+    } else {
+        "save the file as UTF-8"
+    };
+    // The field the bad byte is in, if the rest of the text says.
+    let lossy = String::from_utf8_lossy(bytes);
+    let field = path::path_at(&lossy, at).unwrap_or_default();
+    ScenarioError {
+        path: path.to_path_buf(),
+        diagnostics: vec![Diagnostic {
+            line,
+            column,
+            field,
+            message: format!(
+                "byte 0x{:02X} (offset {at}) is not UTF-8 text; a scenario file is UTF-8: {hint}",
+                bytes[at]
+            ),
+        }],
+        more: 0,
+    }
 }
 
 /// Validate scenario text; `path` names it in errors and gives the slug.
@@ -181,7 +343,21 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            d.error(span.clone(), key_at(source, span.start), toml_message(&e));
+            let mut field =
+                path::path_at(source, span.start).unwrap_or_else(|| key_at(source, span.start));
+            // serde points a missing field at the table that lacks it: name
+            // the field itself.
+            if let Some(missing) = e
+                .message()
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split('`').next())
+            {
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(&echo(missing));
+            }
+            d.error(span, field, toml_message(&e));
             return d.finish(None);
         }
     };
@@ -191,21 +367,24 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 
 /// The toml error's own message, without the source excerpt it appends
 /// (we print file:line:column ourselves), in the words of a scenario author
-/// rather than of Rust types.
+/// rather than of Rust types, with long echoed values shortened.
 fn toml_message(e: &toml::de::Error) -> String {
     let m = e.message().trim();
     if m.is_empty() {
         return "invalid TOML".into();
     }
+    let m = diag::shorten_quoted(m);
     m.replace("expected f64", "expected a number")
         .replace("expected i64", "expected a whole number")
         .replace("expected a string", "expected a quoted string")
+        .replace("expected a boolean", "expected true or false")
         .replace("invalid type: sequence", "invalid type: array")
         .replace("invalid type: map", "invalid type: table")
 }
 
 /// The key whose value starts at byte `at`, read off the source line
-/// (`weight = "heavy"` → `weight`), so that type errors name their field.
+/// (`weight = "heavy"` → `weight`): the fallback for text so broken that
+/// the parser's recovery finds no field there.
 fn key_at(source: &str, at: usize) -> String {
     let at = at.min(source.len());
     let Some(line_start) = source.get(..at).map(|s| s.rfind('\n').map_or(0, |i| i + 1)) else {
@@ -218,7 +397,7 @@ fn key_at(source: &str, at: usize) -> String {
         let end = rest
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
             .unwrap_or(rest.len());
-        return rest[..end].to_string();
+        return diag::echo(&rest[..end]);
     };
     let key = before[..eq].trim_end();
     let start = key
@@ -226,7 +405,7 @@ fn key_at(source: &str, at: usize) -> String {
         .rev()
         .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.'))
         .map_or(0, |(i, c)| i + c.len_utf8());
-    key[start..].to_string()
+    diag::echo(&key[start..])
 }
 
 fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario> {
@@ -245,16 +424,22 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         }
     }
     let seed = match &raw.seed {
-        None => DEFAULT_SEED,
-        Some(s) if *s.get_ref() < 0 => {
-            d.error(
-                s.span(),
-                "seed",
-                format!("must be a whole number ≥ 0 (got {})", s.get_ref()),
-            );
-            0
-        }
-        Some(s) => *s.get_ref() as u64,
+        None => Some(DEFAULT_SEED),
+        Some(s) => match s.get_ref().int() {
+            Ok(x) if x >= 0 => Some(x as u64),
+            _ => {
+                d.error(
+                    s.span(),
+                    "seed",
+                    format!(
+                        "must be a whole number from 0 to {} (got {})",
+                        i64::MAX,
+                        s.get_ref().got()
+                    ),
+                );
+                None
+            }
+        },
     };
     let workload = check_workload(d, &raw.workload);
     let is_open = workload.as_ref().is_some_and(|w| w.is_open());
@@ -267,8 +452,9 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
     let claims = claims::check_claims(d, &raw.claim, &names);
-    // The sweep also visits every user count a claim is about.
-    let sweep = sweep.map(|mut s| {
+    // The sweep also visits every user count a claim is about: one cap on
+    // the points simulated, however they are asked for.
+    let sweep = sweep.and_then(|mut s| {
         if !is_open {
             if let Some(c) = &claims {
                 s.users.extend(c.iter().filter_map(|c| c.users));
@@ -276,25 +462,52 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
                 s.users.dedup();
             }
         }
-        s
+        if s.users.len() > MAX_POINTS {
+            let span = raw
+                .sweep
+                .as_ref()
+                .and_then(|r| r.get_ref().users.as_ref().map(|u| u.span()))
+                .or_else(|| raw.claim.first().map(|c| c.span()))
+                .unwrap_or(0..0);
+            d.error(
+                span,
+                "sweep.users",
+                format!(
+                    "{} distinct user counts to simulate (the sweep's and the claims' together); at most {MAX_POINTS} are allowed: fewer grid points, list entries or claim user counts",
+                    s.users.len()
+                ),
+            );
+            return None;
+        }
+        Some(s)
     });
     if raw.phase.is_empty() {
         d.error(0..0, "phase", "a scenario needs at least one [[phase]]");
     }
-    Some(Scenario {
+    let scenario = Scenario {
         path: path.to_path_buf(),
         slug,
         name,
         description: raw.description,
         guide: raw.guide,
-        seed,
+        seed: seed?,
         workload: workload?,
         sweep: sweep?,
-        slo,
+        slo: slo?,
         phases: phases?,
         claims: claims?,
-    })
+    };
+    if d.has_errors() {
+        return None;
+    }
+    Some(scenario)
 }
+
+/// Most request types of a workload (real ones have a handful): every
+/// phase holds a plan per request type.
+pub const MAX_REQUESTS: usize = 1000;
+/// Fastest open arrivals: one per nanosecond, the clock's resolution.
+const MAX_ARRIVAL_RATE_PER_S: f64 = 1e9;
 
 fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
     let span = w.span();
@@ -305,19 +518,17 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         (Some(t), None) => {
             check_dist(d, t, "workload.think_time").map(|think| Population::Closed { think })
         }
-        (None, Some(r)) => {
-            let rate = *r.get_ref();
-            if !(rate.is_finite() && rate > 0.0) {
-                d.error(
-                    r.span(),
-                    "workload.arrival_rate_per_s",
-                    format!("must be a rate above 0 requests per second (got {rate})"),
-                );
-                None
-            } else {
-                Some(Population::Open { rate_per_s: rate })
-            }
-        }
+        (None, Some(r)) => num_where(
+            d,
+            r,
+            "workload.arrival_rate_per_s",
+            |x| x > 0.0 && x <= MAX_ARRIVAL_RATE_PER_S,
+            &format!(
+                "must be a rate above 0 and at most {} requests per second (one per nanosecond, the clock's resolution)",
+                num(MAX_ARRIVAL_RATE_PER_S)
+            ),
+        )
+        .map(|rate_per_s| Population::Open { rate_per_s }),
         (Some(t), Some(_)) => {
             d.error(
                 t.span(),
@@ -335,11 +546,27 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             None
         }
     };
+    // Keys are checked whatever the requests' problems.
+    let keys = match &w.keys {
+        None => Some(None),
+        Some(k) => check_keys(d, k).map(Some),
+    };
     if w.request.is_empty() {
         d.error(
             span,
             "workload.request",
             "at least one [[workload.request]] is needed",
+        );
+        return None;
+    }
+    if w.request.len() > MAX_REQUESTS {
+        d.error(
+            w.request[MAX_REQUESTS].span(),
+            "workload.request",
+            format!(
+                "{} request types; at most {MAX_REQUESTS} are allowed (each phase plans every one)",
+                w.request.len()
+            ),
         );
         return None;
     }
@@ -357,19 +584,21 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             d.error(
                 rs.name.span(),
                 field("name"),
-                format!("`{name}` names two requests; request names must be unique"),
+                format!(
+                    "`{}` names two requests; request names must be unique",
+                    echo(&name)
+                ),
             );
             ok = false;
         }
-        let weight = *rs.weight.get_ref();
-        if !(weight.is_finite() && weight > 0.0) {
-            d.error(
-                rs.weight.span(),
-                field("weight"),
-                format!("must be a share above 0 (got {weight})"),
-            );
-            ok = false;
-        }
+        let weight = num_where(
+            d,
+            &rs.weight,
+            &field("weight"),
+            |x| x > 0.0 && x <= 1.0,
+            "must be a share above 0 and at most 1",
+        );
+        ok &= weight.is_some();
         let kind = match rs.kind.as_ref().map(|k| k.get_ref().as_str()) {
             None | Some("read") => RequestKind::Read,
             Some("write") => RequestKind::Write,
@@ -377,7 +606,10 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
                 d.error(
                     rs.kind.as_ref().unwrap().span(),
                     field("kind"),
-                    format!("`{other}` is not a request kind; valid: \"read\", \"write\""),
+                    format!(
+                        "`{}` is not a request kind; valid: \"read\", \"write\"",
+                        echo(other)
+                    ),
                 );
                 ok = false;
                 RequestKind::Read
@@ -403,7 +635,7 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         }
         requests.push(RequestSpec {
             name,
-            weight,
+            weight: weight.unwrap_or(0.0),
             kind,
             app_cpu: app_cpu.flatten(),
             db: db.flatten(),
@@ -416,21 +648,20 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
         d.error(
             last.weight.span(),
             "workload.request.weight",
-            format!("weights must sum to 1 (they sum to {total}); they are shares of all requests"),
+            format!(
+                "weights must sum to 1 (they sum to {}); they are shares of all requests",
+                num(total)
+            ),
         );
         ok = false;
     }
-    let population = population?;
+    let (population, keys) = (population?, keys?);
     if !ok {
         return None;
     }
     for r in &mut requests {
         r.weight /= total;
     }
-    let keys = match &w.keys {
-        None => None,
-        Some(k) => Some(check_keys(d, k)?),
-    };
     Some(Workload {
         population,
         keys,
@@ -450,46 +681,18 @@ fn check_keys(d: &mut Diagnostics, k: &S<RawKeys>) -> Option<model::KeySpace> {
     );
     let zipf = match &r.zipf {
         None => Some(0.0),
-        Some(z) => {
-            let x = *z.get_ref();
-            if x.is_finite() && (0.0..=10.0).contains(&x) {
-                Some(x)
-            } else {
-                d.error(
-                    z.span(),
-                    "workload.keys.zipf",
-                    format!("must be a Zipf exponent from 0 (uniform) to 10 (got {x})"),
-                );
-                None
-            }
-        }
+        Some(z) => num_where(
+            d,
+            z,
+            "workload.keys.zipf",
+            |x| (0.0..=10.0).contains(&x),
+            "must be a Zipf exponent from 0 (uniform) to 10",
+        ),
     };
     Some(model::KeySpace {
         count: count? as u32,
         zipf: zipf?,
     })
-}
-
-/// An integer field within [lo, hi].
-fn int_in(
-    d: &mut Diagnostics,
-    v: &S<i64>,
-    field: &str,
-    lo: i64,
-    hi: i64,
-    what: &str,
-) -> Option<i64> {
-    let x = *v.get_ref();
-    if x < lo || x > hi {
-        d.error(
-            v.span(),
-            field,
-            format!("must be {what}, a whole number from {lo} to {hi} (got {x})"),
-        );
-        None
-    } else {
-        Some(x)
-    }
 }
 
 /// Field-by-field inheritance: what the child sets wins.
@@ -555,13 +758,43 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
     }
 }
 
+/// Most items (stations, resources, plan steps, cost items) all phases may
+/// hold once inheritance is resolved. A child phase copies what it inherits,
+/// so without a bound 63 children of one huge phase would multiply it.
+pub const MAX_RESOLVED_ITEMS: usize = 200_000;
+
+/// The items of a phase that a child inherits and copies.
+fn phase_items(p: &RawPhase) -> usize {
+    p.station.len()
+        + p.resource.len()
+        + p.cost.len()
+        + p.plan
+            .as_ref()
+            .map_or(0, |m| m.get_ref().values().map(Vec::len).sum())
+}
+
 fn check_phases(
     d: &mut Diagnostics,
     raw: &[S<RawPhase>],
     w: Option<&Workload>,
 ) -> Option<Vec<Phase>> {
-    let mut resolved: Vec<RawPhase> = Vec::new();
+    if raw.len() > MAX_PHASES {
+        d.error(
+            raw[MAX_PHASES].span(),
+            format!("phase[{MAX_PHASES}]"),
+            format!(
+                "{} phases; at most {MAX_PHASES} are allowed (each phase is a whole sweep)",
+                raw.len()
+            ),
+        );
+        return None;
+    }
+    // Each phase resolved against its parent, once; children share it.
+    let mut resolved: Vec<std::rc::Rc<RawPhase>> = Vec::new();
+    // Links from each phase to the root of its `extends` chain.
+    let mut depth: Vec<usize> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let mut items = 0usize;
     let mut phases = Vec::new();
     let mut ok = true;
     for (i, p) in raw.iter().enumerate() {
@@ -578,14 +811,33 @@ fn check_phases(
             d.error(
                 pr.name.span(),
                 format!("phase[{i}].name"),
-                format!("`{name}` names two phases; phase names must be unique"),
+                format!(
+                    "`{}` names two phases; phase names must be unique",
+                    echo(&name)
+                ),
             );
             ok = false;
         }
-        let merged = match &pr.extends {
-            None => pr.clone(),
+        let parent = match &pr.extends {
+            None => None,
             Some(parent) => match index.get(parent.get_ref().trim()) {
-                Some(&j) => merge_phase(pr, &resolved[j]),
+                Some(&j) if depth[j] + 1 > MAX_EXTENDS_DEPTH => {
+                    d.error(
+                        parent.span(),
+                        format!("phase[{i}].extends"),
+                        format!(
+                            "`{}` is itself {} links down a chain of `extends`; a chain may have at most {MAX_EXTENDS_DEPTH} links: extend a phase nearer the root",
+                            echo(parent.get_ref()),
+                            depth[j]
+                        ),
+                    );
+                    ok = false;
+                    index.insert(name.clone(), resolved.len());
+                    resolved.push(std::rc::Rc::new(pr.clone()));
+                    depth.push(0);
+                    continue;
+                }
+                Some(&j) => Some(j),
                 None => {
                     let known: Vec<&str> = index.keys().map(String::as_str).collect();
                     d.error(
@@ -593,19 +845,38 @@ fn check_phases(
                         format!("phase[{i}].extends"),
                         format!(
                             "no earlier phase is named `{}`; a phase extends one defined above it ({})",
-                            parent.get_ref(),
+                            echo(parent.get_ref()),
                             if known.is_empty() { "none is".to_string() } else { format!("known: {}", quoted(&known)) }
                         ),
                     );
                     ok = false;
                     // Checking it against no parent would only repeat this error.
                     index.insert(name.clone(), resolved.len());
-                    resolved.push(pr.clone());
+                    resolved.push(std::rc::Rc::new(pr.clone()));
+                    depth.push(0);
                     continue;
                 }
             },
         };
+        // Count what resolving this phase would hold before building it.
+        let own = phase_items(pr) + parent.map_or(0, |j| phase_items(&resolved[j]));
+        items = items.saturating_add(own);
+        if items > MAX_RESOLVED_ITEMS {
+            d.error(
+                p.span(),
+                format!("phase[{i}]"),
+                format!(
+                    "the phases hold more than {MAX_RESOLVED_ITEMS} stations, resources, plan steps and cost items, counting what each inherits through `extends`; that is far beyond any architecture: share less through `extends` or model fewer parts"
+                ),
+            );
+            return None;
+        }
+        let merged = std::rc::Rc::new(match parent {
+            None => pr.clone(),
+            Some(j) => merge_phase(pr, &resolved[j]),
+        });
         index.insert(name.clone(), resolved.len());
+        depth.push(parent.map_or(0, |j| depth[j] + 1));
         resolved.push(merged.clone());
         match check_phase(d, i, p.span(), &merged, w) {
             Some(phase) => phases.push(phase),
@@ -615,10 +886,27 @@ fn check_phases(
     ok.then_some(phases)
 }
 
+/// Most names listed in a message ("known: …"): a file with thousands of
+/// phases would otherwise repeat them all in every error.
+const MAX_LISTED: usize = 20;
+
 fn quoted(names: &[&str]) -> String {
-    let mut v: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    v.sort();
-    v.join(", ")
+    let mut v: Vec<&str> = names.to_vec();
+    v.sort_unstable();
+    quoted_in_order(&v)
+}
+
+/// Names as `a`, `b`, … in the order given, at most [`MAX_LISTED`].
+fn quoted_in_order(v: &[&str]) -> String {
+    let mut out: Vec<String> = v
+        .iter()
+        .take(MAX_LISTED)
+        .map(|n| format!("`{}`", echo(n)))
+        .collect();
+    if v.len() > MAX_LISTED {
+        out.push(format!("and {} more", v.len() - MAX_LISTED));
+    }
+    out.join(", ")
 }
 
 fn check_phase(
@@ -632,26 +920,25 @@ fn check_phase(
     let mut ok = true;
     let mut costs = Vec::new();
     for c in &p.cost {
-        let x = *c.get_ref().usd_month.get_ref();
-        if !(x.is_finite() && x >= 0.0) {
-            d.error(
-                c.get_ref().usd_month.span(),
-                f("cost.usd_month"),
-                format!("must be a monthly price ≥ 0 in US dollars (got {x})"),
-            );
-            ok = false;
-        }
+        let x = num_in(
+            d,
+            &c.get_ref().usd_month,
+            &f("cost.usd_month"),
+            (0.0, MAX_USD_MONTH),
+            "a monthly price in US dollars",
+        );
+        ok &= x.is_some();
         let per_users = match &c.get_ref().per_users {
             None => None,
-            Some(n) => match u32::try_from(*n.get_ref()) {
-                Ok(v) if v >= 1 && i64::from(v) <= MAX_USERS => Some(v),
+            Some(n) => match n.get_ref().int() {
+                Ok(v) if (1..=MAX_USERS).contains(&v) => Some(v as u32),
                 _ => {
                     d.error(
                         n.span(),
                         f("cost.per_users"),
                         format!(
                             "must be a whole number of users from 1 to {MAX_USERS}: one unit of the item per that many users (got {})",
-                            n.get_ref()
+                            n.get_ref().got()
                         ),
                     );
                     ok = false;
@@ -661,7 +948,7 @@ fn check_phase(
         };
         costs.push(CostItem {
             item: c.get_ref().item.clone(),
-            usd_month: x,
+            usd_month: x.unwrap_or(0.0),
             per_users,
         });
     }
@@ -682,7 +969,7 @@ fn check_phase(
             );
             return None;
         }
-        Architecture::Network(check_network(d, i, span, p, w?)?)
+        Architecture::Network(check_network(d, i, span, p, w)?)
     } else {
         Architecture::Tiers(check_tiers(d, i, span, p, w)?)
     };
@@ -712,7 +999,7 @@ fn check_tiers(
     };
     let a = app.get_ref();
     let need =
-        |d: &mut Diagnostics, v: &Option<S<i64>>, name: &str, what: &str, hi: i64| -> Option<u32> {
+        |d: &mut Diagnostics, v: &Option<S<Num>>, name: &str, what: &str, hi: i64| -> Option<u32> {
             match v {
                 None => {
                     d.error(
@@ -770,49 +1057,44 @@ fn check_tiers(
     };
     let timeout_s = match &a.timeout_s {
         None => Some(None),
-        Some(v) => {
-            let x = *v.get_ref();
-            if x.is_finite() && x > 0.0 && x <= 86_400.0 {
-                Some(Some(x))
-            } else {
-                d.error(
-                    v.span(),
-                    f("app.timeout_s"),
-                    format!("must be a time above 0 s, at most a day (got {x})"),
-                );
-                None
-            }
-        }
+        Some(v) => duration(d, v, &f("app.timeout_s"), Unit::S, TIMEOUT).map(|t| Some(t.s())),
     };
+    // The engine as written, so that the pooler and the replicas are checked
+    // against it even when the database has other problems.
+    let engine = p
+        .database
+        .as_ref()
+        .map(|db| database::engine_word(db.get_ref()));
     let database = match &p.database {
         None => Some(None),
         Some(db) => database::check_database(d, &f, db, hosts, cores).map(Some),
     };
-    let pooler = match (&p.pooler, &database) {
-        (None, _) => Some(None),
-        (Some(pl), Some(db)) => database::check_pooler(d, &f, pl, db.as_ref()).map(Some),
-        // The database is invalid and already reported.
-        (Some(_), None) => None,
+    let pooler = match &p.pooler {
+        None => Some(None),
+        Some(pl) => database::check_pooler(d, &f, pl, engine.as_deref()).map(Some),
     };
     let rtt_ms = match p.network.as_ref().and_then(|n| n.get_ref().rtt_ms.clone()) {
         None => Some(0.0),
-        Some(v) => {
-            let x = *v.get_ref();
-            if x.is_finite() && (0.0..=10_000.0).contains(&x) {
-                Some(x)
-            } else {
-                d.error(
-                    v.span(),
-                    f("network.rtt_ms"),
-                    format!("must be a round trip from 0 to 10000 ms (got {x})"),
-                );
-                None
-            }
-        }
+        Some(v) => duration(
+            d,
+            &v,
+            &f("network.rtt_ms"),
+            Unit::Ms,
+            SPAN.at_most(10.0 * 1e9),
+        )
+        .map(|t| t.ms()),
     };
     let has_db = p.database.is_some();
     let replicas = match &p.replicas {
         None => Some(None),
+        Some(r) if engine.as_deref() == Some("sqlite") => {
+            d.error(
+                r.span(),
+                f("replicas"),
+                "SQLite has no read replicas: it is a file inside the app process, with no server to stream its log to another; remove replicas, or use engine = \"postgres\"",
+            );
+            None
+        }
         Some(r) => scale::check_replicas(d, &f, r, has_db, w).map(Some),
     };
     let cache = match &p.cache {

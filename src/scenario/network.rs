@@ -1,13 +1,14 @@
 //! Hand-built queueing networks: `[[phase.station]]`, `[[phase.resource]]`, `[phase.plan]`.
 
 use super::*;
+use value::{duration, Unit, TIMEOUT};
 
 pub(super) fn check_network(
     d: &mut Diagnostics,
     i: usize,
     span: std::ops::Range<usize>,
     p: &RawPhase,
-    w: &Workload,
+    w: Option<&Workload>,
 ) -> Option<NetworkSpec> {
     let f = |x: &str| format!("phase[{i}].{x}");
     let mut ok = true;
@@ -21,6 +22,7 @@ pub(super) fn check_network(
             "ps" => Discipline::ProcessorSharing,
             "delay" => Discipline::Delay,
             other => {
+                let other = echo(other);
                 d.error(
                     r.discipline.span(),
                     f(&format!("station[{k}].discipline")),
@@ -58,7 +60,7 @@ pub(super) fn check_network(
             d.error(
                 r.name.span(),
                 f(&format!("station[{k}].name")),
-                format!("`{name}` names two stations"),
+                format!("`{}` names two stations", echo(&name)),
             );
             ok = false;
         }
@@ -96,25 +98,20 @@ pub(super) fn check_network(
         };
         let timeout_ns = match &r.timeout_ms {
             None => Some(None),
-            Some(v) => {
-                let x = *v.get_ref();
-                if x.is_finite() && x > 0.0 && x <= 86_400_000.0 {
-                    Some(Some((x * NS_PER_MS) as u64))
-                } else {
-                    d.error(
-                        v.span(),
-                        f(&format!("resource[{k}].timeout_ms")),
-                        format!("must be above 0 ms, at most a day (got {x})"),
-                    );
-                    None
-                }
-            }
+            Some(v) => duration(
+                d,
+                v,
+                &f(&format!("resource[{k}].timeout_ms")),
+                Unit::Ms,
+                TIMEOUT,
+            )
+            .map(|t| Some(t.whole_ns())),
         };
         if resource_ids.insert(name.clone(), k as u32).is_some() {
             d.error(
                 r.name.span(),
                 f(&format!("resource[{k}].name")),
-                format!("`{name}` names two resources"),
+                format!("`{}` names two resources", echo(&name)),
             );
             ok = false;
         }
@@ -130,25 +127,42 @@ pub(super) fn check_network(
             _ => ok = false,
         }
     }
-    if resources.len() > model::MAX_RESOURCES {
+    if p.resource.len() > model::MAX_RESOURCES {
         d.error(
-            span.clone(),
+            p.resource[model::MAX_RESOURCES].span(),
             f("resource"),
-            format!("at most {} resources", model::MAX_RESOURCES),
+            format!(
+                "{} resources; at most {} are allowed in a phase",
+                p.resource.len(),
+                model::MAX_RESOURCES
+            ),
         );
         return None;
     }
     let empty = BTreeMap::new();
     let plan_map = p.plan.as_ref().map(|m| m.get_ref()).unwrap_or(&empty);
     let plan_span = p.plan.as_ref().map(|m| m.span()).unwrap_or(span.clone());
+    let Some(w) = w else {
+        // The workload is invalid (and reported): check every plan's steps
+        // against this phase's stations and resources all the same.
+        for (name, steps) in plan_map {
+            for (k, st) in steps.iter().enumerate() {
+                let field = f(&format!("plan.{}[{k}]", echo(name)));
+                check_step(d, st, &field, &station_ids, &resource_ids);
+            }
+        }
+        return None;
+    };
+    let names: HashMap<&str, ()> = w.requests.iter().map(|r| (r.name.as_str(), ())).collect();
     for name in plan_map.keys() {
-        if !w.requests.iter().any(|r| &r.name == name) {
+        if !names.contains_key(name.as_str()) {
             let known: Vec<&str> = w.requests.iter().map(|r| r.name.as_str()).collect();
             d.error(
                 plan_span.clone(),
-                f(&format!("plan.{name}")),
+                f(&format!("plan.{}", echo(name))),
                 format!(
-                    "no request of the workload is named `{name}` (known: {})",
+                    "no request of the workload is named `{}` (known: {})",
+                    echo(name),
                     quoted(&known)
                 ),
             );
@@ -163,7 +177,8 @@ pub(super) fn check_network(
                 f("plan"),
                 format!(
                     "request `{}` has no plan in this phase; add plan.{} = [ ... ]",
-                    r.name, r.name
+                    echo(&r.name),
+                    echo(&r.name)
                 ),
             );
             ok = false;
@@ -171,7 +186,7 @@ pub(super) fn check_network(
         };
         let mut plan = Vec::new();
         for (k, st) in steps.iter().enumerate() {
-            let field = f(&format!("plan.{}[{k}]", r.name));
+            let field = f(&format!("plan.{}[{k}]", echo(&r.name)));
             match check_step(d, st, &field, &station_ids, &resource_ids) {
                 Some(s) => plan.push(s),
                 None => ok = false,
@@ -198,7 +213,7 @@ pub(super) fn check_network(
         w.keys,
     );
     if let Err(e) = probe.validate() {
-        d.error(plan_span, f("plan"), e.to_string());
+        d.error(plan_span, f("plan"), diag::shorten_quoted(&e.to_string()));
         return None;
     }
     Some(spec)
@@ -244,7 +259,7 @@ pub(super) fn check_step(
                     field,
                     format!(
                         "no {what} is named `{}` in this phase (known: {})",
-                        name.get_ref(),
+                        echo(name.get_ref()),
                         quoted(&known)
                     ),
                 );

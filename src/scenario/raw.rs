@@ -1,11 +1,14 @@
 //! The scenario file exactly as written: serde structs that reject unknown
 //! keys and keep the source position of every value that is checked later.
 
-use serde::Deserialize;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::fmt;
 use toml::Spanned;
 
 pub use super::database::{RawDatabase, RawPooler};
+pub use super::value::Num;
 
 pub type S<T> = Spanned<T>;
 
@@ -15,7 +18,7 @@ pub struct RawScenario {
     pub name: Option<S<String>>,
     pub description: Option<String>,
     pub guide: Option<String>,
-    pub seed: Option<S<i64>>,
+    pub seed: Option<S<Num>>,
     pub workload: S<RawWorkload>,
     pub sweep: Option<S<RawSweep>>,
     pub slo: Option<S<RawSlo>>,
@@ -31,7 +34,7 @@ pub struct RawWorkload {
     /// Closed population: time between a response and the user's next request.
     pub think_time: Option<S<RawDist>>,
     /// Open population: Poisson arrivals at this rate.
-    pub arrival_rate_per_s: Option<S<f64>>,
+    pub arrival_rate_per_s: Option<S<Num>>,
     /// Key popularity: `keys = { count = 100_000, zipf = 0.9 }`.
     pub keys: Option<S<RawKeys>>,
     #[serde(default)]
@@ -41,15 +44,15 @@ pub struct RawWorkload {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeys {
-    pub count: S<i64>,
-    pub zipf: Option<S<f64>>,
+    pub count: S<Num>,
+    pub zipf: Option<S<Num>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequest {
     pub name: S<String>,
-    pub weight: S<f64>,
+    pub weight: S<Num>,
     pub kind: Option<S<String>>,
     pub app_cpu: Option<S<RawDist>>,
     pub db: Option<S<RawDist>>,
@@ -62,54 +65,79 @@ pub struct RawRequest {
 #[serde(deny_unknown_fields)]
 pub struct RawDist {
     pub dist: S<String>,
-    pub mean_s: Option<S<f64>>,
-    pub mean_ms: Option<S<f64>>,
-    pub mean_us: Option<S<f64>>,
-    pub cv: Option<S<f64>>,
-    pub min_s: Option<S<f64>>,
-    pub min_ms: Option<S<f64>>,
-    pub min_us: Option<S<f64>>,
-    pub max_s: Option<S<f64>>,
-    pub max_ms: Option<S<f64>>,
-    pub max_us: Option<S<f64>>,
+    pub mean_s: Option<S<Num>>,
+    pub mean_ms: Option<S<Num>>,
+    pub mean_us: Option<S<Num>>,
+    pub cv: Option<S<Num>>,
+    pub min_s: Option<S<Num>>,
+    pub min_ms: Option<S<Num>>,
+    pub min_us: Option<S<Num>>,
+    pub max_s: Option<S<Num>>,
+    pub max_ms: Option<S<Num>>,
+    pub max_us: Option<S<Num>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSweep {
     pub users: Option<S<RawUsers>>,
-    pub replications: Option<S<i64>>,
-    pub warmup_requests: Option<S<i64>>,
-    pub measured_requests: Option<S<i64>>,
-    pub max_events: Option<S<i64>>,
+    pub replications: Option<S<Num>>,
+    pub warmup_requests: Option<S<Num>>,
+    pub measured_requests: Option<S<Num>>,
+    pub max_events: Option<S<Num>>,
     /// Target relative half-width of the 95% interval of mean response.
-    pub precision: Option<S<f64>>,
+    pub precision: Option<S<Num>>,
     /// Most replications per point.
-    pub max_replications: Option<S<i64>>,
+    pub max_replications: Option<S<Num>>,
     /// Most calendar events per point, all replications together.
-    pub event_budget: Option<S<i64>>,
+    pub event_budget: Option<S<Num>>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `users = [10, 100, 1000]` or `users = { from = 3, to = 1000, points = 13 }`.
 pub enum RawUsers {
-    List(Vec<i64>),
+    List(Vec<S<Num>>),
     Grid(RawGrid),
+}
+
+// By hand rather than `#[serde(untagged)]`: an untagged enum that matches
+// neither form reports "data did not match any variant of untagged enum
+// RawUsers" and drops the inner error (an unknown grid key, say).
+impl<'de> Deserialize<'de> for RawUsers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawUsers;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of user counts (users = [10, 100]) or a grid (users = { from = 3, to = 1000, points = 13 })")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawUsers, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(RawUsers::List(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawUsers, A::Error> {
+                RawGrid::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawUsers::Grid)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGrid {
-    pub from: i64,
-    pub to: i64,
-    pub points: i64,
+    pub from: S<Num>,
+    pub to: S<Num>,
+    pub points: S<Num>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
-    pub p95_ms: Option<S<f64>>,
-    pub error_rate: Option<S<f64>>,
+    pub p95_ms: Option<S<Num>>,
+    pub error_rate: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -140,33 +168,33 @@ pub struct RawPhase {
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawApp {
-    pub hosts: Option<S<i64>>,
-    pub cores_per_host: Option<S<i64>>,
-    pub workers_per_host: Option<S<i64>>,
+    pub hosts: Option<S<Num>>,
+    pub cores_per_host: Option<S<Num>>,
+    pub workers_per_host: Option<S<Num>>,
     /// Requests allowed to wait for a worker per host (the listen backlog).
-    pub backlog: Option<S<i64>>,
+    pub backlog: Option<S<Num>>,
     /// Longest a request waits for a worker before the client gives up.
-    pub timeout_s: Option<S<f64>>,
+    pub timeout_s: Option<S<Num>>,
     /// "sync" (a worker held per request) or "async" (event loops).
     pub worker: Option<S<String>>,
     /// Async servers: requests in progress per host before new ones are refused.
-    pub concurrency: Option<S<i64>>,
+    pub concurrency: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     /// Round trip between app and database, per database call.
-    pub rtt_ms: Option<S<f64>>,
+    pub rtt_ms: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawCost {
     pub item: String,
-    pub usd_month: S<f64>,
+    pub usd_month: S<Num>,
     /// A component that scales with load: one unit per this many users.
-    pub per_users: Option<S<i64>>,
+    pub per_users: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -174,16 +202,16 @@ pub struct RawCost {
 pub struct RawStation {
     pub name: S<String>,
     pub discipline: S<String>,
-    pub servers: Option<S<i64>>,
+    pub servers: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawResource {
     pub name: S<String>,
-    pub capacity: S<i64>,
-    pub max_waiting: Option<S<i64>>,
-    pub timeout_ms: Option<S<f64>>,
+    pub capacity: S<Num>,
+    pub max_waiting: Option<S<Num>>,
+    pub timeout_ms: Option<S<Num>>,
 }
 
 /// One step of a hand-written plan: exactly one of the keys.
@@ -203,9 +231,9 @@ pub struct RawStep {
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawReplicas {
-    pub count: S<i64>,
-    pub cores: Option<S<i64>>,
-    pub ship_delay_ms: Option<S<f64>>,
+    pub count: S<Num>,
+    pub cores: Option<S<Num>>,
+    pub ship_delay_ms: Option<S<Num>>,
     /// Replay cost per write; default: a fraction of the write's own `db`.
     pub replay: Option<S<RawDist>>,
     /// Read requests that still go to the primary.
@@ -218,22 +246,22 @@ pub struct RawReplicas {
 pub struct RawCache {
     /// "redis" (one shared server) or "local" (Django LocMemCache per app host).
     pub kind: S<String>,
-    pub hit_ratio: Option<S<f64>>,
-    pub max_entries: Option<S<i64>>,
-    pub ttl_s: Option<S<f64>>,
+    pub hit_ratio: Option<S<Num>>,
+    pub max_entries: Option<S<Num>>,
+    pub ttl_s: Option<S<Num>>,
     pub invalidate_on_write: Option<S<bool>>,
     /// Server time (Redis) or app CPU (local) per cache command.
     pub get: Option<S<RawDist>>,
     /// Round trip app ↔ Redis.
-    pub rtt_ms: Option<S<f64>>,
+    pub rtt_ms: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct RawShards {
-    pub count: Option<S<i64>>,
+    pub count: Option<S<Num>>,
     /// "key" (hash of the row key) or "request" (by request type).
     pub by: Option<S<String>>,
     /// by = "request": request name → shard index.
-    pub route: Option<S<BTreeMap<String, S<i64>>>>,
+    pub route: Option<S<BTreeMap<String, S<Num>>>>,
 }

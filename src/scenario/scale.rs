@@ -1,9 +1,10 @@
 //! The scaling tier's sections of a phase: `replicas`, `cache`, `shards`, and
 //! the app tier's worker model. Every error is located like the others.
 
-use super::diag::Diagnostics;
+use super::diag::{echo, Diagnostics};
 use super::raw::*;
-use super::{check_dist, int_in, quoted, RequestKind, Workload};
+use super::value::{duration, int_in, num_where, Bounds, Unit, MAX_DURATION_NS, SPAN, TIMEOUT};
+use super::{check_dist, quoted, RequestKind, Workload, MAX_REQUESTS};
 use crate::dist::Dist;
 
 /// Read replicas of the primary (and of each shard).
@@ -83,7 +84,7 @@ fn request_index(
             field,
             format!(
                 "no request of the workload is named `{}` (known: {})",
-                name.get_ref(),
+                echo(name.get_ref()),
                 quoted(&known)
             ),
         );
@@ -91,27 +92,16 @@ fn request_index(
     found
 }
 
-fn positive_ms(
+/// An optional time in ms, from 0 to `hi_ms`.
+fn ms_up_to(
     d: &mut Diagnostics,
-    v: &Option<S<f64>>,
+    v: &Option<S<Num>>,
     field: &str,
-    hi: f64,
+    hi_ms: f64,
 ) -> Option<Option<f64>> {
     match v {
         None => Some(None),
-        Some(v) => {
-            let x = *v.get_ref();
-            if x.is_finite() && (0.0..=hi).contains(&x) {
-                Some(Some(x))
-            } else {
-                d.error(
-                    v.span(),
-                    field,
-                    format!("must be a time from 0 to {hi} (got {x})"),
-                );
-                None
-            }
-        }
+        Some(v) => duration(d, v, field, Unit::Ms, SPAN.at_most(hi_ms * 1e6)).map(|t| Some(t.ms())),
     }
 }
 
@@ -144,13 +134,24 @@ pub(super) fn check_replicas(
         Some(c) => int_in(d, c, &f("replicas.cores"), 1, 1024, "CPU cores per replica")
             .map(|c| Some(c as u32)),
     };
-    let ship = positive_ms(d, &x.ship_delay_ms, &f("replicas.ship_delay_ms"), 60_000.0);
+    let ship = ms_up_to(d, &x.ship_delay_ms, &f("replicas.ship_delay_ms"), 60_000.0);
     let replay = match &x.replay {
         None => Some(None),
         Some(dist) => check_dist(d, dist, &f("replicas.replay")).map(Some),
     };
     let mut primary_reads = Vec::new();
     let mut ok = true;
+    if x.primary_reads.len() > MAX_REQUESTS {
+        d.error(
+            x.primary_reads[MAX_REQUESTS].span(),
+            f("replicas.primary_reads"),
+            format!(
+                "lists {} names; a workload has at most {MAX_REQUESTS} requests to list",
+                x.primary_reads.len()
+            ),
+        );
+        return None;
+    }
     if let Some(w) = w {
         for (k, name) in x.primary_reads.iter().enumerate() {
             let field = f(&format!("replicas.primary_reads[{k}]"));
@@ -161,7 +162,7 @@ pub(super) fn check_replicas(
                         field,
                         format!(
                             "`{}` is a write; writes always go to the primary, list reads only",
-                            name.get_ref()
+                            echo(name.get_ref())
                         ),
                     );
                     ok = false;
@@ -197,7 +198,7 @@ pub(super) fn check_cache(
             d.error(
                 x.kind.span(),
                 f("cache.kind"),
-                format!("`{other}` is not a cache kind; valid: \"redis\" (one shared server), \"local\" (Django LocMemCache in each app host)"),
+                format!("`{}` is not a cache kind; valid: \"redis\" (one shared server), \"local\" (Django LocMemCache in each app host)", echo(other)),
             );
             None
         }
@@ -205,15 +206,14 @@ pub(super) fn check_cache(
     let hit_ratio = match &x.hit_ratio {
         None => None,
         Some(h) => {
-            let v = *h.get_ref();
-            if !(0.0..=1.0).contains(&v) {
-                d.error(
-                    h.span(),
-                    f("cache.hit_ratio"),
-                    format!("must be a fraction from 0 to 1 (got {v})"),
-                );
-                ok = false;
-            }
+            let v = num_where(
+                d,
+                h,
+                &f("cache.hit_ratio"),
+                |v| (0.0..=1.0).contains(&v),
+                "must be a fraction from 0 to 1",
+            );
+            ok &= v.is_some();
             if x.max_entries.is_some() || x.ttl_s.is_some() {
                 d.error(
                     h.span(),
@@ -222,7 +222,8 @@ pub(super) fn check_cache(
                 );
                 ok = false;
             }
-            Some(v)
+            // A fixed ratio was meant, even if it is invalid.
+            Some(v.unwrap_or(0.0))
         }
     };
     let max_entries = match &x.max_entries {
@@ -243,16 +244,16 @@ pub(super) fn check_cache(
     let ttl_s = match &x.ttl_s {
         None => None,
         Some(t) => {
-            let v = *t.get_ref();
-            if !(v.is_finite() && v > 0.0 && v <= 365.0 * 86_400.0) {
-                d.error(
-                    t.span(),
-                    f("cache.ttl_s"),
-                    format!("must be a time above 0 s, at most a year (got {v})"),
-                );
-                ok = false;
+            // Compared with the clock, never drawn: up to the longest time
+            // any field takes.
+            let ttl = Bounds {
+                what: "a time to live",
+                ..TIMEOUT
             }
-            Some(v)
+            .at_most(MAX_DURATION_NS);
+            let v = duration(d, t, &f("cache.ttl_s"), Unit::S, ttl);
+            ok &= v.is_some();
+            v.map(|v| v.s())
         }
     };
     let get = match &x.get {
@@ -263,7 +264,7 @@ pub(super) fn check_cache(
             v
         }
     };
-    let rtt_ms = positive_ms(d, &x.rtt_ms, &f("cache.rtt_ms"), 10_000.0);
+    let rtt_ms = ms_up_to(d, &x.rtt_ms, &f("cache.rtt_ms"), 10_000.0);
     if kind == Some(CacheKind::Local) && x.rtt_ms.is_some() {
         d.error(
             c.span(),
@@ -384,18 +385,30 @@ pub(super) fn check_shards(
                 );
                 return None;
             };
+            if route.get_ref().len() > MAX_REQUESTS {
+                d.error(
+                    route.span(),
+                    f("shards.route"),
+                    format!(
+                        "routes {} names; a workload has at most {MAX_REQUESTS} requests to route",
+                        route.get_ref().len()
+                    ),
+                );
+                return None;
+            }
             let mut ok = true;
             let mut table = vec![u32::MAX; w.requests.len()];
             let hi = count.map_or(31, |c| c as i64 - 1);
             for (name, idx) in route.get_ref() {
-                let field = f(&format!("shards.route.{name}"));
+                let field = f(&format!("shards.route.{}", echo(name)));
                 let Some(i) = w.requests.iter().position(|r| &r.name == name) else {
                     let known: Vec<&str> = w.requests.iter().map(|r| r.name.as_str()).collect();
                     d.error(
                         idx.span(),
                         field,
                         format!(
-                            "no request of the workload is named `{name}` (known: {})",
+                            "no request of the workload is named `{}` (known: {})",
+                            echo(name),
                             quoted(&known)
                         ),
                     );
@@ -428,7 +441,7 @@ pub(super) fn check_shards(
             d.error(
                 x.by.as_ref().map_or(s.span(), |b| b.span()),
                 f("shards.by"),
-                format!("`{other}` is not a way to shard; valid: \"key\" (hash of the row key), \"request\" (by request type)"),
+                format!("`{}` is not a way to shard; valid: \"key\" (hash of the row key), \"request\" (by request type)", echo(other)),
             );
             None
         }
@@ -447,7 +460,7 @@ pub(super) fn check_worker(
             d.error(
                 span,
                 f("app.worker"),
-                format!("`{other}` is not a worker model; valid: \"sync\" (Gunicorn sync workers, one request each), \"async\" (event loops with a concurrency limit)"),
+                format!("`{}` is not a worker model; valid: \"sync\" (Gunicorn sync workers, one request each), \"async\" (event loops with a concurrency limit)", echo(other)),
             );
             return None;
         }

@@ -30,47 +30,94 @@ pub(super) fn check_sweep(
     let mut ok = true;
     if let Some(u) = &r.users {
         match u.get_ref() {
+            RawUsers::List(list) if list.is_empty() => {
+                d.error(
+                    u.span(),
+                    "sweep.users",
+                    format!("the list must not be empty: give user counts from 1 to {MAX_USERS}, e.g. users = [10, 100, 1000]"),
+                );
+                ok = false;
+            }
+            RawUsers::List(list) if list.len() > MAX_POINTS => {
+                d.error(
+                    list[MAX_POINTS].span(),
+                    "sweep.users",
+                    format!(
+                        "lists {} user counts; at most {MAX_POINTS} points are simulated (or use a grid: users = {{ from, to, points }})",
+                        list.len()
+                    ),
+                );
+                ok = false;
+            }
             RawUsers::List(list) => {
-                if list.is_empty() || list.iter().any(|&x| !(1..=MAX_USERS).contains(&x)) {
-                    d.error(
-                        u.span(),
-                        "sweep.users",
-                        format!("each user count must be a whole number from 1 to {MAX_USERS}, and the list must not be empty"),
-                    );
-                    ok = false;
-                } else {
-                    let mut v: Vec<u32> = list.iter().map(|&x| x as u32).collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    sweep.users = v;
+                let mut v = Vec::with_capacity(list.len());
+                for (k, x) in list.iter().enumerate() {
+                    match int_in(
+                        d,
+                        x,
+                        &format!("sweep.users[{k}]"),
+                        1,
+                        MAX_USERS,
+                        "a user count",
+                    ) {
+                        Some(n) => v.push(n as u32),
+                        None => ok = false,
+                    }
                 }
+                v.sort_unstable();
+                v.dedup();
+                sweep.users = v;
             }
             RawUsers::Grid(g) => {
-                if !(1..=MAX_USERS).contains(&g.from)
-                    || !(1..=MAX_USERS).contains(&g.to)
-                    || g.from > g.to
-                {
-                    d.error(
-                        u.span(),
-                        "sweep.users",
-                        format!(
-                            "needs 1 ≤ from ≤ to ≤ {MAX_USERS} (got from = {}, to = {})",
-                            g.from, g.to
-                        ),
-                    );
-                    ok = false;
-                } else if !(1..=1000).contains(&g.points) || (g.points == 1 && g.from != g.to) {
-                    d.error(
-                        u.span(),
-                        "sweep.users.points",
-                        format!(
-                            "must be from 2 to 1000 (1 only when from = to) (got {})",
-                            g.points
-                        ),
-                    );
-                    ok = false;
-                } else {
-                    sweep.users = log_grid(g.from as u32, g.to as u32, g.points as u32);
+                let from = int_in(
+                    d,
+                    &g.from,
+                    "sweep.users.from",
+                    1,
+                    MAX_USERS,
+                    "the smallest user count",
+                );
+                let to = int_in(
+                    d,
+                    &g.to,
+                    "sweep.users.to",
+                    1,
+                    MAX_USERS,
+                    "the largest user count",
+                );
+                let points = int_in(
+                    d,
+                    &g.points,
+                    "sweep.users.points",
+                    1,
+                    MAX_POINTS as i64,
+                    "the number of user counts, spaced evenly on a log scale",
+                );
+                match (from, to, points) {
+                    (Some(from), Some(to), _) if from > to => {
+                        d.error(
+                            u.span(),
+                            "sweep.users",
+                            format!(
+                                "needs 1 ≤ from ≤ to ≤ {MAX_USERS} (got from = {from}, to = {to})"
+                            ),
+                        );
+                        ok = false;
+                    }
+                    (Some(from), Some(to), Some(1)) if from != to => {
+                        d.error(
+                            g.points.span(),
+                            "sweep.users.points",
+                            format!(
+                                "must be from 2 to {MAX_POINTS} (1 only when from = to) (got 1)"
+                            ),
+                        );
+                        ok = false;
+                    }
+                    (Some(from), Some(to), Some(points)) => {
+                        sweep.users = log_grid(from as u32, to as u32, points as u32);
+                    }
+                    _ => ok = false,
                 }
             }
         }
@@ -139,16 +186,15 @@ pub(super) fn check_sweep(
         }
     }
     if let Some(v) = &r.precision {
-        let x = *v.get_ref();
-        if x.is_finite() && x > 0.0 && x <= 1.0 {
-            sweep.precision = x;
-        } else {
-            d.error(
-                v.span(),
-                "sweep.precision",
-                format!("must be the target relative half-width of the 95% interval of mean response, above 0 and at most 1 (e.g. 0.05 for ±5%) (got {x})"),
-            );
-            ok = false;
+        match num_where(
+            d,
+            v,
+            "sweep.precision",
+            |x| x > 0.0 && x <= 1.0,
+            "must be the target relative half-width of the 95% interval of mean response, above 0 and at most 1 (e.g. 0.05 for ±5%)",
+        ) {
+            Some(x) => sweep.precision = x,
+            None => ok = false,
         }
     }
     if let Some(v) = &r.max_replications {
@@ -207,37 +253,44 @@ pub fn log_grid(from: u32, to: u32, points: u32) -> Vec<u32> {
     v
 }
 
-pub(super) fn check_slo(d: &mut Diagnostics, s: Option<&S<RawSlo>>) -> Slo {
+/// The longest p95 objective: a day, the longest duration drawn.
+const MAX_P95_MS: f64 = 86_400_000.0;
+
+pub(super) fn check_slo(d: &mut Diagnostics, s: Option<&S<RawSlo>>) -> Option<Slo> {
     let mut slo = Slo {
         p95_ms: 500.0,
         error_rate: 0.01,
     };
+    let mut ok = true;
     if let Some(s) = s {
         let r = s.get_ref();
         if let Some(p) = &r.p95_ms {
-            let x = *p.get_ref();
-            if x.is_finite() && x > 0.0 {
-                slo.p95_ms = x;
-            } else {
-                d.error(
-                    p.span(),
-                    "slo.p95_ms",
-                    format!("must be a latency above 0 ms (got {x})"),
-                );
+            match num_where(
+                d,
+                p,
+                "slo.p95_ms",
+                |x| x > 0.0 && x <= MAX_P95_MS,
+                &format!(
+                    "must be a latency above 0 ms and at most {} ms (a day)",
+                    MAX_P95_MS
+                ),
+            ) {
+                Some(x) => slo.p95_ms = x,
+                None => ok = false,
             }
         }
         if let Some(e) = &r.error_rate {
-            let x = *e.get_ref();
-            if (0.0..=1.0).contains(&x) {
-                slo.error_rate = x;
-            } else {
-                d.error(
-                    e.span(),
-                    "slo.error_rate",
-                    format!("must be a fraction from 0 to 1 (got {x})"),
-                );
+            match num_where(
+                d,
+                e,
+                "slo.error_rate",
+                |x| (0.0..=1.0).contains(&x),
+                "must be a fraction from 0 to 1",
+            ) {
+                Some(x) => slo.error_rate = x,
+                None => ok = false,
             }
         }
     }
-    slo
+    ok.then_some(slo)
 }

@@ -159,6 +159,12 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
             path: scenario.path.clone(),
             source,
         })?;
+    if let Some(i) = phases.iter().copied().find(|&i| !takes_time(&models[i])) {
+        return Err(SweepError::NoWork {
+            path: scenario.path.clone(),
+            phase: scenario.phases[i].name.clone(),
+        });
+    }
     Ok(SweepPlan {
         scenario,
         analytic: models.iter().map(Analytic::of).collect(),
@@ -183,6 +189,23 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
     })
 }
 
+/// Whether simulated time can pass in `model`: its users think, or some
+/// step of some request takes time. (Checked on the compiled model, since
+/// an architecture's steps are only known once compiled.)
+fn takes_time(model: &Model) -> bool {
+    let thinks = match model.population {
+        crate::model::Population::Closed { think } => think.mean_ns() > 0.0,
+        crate::model::Population::Open { .. } => true,
+    };
+    thinks
+        || model.steps.iter().any(|s| match s {
+            crate::model::Step::Use { demand, .. } | crate::model::Step::Delay(demand) => {
+                demand.mean_ns() > 0.0
+            }
+            _ => false,
+        })
+}
+
 /// Why a sweep cannot be planned.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
@@ -195,6 +218,20 @@ pub enum SweepError {
         name: String,
         /// The scenario's phases, quoted and comma-separated.
         phases: String,
+    },
+    /// A closed workload that never pauses, in a phase where nothing takes
+    /// time: the simulated clock would never advance.
+    #[error(
+        "{}: phase `{phase}`: nothing takes time: workload.think_time is 0 and every service \
+         time of this phase is 0, so the simulated clock would never advance; give think_time, \
+         or an app_cpu, db or demand, a mean above 0",
+        path.display()
+    )]
+    NoWork {
+        /// The scenario file.
+        path: PathBuf,
+        /// The phase's name.
+        phase: String,
     },
     /// A phase compiles to a model the engine cannot run.
     #[error("{}: {source}", path.display())]

@@ -17,6 +17,7 @@ mod cli;
 mod engine_limits;
 mod fuzz;
 mod guides;
+mod hostile;
 mod interrupt;
 mod invariants;
 mod kill;

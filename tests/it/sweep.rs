@@ -355,3 +355,20 @@ job = [{ acquire = "room" }, { use = "server", demand = { dist = "exponential", 
         e.half_width
     );
 }
+
+/// A closed workload that never pauses, in a phase where nothing takes
+/// time, would never advance the clock: the plan refuses it by kind, naming
+/// the phase (a tiers architecture and a hand-built network alike).
+#[test]
+fn a_phase_where_nothing_takes_time_is_refused_before_any_run() {
+    for file in ["constant_zero.toml", "uniform_zero_network.toml"] {
+        let sc = crate::helpers::load(&crate::helpers::data("no_work").join(file));
+        match capsim::sweep::plan(&sc, &SweepOptions::default()) {
+            Err(capsim::sweep::SweepError::NoWork { phase, .. }) => {
+                assert_eq!(phase, sc.phases[0].name, "{file}")
+            }
+            Err(e) => panic!("{file}: another error: {e}"),
+            Ok(_) => panic!("{file}: a work-free phase was planned"),
+        }
+    }
+}
