@@ -11,6 +11,8 @@
 //!   carries at most c / H requests per second. MVA ignores them, so it is
 //!   optimistic wherever a pool, not a station, is the bottleneck.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use crate::model::{Discipline, Model, Population, Step};
 
 /// Populations up to this size get exact MVA; larger ones Schweitzer's
@@ -20,15 +22,20 @@ pub const EXACT_MVA_MAX: u32 = 2_000;
 /// A queueing centre as the theory sees it.
 #[derive(Clone, Debug)]
 pub struct Centre {
+    /// The station's name, as in the scenario.
     pub name: String,
     /// Total demand per request, in seconds.
     pub demand_s: f64,
+    /// Servers c_k working in parallel: the centre saturates at c_k / D_k
+    /// requests per second.
     pub servers: u32,
 }
 
 /// One limit on throughput: a station's servers or a resource's units.
 #[derive(Clone, Debug)]
 pub struct Limit {
+    /// Name of the station or passive resource (pool, connections) that
+    /// imposes it.
     pub name: String,
     /// Most requests per second this station or resource can carry.
     pub max_rps: f64,
@@ -37,6 +44,8 @@ pub struct Limit {
 /// Everything the bounds and MVA need of one phase.
 #[derive(Clone, Debug)]
 pub struct Analytic {
+    /// The queueing centres (FCFS and processor-sharing stations with
+    /// demand), in model order.
     pub centres: Vec<Centre>,
     /// Pure delay per request (delay stations and delay steps), seconds.
     pub delay_s: f64,
@@ -57,6 +66,8 @@ pub struct Analytic {
 /// MVA's estimate at one population (or at the open arrival rate).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MvaPoint {
+    /// Throughput X, requests per second (the arrival rate, for an open
+    /// workload).
     pub throughput_rps: f64,
     /// Mean response time (time in system per request), seconds.
     pub response_s: f64,
@@ -65,6 +76,8 @@ pub struct MvaPoint {
 }
 
 impl Analytic {
+    /// The theory of one compiled phase: its centres and demands, pure
+    /// delays, think time and every throughput limit.
     pub fn of(model: &Model) -> Self {
         let demands = model.station_demands_s();
         let (delay_steps, hold) = delays_and_holding(model);

@@ -8,6 +8,8 @@
 //! a consumer NVMe flush is ~1.6 ms and a 7,200 rpm disk ~8 ms (same file), so
 //! a scenario about spinning disks should override `fsync_ms`/`wal_flush_ms`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 // ---------------------------------------------------------------------------
 // Scaling tier: network, caches, replicas.
 // ---------------------------------------------------------------------------
@@ -119,10 +121,13 @@ pub const PG_CONTENTION: f64 = 0.005;
 /// assumption (not measured here).
 pub const PG_CONNECT_MS: f64 = 2.0;
 
-/// CPU per transaction measured at 4–16 clients (measurements.md):
-/// TPC-B-like 0.39–0.45 ms, select one row 0.03–0.055 ms — for workloads that
-/// want measured `db` demands.
+/// PostgreSQL CPU per TPC-B-like transaction, in ms, for workloads that want
+/// a measured `db` demand: measurements.md gives 0.39–0.45 ms at 4–16
+/// clients; this is the upper end.
 pub const PG_TPCB_MS: f64 = 0.45;
+/// PostgreSQL CPU per one-row select, in ms, for workloads that want a
+/// measured `db` demand: measurements.md gives 0.03–0.055 ms at 4–16
+/// clients; this is the upper end.
 pub const PG_SELECT_MS: f64 = 0.055;
 
 // -------------------------------------------------------------- PgBouncer
@@ -131,13 +136,31 @@ pub const PG_SELECT_MS: f64 = 0.055;
 /// (`pooler.cpu_ms`). measurements.md: "roughly 0.1 ms of CPU per transaction".
 pub const PGBOUNCER_CPU_MS: f64 = 0.1;
 
-/// pgbouncer.ini defaults (design.md, from PgBouncer's documentation).
+// The rest are pgbouncer.ini's defaults (design.md, from PgBouncer's
+// documentation), each under its pgbouncer.ini name in `pooler`.
+
+/// `pool_mode` (`pooler.pool_mode`): in session mode a client holds its
+/// server connection for the whole request; `"transaction"` returns it after
+/// each transaction.
 pub const PGBOUNCER_POOL_MODE: &str = "session";
+/// Most concurrent client connections (`pooler.max_client_conn`); the next
+/// client is refused at once.
 pub const PGBOUNCER_MAX_CLIENT_CONN: u32 = 100;
+/// Server connections per database (`pooler.default_pool_size`), opened on
+/// demand up to this many.
 pub const PGBOUNCER_DEFAULT_POOL_SIZE: u32 = 20;
+/// Server connections open from the start (`pooler.min_pool_size`); 0: each
+/// is opened when first needed, at a backend start-up.
 pub const PGBOUNCER_MIN_POOL_SIZE: u32 = 0;
+/// Extra server connections for clients that have waited
+/// `reserve_pool_timeout` (`pooler.reserve_pool_size`); 0: none.
 pub const PGBOUNCER_RESERVE_POOL_SIZE: u32 = 0;
+/// How long a client waits for a server connection, in seconds, before it
+/// may take a reserve one (`pooler.reserve_pool_timeout`).
 pub const PGBOUNCER_RESERVE_POOL_TIMEOUT_S: f64 = 5.0;
+/// Most server connections to one database (`pooler.max_db_connections`);
 /// 0 = unlimited, as in pgbouncer.ini.
 pub const PGBOUNCER_MAX_DB_CONNECTIONS: u32 = 0;
+/// Longest a client waits for a server connection, in seconds, before it is
+/// disconnected with an error (`pooler.query_wait_timeout`; 0 = forever).
 pub const PGBOUNCER_QUERY_WAIT_TIMEOUT_S: f64 = 120.0;

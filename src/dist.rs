@@ -5,6 +5,8 @@
 //! Every distribution is specified by its mean (what guides and measurements
 //! give) plus, where needed, its coefficient of variation.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
@@ -17,15 +19,36 @@ pub const NS_PER_MS: f64 = 1e6;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Dist {
     /// Always the same value.
-    Constant { ns: f64 },
+    Constant {
+        /// The value, in ns.
+        ns: f64,
+    },
     /// Exponential with the given mean (coefficient of variation 1).
-    Exponential { mean_ns: f64 },
+    Exponential {
+        /// The mean, in ns.
+        mean_ns: f64,
+    },
     /// Lognormal with parameters of the underlying normal.
-    LogNormal { mu: f64, sigma: f64 },
+    LogNormal {
+        /// Mean of ln(duration in ns).
+        mu: f64,
+        /// Standard deviation of ln(duration in ns).
+        sigma: f64,
+    },
     /// Gamma with shape `k` and scale `theta` (mean k·θ, cv 1/√k).
-    Gamma { shape: f64, scale_ns: f64 },
+    Gamma {
+        /// Shape k, dimensionless.
+        shape: f64,
+        /// Scale θ, in ns.
+        scale_ns: f64,
+    },
     /// Uniform on [lo, hi].
-    Uniform { lo_ns: f64, hi_ns: f64 },
+    Uniform {
+        /// Lower end, in ns.
+        lo_ns: f64,
+        /// Upper end, in ns.
+        hi_ns: f64,
+    },
 }
 
 impl Dist {

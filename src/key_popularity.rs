@@ -8,6 +8,8 @@
 //! Larger key spaces, where the table would cost more memory than it saves
 //! time, keep rejection-inversion.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 use std::fmt;
@@ -29,6 +31,7 @@ pub const TABLE_MAX_KEYS: u32 = 1 << 20;
 /// A key space and the sampler of its keys. Key 0 is the most popular.
 #[derive(Clone)]
 pub struct KeyPopularity {
+    /// The keys drawn from: how many, and how skewed.
     pub space: KeySpace,
     sampler: Sampler,
 }
@@ -62,6 +65,7 @@ impl KeyPopularity {
         KeyPopularity { space, sampler }
     }
 
+    /// Number of distinct keys; draws fall in `0..count`.
     pub fn count(&self) -> u32 {
         self.space.count
     }

@@ -1,6 +1,8 @@
 //! Statistics across independent replications: Student-t confidence
 //! intervals, and MSER-5 warm-up detection on a run's batch means.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Confidence level of every interval capsim reports.
@@ -9,6 +11,8 @@ pub const CONFIDENCE: f64 = 0.95;
 /// A mean over independent replications with its 95% confidence half-width.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
+    /// Mean of the replications' values, in the unit of the quantity; NaN
+    /// when none gave a value.
     pub mean: f64,
     /// Half-width of the 95% Student-t interval; NaN with fewer than two values.
     pub half_width: f64,
@@ -17,6 +21,8 @@ pub struct Estimate {
 }
 
 impl Estimate {
+    /// Nothing measured: no replication gave a value (mean and half-width
+    /// NaN, `n` 0).
     pub const NONE: Estimate = Estimate {
         mean: f64::NAN,
         half_width: f64::NAN,

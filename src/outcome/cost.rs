@@ -30,6 +30,7 @@ pub fn usd_per_1k_users(usd_month: f64, users: u32) -> Option<f64> {
 /// The money side of one phase.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhaseCost {
+    /// The phase's name, as in the scenario.
     pub phase: String,
     /// Every component at one unit: what running the phase at all costs.
     pub usd_month_min: f64,
@@ -40,10 +41,14 @@ pub struct PhaseCost {
     /// Monthly cost with load-scaled components sized for the capacity
     /// (`None` without a capacity).
     pub usd_month_at_capacity: Option<f64>,
+    /// Dollars a month per 1,000 users at the capacity, the guides' KPI
+    /// (`None` without a capacity, or at a capacity of 0 users).
     pub usd_per_1k_users: Option<f64>,
 }
 
 impl PhaseCost {
+    /// The costs of phase `phase` (named) from its cost items and its
+    /// capacity in users.
     pub fn new(phase: &str, costs: &[CostItem], capacity_users: Option<u32>) -> Self {
         let at_cap = capacity_users.map(|u| monthly_usd(costs, u));
         PhaseCost {
@@ -66,6 +71,7 @@ impl PhaseCost {
 /// One load of the plan: the cheapest phase that carries it within the SLO.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanPoint {
+    /// The load: one simulated user count.
     pub users: u32,
     /// Index into the phases given to [`cheapest_plan`]; `None` when no phase
     /// carries this load.

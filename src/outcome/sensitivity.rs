@@ -26,10 +26,15 @@ pub const PARAMETERS: [&str; 4] = [
 /// The factors each assumption is multiplied by.
 pub const FACTORS: [f64; 2] = [0.5, 2.0];
 
+/// One phase's capacity extrapolated with one assumption multiplied by one
+/// factor.
 #[derive(Clone, Debug)]
 pub struct Sensitivity {
+    /// Index into `Scenario::phases`.
     pub phase: usize,
+    /// The assumption varied, one of [`PARAMETERS`].
     pub parameter: &'static str,
+    /// What it was multiplied by, one of [`FACTORS`].
     pub factor: f64,
     /// Estimated capacity with the parameter changed, in users.
     pub capacity_users: f64,

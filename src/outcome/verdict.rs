@@ -21,14 +21,21 @@ use crate::scenario::{Claim, Metric, RequestKind, Scenario};
 use crate::stats::{estimate, Estimate};
 use crate::sweep::{Capacity, CapacityStatus, PointEstimate, RunRecord, SweepResult};
 
+/// What the simulation says of one claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// The whole 95% interval lies on the promised side of every bound.
     Supported,
+    /// The whole 95% interval lies on the wrong side of a bound.
     Refuted,
+    /// The interval straddles a bound (more replications would decide), or
+    /// there is nothing to judge by (the phase was not run, an open
+    /// workload has no capacity).
     Inconclusive,
 }
 
 impl Verdict {
+    /// The verdict as claims.csv and report.md write it.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Supported => "supported",
@@ -43,7 +50,12 @@ impl Verdict {
 pub struct ClaimVerdict {
     /// Index into `Scenario::claims`.
     pub claim: usize,
+    /// The claim's metric as simulated, in the metric's own unit (users, ms,
+    /// requests per second, USD a month, fraction 0–1…), with its 95%
+    /// interval (for a capacity, the search's bracket); [`Estimate::NONE`]
+    /// when there is nothing to judge by.
     pub value: Estimate,
+    /// Where that interval lies against the claim's bounds.
     pub verdict: Verdict,
     /// Why, in a sentence.
     pub reason: String,

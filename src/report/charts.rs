@@ -16,7 +16,9 @@ use plotters::style::{FontStyle, RGBColor};
 use std::path::Path;
 use std::sync::OnceLock;
 
+/// Width of every chart, in pixels.
 pub const WIDTH: u32 = 1600;
+/// Height of every chart, in pixels, footer included.
 pub const HEIGHT: u32 = 1000;
 
 const FOOTER_PX: u32 = 46;
@@ -49,8 +51,13 @@ pub fn colour(i: usize) -> RGBColor {
 /// What every chart of a scenario shows in its footer and SLO line.
 #[derive(Clone, Debug)]
 pub struct ChartMeta {
+    /// The scenario's name, in the footer.
     pub scenario: String,
+    /// Seed of the sweep, in the footer: with the scenario it reproduces
+    /// the chart.
     pub seed: u64,
+    /// The SLO's p95 response time in ms, drawn as a line on the latency
+    /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
 }
 
@@ -61,38 +68,52 @@ pub struct ChartMeta {
 pub struct Curve {
     /// The phase (or resource) the line belongs to, shown in the legend.
     pub label: String,
+    /// The x values: user counts, ascending.
     pub users: Vec<f64>,
+    /// The line at each user count, in the chart's unit (ms, requests per
+    /// second, utilisation 0–1).
     pub mean: Vec<f64>,
+    /// Low end of the 95% band at each user count.
     pub lo: Vec<f64>,
+    /// High end of the 95% band at each user count.
     pub hi: Vec<f64>,
 }
 
 /// The curves of one phase, drawn as one panel (utilisation per resource).
 #[derive(Clone, Debug)]
 pub struct Panel {
+    /// The phase's name, the panel's title.
     pub phase: String,
+    /// One curve per resource shown, labelled with the resource's name.
     pub curves: Vec<Curve>,
 }
 
 /// One bar of the cost chart.
 #[derive(Clone, Debug)]
 pub struct CostBar {
+    /// The phase's name, under its bar.
     pub phase: String,
     /// Components bought once.
     pub fixed_usd_month: f64,
     /// The whole bill at capacity (fixed + load-scaled components), or the
     /// minimum bill when the phase has no capacity.
     pub usd_month: f64,
+    /// Users the phase carries within the SLO, written above the bar;
+    /// `None` greys the bar out ("misses the SLO").
     pub capacity_users: Option<u32>,
+    /// Dollars a month per 1,000 users at that capacity, written above the
+    /// bar.
     pub usd_per_1k_users: Option<f64>,
 }
 
 /// One user count of the plan: the cheapest phase carrying it, if any.
 #[derive(Clone, Debug)]
 pub struct PlanStep {
+    /// The load: a simulated user count.
     pub users: u32,
     /// Index into the phase names given with the steps.
     pub phase: Option<usize>,
+    /// What that phase costs a month at this load, in USD.
     pub usd_month: Option<f64>,
 }
 

@@ -2,6 +2,8 @@
 //! — on one machine, or as one shard of a job spread over many ([`units`],
 //! [`shards`], [`merge`]).
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod merge;
 pub mod shards;
 pub mod units;
@@ -30,12 +32,21 @@ pub const EXIT_INVALID_INPUT: i32 = 2;
 /// 130 is what shells report for a command ended by SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
+/// What one `simulate` job does: its command line, parsed.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// The scenario files (TOML), in command-line order.
     pub scenarios: Vec<PathBuf>,
+    /// The output folder (`--out`): each scenario's results go to its
+    /// subfolder named after the file, summary.csv beside them.
     pub out: PathBuf,
+    /// Worker threads (`--jobs`); `None`: one per core. Results do not
+    /// depend on it.
     pub jobs: Option<usize>,
+    /// Load, validate and plan every scenario, then stop without running
+    /// (`--check`).
     pub check_only: bool,
+    /// Print nothing but errors: no progress bar, no `--check` lines.
     pub quiet: bool,
     /// Draw the PNG charts; `false` writes only the CSV tables and report.md.
     pub plots: bool,
@@ -45,13 +56,17 @@ pub struct RunOptions {
     pub list_units: bool,
     /// Run only this shard's units and write them under `OUT/shards/`.
     pub shard: Option<units::Shard>,
+    /// What to run of each scenario (`--seed`, `--users`, `--phase`,
+    /// `--replications`, …), the same for all.
     pub sweep: SweepOptions,
 }
 
 /// A failure, with the exit code it maps to.
 #[derive(Debug)]
 pub struct Failure {
+    /// The process exit code: one of the `EXIT_*` constants.
     pub code: i32,
+    /// What went wrong, for standard error.
     pub error: anyhow::Error,
 }
 
@@ -120,6 +135,9 @@ fn unusable_folder_name(slug: &str) -> Option<&'static str> {
 /// Names the run itself uses in the output folder.
 const RUN_FILES: &[&str] = &["summary.csv"];
 
+/// Run the job: load and plan every scenario, then either stop there
+/// (`check_only`), list or run one shard's units, or sweep every scenario
+/// and write its folder, then summary.csv.
 pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     let scenarios = load_all(&opts.scenarios)?;
     let mut plans = Vec::new();

@@ -28,6 +28,7 @@ pub enum CapacityStatus {
 }
 
 impl CapacityStatus {
+    /// The status as capacity.csv writes it (`status` column).
     pub fn name(self) -> &'static str {
         match self {
             CapacityStatus::Found => "found",
@@ -42,7 +43,9 @@ impl CapacityStatus {
 /// The capacity of one phase.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Capacity {
+    /// Index into `Scenario::phases`.
     pub phase: usize,
+    /// How it was found, and so how to read `users` and `fails_at`.
     pub status: CapacityStatus,
     /// Largest user count found to meet the SLO (0 when none does).
     pub users: u32,

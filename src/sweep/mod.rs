@@ -11,6 +11,8 @@
 //! MSER-5), and the capacity search (module `capacity`). Tests and benches
 //! call the same entry points as `simulate`.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod capacity;
 mod point;
 mod record;
@@ -36,13 +38,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// What to run of a scenario; `None` fields keep the scenario's own settings.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepOptions {
+    /// Seed of the whole sweep (`--seed`), instead of the scenario's.
     pub seed: Option<u64>,
     /// Simulate these user counts instead of the scenario's grid.
     pub users: Option<Vec<u32>>,
     /// Only the phase with this name.
     pub phase: Option<String>,
+    /// Replications per point, exactly (`--replications`): none are added
+    /// for precision.
     pub replications: Option<u32>,
+    /// Requests measured per run, exactly (`--measured-requests`): lightly
+    /// loaded points get no shorter runs.
     pub measured_requests: Option<u64>,
+    /// Requests that leave before measurement starts, per run (after the
+    /// warm start's have left).
     pub warmup_requests: Option<u64>,
     /// Target relative half-width of the 95% interval of mean response.
     pub precision: Option<f64>,
@@ -51,15 +60,22 @@ pub struct SweepOptions {
 /// One run to do.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Point {
+    /// Index into `Scenario::phases`.
     pub phase: usize,
+    /// Closed population size (0 for an open workload).
     pub users: u32,
+    /// Replication number at this (phase, users), from 0.
     pub replication: u32,
+    /// The run's seed, [`run_seed`] of its coordinates.
     pub seed: u64,
 }
 
 /// A scenario's phases compiled, and the points to run.
 pub struct SweepPlan<'s> {
+    /// The scenario swept.
     pub scenario: &'s Scenario,
+    /// Every phase of the scenario compiled, in scenario order (those not
+    /// run too, so that `phase` indices stay the scenario's).
     pub models: Vec<Model>,
     /// Bounds and MVA of each phase, same order as `models`.
     pub analytic: Vec<Analytic>,
@@ -81,7 +97,13 @@ pub struct SweepPlan<'s> {
     pub bisect: bool,
     /// Indices into `scenario.phases` of the phases to run.
     pub phases: Vec<usize>,
+    /// The first runs: every phase run × grid user count × starting
+    /// replication, in that order (the precision rule and the capacity
+    /// search add more as they go).
     pub points: Vec<Point>,
+    /// Run length and limits every run starts from (warm-up and measured
+    /// requests, event cap); each run sets its own `users` and `seed`, and
+    /// its measured requests by its load.
     pub config: RunConfig,
     /// Size each point's runs by its load (see [`run_length_scale`]); off
     /// when the run length was given on the command line: then it is exact.

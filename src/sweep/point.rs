@@ -30,6 +30,7 @@ pub enum PointStop {
 }
 
 impl PointStop {
+    /// The reason as sweep.csv writes it (`stop_reason` column).
     pub fn name(self) -> &'static str {
         match self {
             PointStop::Precision => "precision",
@@ -50,6 +51,7 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// The origin as sweep.csv writes it (`origin` column).
     pub fn name(self) -> &'static str {
         match self {
             Origin::Grid => "grid",
@@ -61,34 +63,56 @@ impl Origin {
 /// A point to estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PointKey {
+    /// Index into `Scenario::phases`.
     pub phase: usize,
+    /// Closed population size (0 for an open workload).
     pub users: u32,
+    /// Grid point or capacity-search step: a search point may stop early
+    /// once its side of the SLO is decided.
     pub origin: Origin,
 }
 
 /// One point, summarised over its replications.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PointEstimate {
+    /// Which point: phase, users, origin.
     pub key: PointKey,
+    /// Replications run (those started with plus those the precision rule
+    /// added).
     pub replications: u32,
+    /// Calendar events over all its replications: what the point cost.
     pub events: u64,
+    /// Why it stopped taking replications.
     pub stop: PointStop,
     /// A steady state was measured; when false, latencies are left blank
     /// (they would describe a transient, not the system).
     pub stable: bool,
+    /// Completed requests per second, over replications.
     pub throughput_rps: Estimate,
+    /// Mean response time, in ms: the estimate the precision rule targets.
     pub mean_ms: Estimate,
+    /// Median response time, in ms (the mean of the replications' medians).
     pub p50_ms: Estimate,
+    /// 90th percentile of response time, in ms.
     pub p90_ms: Estimate,
+    /// 95th percentile of response time, in ms: the one the SLO bounds.
     pub p95_ms: Estimate,
+    /// 99th percentile of response time, in ms.
     pub p99_ms: Estimate,
+    /// Fraction (0–1) of departures that failed; with p95, what the SLO
+    /// bounds.
     pub error_rate: Estimate,
     /// Mean warm-up discarded per replication, in requests.
     pub warmup_requests: f64,
+    /// Requests placed in the system at t = 0 by the warm start (MVA's
+    /// estimate of those in system; the same for every replication).
     pub preplaced: u32,
-    /// Analytic companions at this point.
+    /// Analytic companions at this point: the asymptotic bound on
+    /// throughput, requests per second…
     pub bound_throughput_rps: f64,
+    /// …MVA's throughput, requests per second…
     pub mva_throughput_rps: f64,
+    /// …and MVA's mean response time, in ms.
     pub mva_mean_ms: f64,
 }
 
@@ -105,7 +129,9 @@ pub const UNSTABLE_REPLICATIONS: u32 = 3;
 
 /// Called from worker threads as runs are planned and finished.
 pub trait Progress: Sync {
+    /// `runs` more runs are about to start (one round of replications).
     fn planned(&self, _runs: u64) {}
+    /// One run has finished.
     fn finished(&self) {}
 }
 

@@ -10,31 +10,64 @@ use crate::engine::stats::{
 /// in the worker so that thousands of runs stay small in memory).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
+    /// Which run: phase, users, replication and seed.
     pub point: Point,
+    /// Why the run stopped (target reached, event budget, overflow,
+    /// interrupted).
     pub stop: StopReason,
+    /// Calendar events processed, warm-up included: the run's cost.
     pub events: u64,
+    /// Simulated time at which measurement started, in s.
     pub warmup_s: f64,
+    /// Length of the measured window, in simulated s.
     pub window_s: f64,
+    /// Requests begun in the window.
     pub started: u64,
+    /// Requests completed in the window.
     pub completed: u64,
+    /// Requests that failed in the window, by cause (indexed by
+    /// `ErrorCause as usize`).
     pub errors: [u64; ErrorCause::COUNT],
+    /// Completed requests per second of window.
     pub throughput_rps: f64,
+    /// Fraction (0–1) of the window's departures that failed; 0 when none
+    /// left.
     pub error_rate: f64,
+    /// Mean response time of completed requests, in ms (NaN if none).
     pub mean_ms: f64,
+    /// Median response time of completed requests, in ms.
     pub p50_ms: f64,
+    /// 90th percentile of response time, in ms.
     pub p90_ms: f64,
+    /// 95th percentile of response time, in ms: the one the SLO bounds.
     pub p95_ms: f64,
+    /// 99th percentile of response time, in ms.
     pub p99_ms: f64,
+    /// Longest response time of a completed request, in ms.
     pub max_ms: f64,
+    /// Time-average number of requests in the system (not thinking) over
+    /// the window: Little's law's left-hand side.
     pub mean_in_system: f64,
     /// Little's law's right-hand side: departures per second × mean time in system.
     pub little_xr: f64,
+    /// Per station, in model order: time-averaged jobs present, servers
+    /// busy and utilisation over the window.
     pub stations: Vec<StationStats>,
+    /// Per passive resource (pool, connections), in model order: mean
+    /// units held, utilisation and waiters over the window.
     pub resources: Vec<ResourceStats>,
+    /// Per request type, in model order: completions, failures and
+    /// summed response time in the window.
     pub per_type: Vec<TypeStats>,
+    /// Requests begun over the whole run, warm-up included; with the next
+    /// three, the conservation check `total_started = total_completed +
+    /// total_errored + in_flight_at_end`.
     pub total_started: u64,
+    /// Requests completed over the whole run.
     pub total_completed: u64,
+    /// Requests failed over the whole run.
     pub total_errored: u64,
+    /// Requests still in the system when the run stopped.
     pub in_flight_at_end: u64,
     /// Requests discarded as warm-up (the warm start's, then the fixed
     /// count, doubled if MSER-5 asked for a rerun).
@@ -46,22 +79,35 @@ pub struct RunRecord {
     /// MSER-5 found the end of the warm-up within the discarded requests.
     pub settled: bool,
     // Scaling tier (NaN where the phase has no cache or no replicas).
+    /// Cache lookups in the window, over every cache.
     pub cache_lookups: u64,
+    /// Fraction (0–1) of those lookups that hit; NaN without lookups.
     pub cache_hit_ratio: f64,
+    /// Writes shipped to a replica group in the window.
     pub replica_writes: u64,
+    /// Mean replica lag (commit on the primary → visible on the replicas),
+    /// in ms; NaN without shipped writes.
     pub replica_lag_mean_ms: f64,
+    /// Median replica lag, in ms.
     pub replica_lag_p50_ms: f64,
+    /// 95th percentile of replica lag, in ms.
     pub replica_lag_p95_ms: f64,
+    /// Longest replica lag, in ms.
     pub replica_lag_max_ms: f64,
     /// Replay work offered per second of window: above 1, lag grows without bound.
     pub replay_offered_load: f64,
+    /// Reads served by replicas in the window.
     pub replica_reads: u64,
+    /// Fraction (0–1) of replica reads that missed the user's own earlier
+    /// write (read-your-writes violated); NaN without replica reads.
     pub stale_read_fraction: f64,
     /// Database mechanisms: locks, flushes, pools, connections.
     pub db: DbStats,
 }
 
 impl RunRecord {
+    /// The numbers of run `point` from its engine statistics; MSER-5's
+    /// verdict (`mser_cut_requests`, `settled`) is left for the caller.
     pub fn from_stats(point: Point, s: &RunStats) -> Self {
         let departures_rate = if s.window_s > 0.0 {
             s.departures() as f64 / s.window_s

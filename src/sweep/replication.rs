@@ -121,6 +121,9 @@ pub struct WarmupCheck {
     /// Completions MSER-5 would discard (the trace leaves out warm-start
     /// requests, so this counts from the first request begun after t = 0).
     pub cut_requests: u64,
+    /// Cutting there would move the measured mean by at most
+    /// [`WARMUP_TOLERANCE`] (or the run measured nothing): the warm-up was
+    /// long enough.
     pub settled: bool,
 }
 
