@@ -15,7 +15,7 @@ use crate::scenario::{AppTier, WorkerKind};
 ///   handler's CPU work at a time (an FCFS single server: a slow handler
 ///   blocks every request on its loop), while a request waiting on the
 ///   database holds only a slot of the host's concurrency limit, if any.
-pub struct AppHost {
+pub(super) struct AppHost {
     /// Held for the whole request: a sync worker or an async concurrency slot.
     pub held: Option<ResourceId>,
     /// Where the request's app CPU is spent: the host's cores (sync), or one
@@ -24,7 +24,7 @@ pub struct AppHost {
 }
 
 impl AppHost {
-    pub fn build(b: &mut ModelBuilder, app: &AppTier, h: u32) -> Self {
+    pub(super) fn build(b: &mut ModelBuilder, app: &AppTier, h: u32) -> Self {
         let policy = |max_waiting| WaitPolicy {
             max_waiting,
             timeout_ns: app.timeout_s.map(|s| (s * NS_PER_S) as u64),

@@ -8,6 +8,9 @@ use crate::model::{
     Step, WaitPolicy,
 };
 
+/// A [`Model`] under construction: stations, resources and database parts
+/// are appended and named by index, plans are opened, filled with steps and
+/// closed, and [`finish`](Self::finish) hands the whole back.
 #[derive(Default)]
 pub struct ModelBuilder {
     stations: Vec<Station>,
@@ -19,6 +22,8 @@ pub struct ModelBuilder {
 }
 
 impl ModelBuilder {
+    /// Add an active station with `servers` servers (cores for processor
+    /// sharing; ignored for `Delay`); returns its id for [`Step::Use`].
     pub fn station(
         &mut self,
         name: impl Into<String>,
@@ -73,6 +78,8 @@ impl ModelBuilder {
         self.db.memory.push(gauge);
     }
 
+    /// Add a passive resource of `capacity` units whose waiters follow
+    /// `policy`; returns its id for [`Step::Acquire`]/[`Step::Release`].
     pub fn resource(
         &mut self,
         name: impl Into<String>,
@@ -93,6 +100,7 @@ impl ModelBuilder {
         self.plan_start = Some(self.steps.len() as u32);
     }
 
+    /// Append `s` to the plan begun by [`begin_plan`](Self::begin_plan).
     pub fn step(&mut self, s: Step) {
         debug_assert!(self.plan_start.is_some(), "steps belong to a plan");
         self.steps.push(s);
@@ -111,6 +119,8 @@ impl ModelBuilder {
         }
     }
 
+    /// Close the current plan and return its span of steps, for a
+    /// [`RequestType`]'s `plans`.
     pub fn end_plan(&mut self) -> Plan {
         let first = self.plan_start.take().expect("end_plan after begin_plan");
         Plan {
@@ -119,6 +129,8 @@ impl ModelBuilder {
         }
     }
 
+    /// The finished model: everything added so far, the request types with
+    /// the plans they take, and the workload's population and key space.
     pub fn finish(
         self,
         request_types: Vec<RequestType>,

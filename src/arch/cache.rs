@@ -8,7 +8,7 @@ use crate::model::{CachePolicy, CacheSpec, Discipline, KeySpace, StationId, Step
 use crate::scenario::{Cache, CacheKind};
 
 /// The compiled cache tier.
-pub struct CacheTier {
+pub(super) struct CacheTier {
     /// Cache instance of each app host (all the same for Redis).
     instances: Vec<u32>,
     /// Redis: its single thread (FCFS, one server) and the round trip to it.
@@ -19,7 +19,12 @@ pub struct CacheTier {
 }
 
 impl CacheTier {
-    pub fn build(b: &mut ModelBuilder, c: &Cache, hosts: u32, keys: Option<KeySpace>) -> Self {
+    pub(super) fn build(
+        b: &mut ModelBuilder,
+        c: &Cache,
+        hosts: u32,
+        keys: Option<KeySpace>,
+    ) -> Self {
         let local = c.kind == CacheKind::Local;
         let policy = match c.hit_ratio {
             Some(hit_ratio) => CachePolicy::Fixed { hit_ratio },
@@ -98,7 +103,7 @@ impl CacheTier {
 
     /// GET from host `h`; returns the plan-relative index of the lookup,
     /// whose hit target is patched to the step after the database work.
-    pub fn lookup(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) -> u32 {
+    pub(super) fn lookup(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) -> u32 {
         self.command(b, cpu);
         let at = b.here();
         b.step(Step::CacheLookup {
@@ -109,7 +114,7 @@ impl CacheTier {
     }
 
     /// SET after a miss was served by the database.
-    pub fn fill(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) {
+    pub(super) fn fill(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) {
         self.command(b, cpu);
         b.step(Step::CacheFill {
             cache: self.instances[h as usize],
@@ -118,7 +123,7 @@ impl CacheTier {
 
     /// DEL after a write. A local cache is only cleared on the host that
     /// served the write: the other hosts keep their copy until it expires.
-    pub fn invalidate(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) {
+    pub(super) fn invalidate(&self, b: &mut ModelBuilder, h: u32, cpu: StationId) {
         self.command(b, cpu);
         b.step(Step::CacheInvalidate {
             cache: self.instances[h as usize],

@@ -9,7 +9,7 @@ use crate::model::StationId;
 use crate::scenario::{Database, DbEngine, RequestSpec};
 
 /// Where a database server is built.
-pub struct DbSite<'a> {
+pub(super) struct DbSite<'a> {
     /// The app host's cores: SQLite runs in the app process (the loader
     /// allows SQLite only with one app host).
     pub app_cpu: StationId,
@@ -20,14 +20,14 @@ pub struct DbSite<'a> {
 }
 
 /// One database server (a primary, a replica or a shard) in a compiled model.
-pub enum DbInstance {
+pub(super) enum DbInstance {
     Sqlite(SqliteDb),
     Postgres(PostgresDb),
 }
 
 impl DbInstance {
     /// Add the stations and resources of one database server named `name`.
-    pub fn build(b: &mut ModelBuilder, spec: &Database, name: &str, site: &DbSite) -> Self {
+    pub(super) fn build(b: &mut ModelBuilder, spec: &Database, name: &str, site: &DbSite) -> Self {
         match &spec.engine {
             DbEngine::Sqlite(s) => DbInstance::Sqlite(SqliteDb::build(b, s, name, site.app_cpu)),
             DbEngine::Postgres(p) => DbInstance::Postgres(PostgresDb::build(
@@ -42,27 +42,27 @@ impl DbInstance {
     }
 
     /// SQLite is reached without a network round trip.
-    pub fn in_process(&self) -> bool {
+    pub(super) fn in_process(&self) -> bool {
         matches!(self, DbInstance::Sqlite(_))
     }
 
     /// Steps at the start of a request that uses this database (a pooler
     /// client connection, a session-mode server connection).
-    pub fn session_begin(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_begin(&self, b: &mut ModelBuilder) {
         if let DbInstance::Postgres(p) = self {
             p.session_begin(b);
         }
     }
 
     /// Steps at the end of such a request.
-    pub fn session_end(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_end(&self, b: &mut ModelBuilder) {
         if let DbInstance::Postgres(p) = self {
             p.session_end(b);
         }
     }
 
     /// Steps of one transaction of request `req` with service demand `demand`.
-    pub fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
         match self {
             DbInstance::Sqlite(s) => s.call(b, req, demand),
             DbInstance::Postgres(p) => p.call(b, req, demand),

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::scenario::{PoolMode, Pooler};
 
 #[derive(Clone, Copy)]
-pub struct PoolerInstance {
+pub(super) struct PoolerInstance {
     pub spec: Pooler,
     cpu: StationId,
     clients: ResourceId,
@@ -24,13 +24,13 @@ pub struct PoolerInstance {
 
 /// One pool of server connections to one database, behind a pooler.
 #[derive(Clone, Copy)]
-pub struct PoolRef {
+pub(super) struct PoolRef {
     pooler: PoolerInstance,
     pool: u32,
 }
 
 impl PoolerInstance {
-    pub fn build(b: &mut ModelBuilder, spec: &Pooler) -> Self {
+    pub(super) fn build(b: &mut ModelBuilder, spec: &Pooler) -> Self {
         PoolerInstance {
             spec: *spec,
             cpu: b.station("pgbouncer.cpu", Discipline::Fcfs, 1),
@@ -50,7 +50,7 @@ impl PoolerInstance {
     /// `max_connections`. Server connections are capped by
     /// `max_db_connections` and by the server's own limit (PgBouncer would
     /// keep retrying the refused ones; the clients would wait as here).
-    pub fn pool_for(
+    pub(super) fn pool_for(
         &self,
         b: &mut ModelBuilder,
         name: &str,
@@ -89,14 +89,14 @@ impl PoolerInstance {
 impl PoolRef {
     /// At the start of a request that will use the database: connect as a
     /// client (and, in session mode, take a server connection).
-    pub fn session_begin(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_begin(&self, b: &mut ModelBuilder) {
         b.step(Step::Acquire(self.pooler.clients));
         if self.pooler.spec.mode == PoolMode::Session {
             b.step(Step::PoolAcquire(self.pool));
         }
     }
 
-    pub fn session_end(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_end(&self, b: &mut ModelBuilder) {
         if self.pooler.spec.mode == PoolMode::Session {
             b.step(Step::PoolRelease(self.pool));
         }
@@ -105,7 +105,7 @@ impl PoolRef {
 
     /// Before a transaction: PgBouncer's CPU, and in transaction mode a
     /// server connection.
-    pub fn transaction_begin(&self, b: &mut ModelBuilder) {
+    pub(super) fn transaction_begin(&self, b: &mut ModelBuilder) {
         let cpu_ms = self.pooler.spec.cpu_ms;
         if cpu_ms > 0.0 {
             b.step(Step::Use {
@@ -120,7 +120,7 @@ impl PoolRef {
         }
     }
 
-    pub fn transaction_end(&self, b: &mut ModelBuilder) {
+    pub(super) fn transaction_end(&self, b: &mut ModelBuilder) {
         if self.pooler.spec.mode == PoolMode::Transaction {
             b.step(Step::PoolRelease(self.pool));
         }

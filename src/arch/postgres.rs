@@ -16,7 +16,7 @@ use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, GaugeSource, MemoryGauge, ResourceId, StationId, Step, WaitPolicy};
 use crate::scenario::{Postgres, RequestKind, RequestSpec};
 
-pub struct PostgresDb {
+pub(super) struct PostgresDb {
     cpu: StationId,
     wal: Option<StationId>,
     wal_flush: Dist,
@@ -33,7 +33,7 @@ enum Access {
 }
 
 impl PostgresDb {
-    pub fn build(
+    pub(super) fn build(
         b: &mut ModelBuilder,
         spec: &Postgres,
         cores: u32,
@@ -78,19 +78,19 @@ impl PostgresDb {
         }
     }
 
-    pub fn session_begin(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_begin(&self, b: &mut ModelBuilder) {
         if let Access::Pooled(p) = &self.access {
             p.session_begin(b);
         }
     }
 
-    pub fn session_end(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_end(&self, b: &mut ModelBuilder) {
         if let Access::Pooled(p) = &self.access {
             p.session_end(b);
         }
     }
 
-    pub fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
         match &self.access {
             Access::Direct(r) => b.step(Step::Acquire(*r)),
             Access::Pooled(p) => p.transaction_begin(b),

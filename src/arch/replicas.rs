@@ -10,7 +10,7 @@ use crate::model::{ReplicaGroup, Step, SwitchBy};
 use crate::scenario::{Database, Replicas, RequestSpec};
 
 /// The replicas of one primary.
-pub struct ReplicaSet {
+pub(super) struct ReplicaSet {
     group: u32,
     counter: u32,
     dbs: Vec<DbInstance>,
@@ -19,7 +19,7 @@ pub struct ReplicaSet {
 
 impl ReplicaSet {
     /// Replicas of the primary named `name`, each with its own cores.
-    pub fn build(
+    pub(super) fn build(
         b: &mut ModelBuilder,
         primary: &Database,
         r: &Replicas,
@@ -45,7 +45,7 @@ impl ReplicaSet {
     }
 
     /// A read served by the next replica in turn.
-    pub fn read(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
+    pub(super) fn read(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
         let by = SwitchBy::RoundRobin {
             counter: self.counter,
         };
@@ -57,7 +57,7 @@ impl ReplicaSet {
     }
 
     /// After a write committed on the primary: ship it for replay.
-    pub fn ship(&self, b: &mut ModelBuilder, demand: Dist) {
+    pub(super) fn ship(&self, b: &mut ModelBuilder, demand: Dist) {
         b.step(Step::Ship {
             group: self.group,
             replay: self

@@ -5,9 +5,9 @@ use crate::dist::Dist;
 use crate::model::{StationId, Step, SwitchBy};
 
 /// A network round trip to take before each call to another tier, if any.
-pub type Net = Option<(StationId, Dist)>;
+pub(super) type Net = Option<(StationId, Dist)>;
 
-pub fn net(b: &mut ModelBuilder, n: Net) {
+pub(super) fn net(b: &mut ModelBuilder, n: Net) {
     if let Some((station, demand)) = n {
         b.step(Step::Use { station, demand });
     }
@@ -16,7 +16,7 @@ pub fn net(b: &mut ModelBuilder, n: Net) {
 /// Emit `n` alternative blocks, one chosen per request by `by`:
 /// `Switch`, then `n` jumps (the jump table), then each block followed by a
 /// jump to the common end. With one target, just the block.
-pub fn switch(
+pub(super) fn switch(
     b: &mut ModelBuilder,
     by: SwitchBy,
     n: u32,

@@ -15,7 +15,7 @@ struct Shard {
     replicas: Option<ReplicaSet>,
 }
 
-pub struct DataTier {
+pub(super) struct DataTier {
     shards: Vec<Shard>,
     /// Shard index of each request type; `None`: by key hash (or one shard).
     by_request: Option<Vec<u32>>,
@@ -23,7 +23,7 @@ pub struct DataTier {
 }
 
 impl DataTier {
-    pub fn build(
+    pub(super) fn build(
         b: &mut ModelBuilder,
         db: &Database,
         replicas: Option<&Replicas>,
@@ -64,16 +64,23 @@ impl DataTier {
 
     /// Steps at the start of a request that uses the database. Sessions
     /// belong to one server: the loader rejects session pooling with shards.
-    pub fn session_begin(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_begin(&self, b: &mut ModelBuilder) {
         self.shards[0].primary.session_begin(b);
     }
 
-    pub fn session_end(&self, b: &mut ModelBuilder) {
+    pub(super) fn session_end(&self, b: &mut ModelBuilder) {
         self.shards[0].primary.session_end(b);
     }
 
     /// The database work of request `r` (index `ri` in the workload).
-    pub fn call(&self, b: &mut ModelBuilder, ri: usize, r: &RequestSpec, demand: Dist, n: Net) {
+    pub(super) fn call(
+        &self,
+        b: &mut ModelBuilder,
+        ri: usize,
+        r: &RequestSpec,
+        demand: Dist,
+        n: Net,
+    ) {
         let on_replica = r.kind == RequestKind::Read && !self.primary_reads.contains(&ri);
         let shard_call = |b: &mut ModelBuilder, s: u32| {
             let shard = &self.shards[s as usize];

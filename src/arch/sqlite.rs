@@ -17,7 +17,7 @@ use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, SqliteMode, StationId, Step};
 use crate::scenario::{Journal, RequestKind, RequestSpec, Sqlite, Synchronous};
 
-pub struct SqliteDb {
+pub(super) struct SqliteDb {
     spec: Sqlite,
     /// The app host's cores (SQLite runs in-process).
     cpu: StationId,
@@ -30,7 +30,12 @@ fn ms(x: f64) -> Dist {
 }
 
 impl SqliteDb {
-    pub fn build(b: &mut ModelBuilder, spec: &Sqlite, name: &str, app_cpu: StationId) -> Self {
+    pub(super) fn build(
+        b: &mut ModelBuilder,
+        spec: &Sqlite,
+        name: &str,
+        app_cpu: StationId,
+    ) -> Self {
         SqliteDb {
             spec: *spec,
             cpu: app_cpu,
@@ -42,7 +47,7 @@ impl SqliteDb {
         }
     }
 
-    pub fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
         let s = &self.spec;
         let lock = self.lock;
         let work = Step::Use {

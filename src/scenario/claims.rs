@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawClaim {
+pub(super) struct RawClaim {
     pub id: Option<String>,
     pub phase: S<String>,
     pub quote: S<String>,
@@ -31,7 +31,7 @@ pub struct RawClaim {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBound {
+pub(super) struct RawBound {
     pub min: Option<S<Num>>,
     pub max: Option<S<Num>>,
 }
@@ -47,21 +47,34 @@ pub enum Metric {
     CostUsdMonth,
     /// Monthly cost per 1,000 users at capacity.
     CostPer1kUsers,
+    /// Mean response time of completed requests, in ms.
     MeanMs,
+    /// Median response time, in ms.
     P50Ms,
+    /// 95th-percentile response time, in ms.
     P95Ms,
+    /// 99th-percentile response time, in ms.
     P99Ms,
+    /// Completed requests per second.
     ThroughputRps,
     /// Completed write requests per second.
     WriteTps,
+    /// Fraction (0–1) of requests that ended in an error: refused, timed
+    /// out, or SQLite busy.
     ErrorRate,
+    /// Fraction (0–1) of cache lookups that hit.
     CacheHitRatio,
+    /// 95th-percentile replica lag, in ms: commit on the primary → visible
+    /// on the replicas.
     ReplicaLagP95Ms,
+    /// Fraction (0–1) of replica reads that missed the user's own write.
     StaleReadFraction,
+    /// Mean connections open to database servers.
     DbConnections,
 }
 
 impl Metric {
+    /// Every metric with its name as written under `claim.expect`.
     pub const ALL: [(Metric, &'static str); 15] = [
         (Metric::CapacityUsers, "capacity_users"),
         (Metric::MaxThroughputRps, "max_throughput_rps"),
@@ -80,6 +93,7 @@ impl Metric {
         (Metric::DbConnections, "db_connections"),
     ];
 
+    /// The metric's name as written under `claim.expect`, e.g. `p95_ms`.
     pub fn name(self) -> &'static str {
         Metric::ALL
             .iter()
@@ -106,20 +120,30 @@ impl Metric {
 /// One checked claim.
 #[derive(Clone, Debug)]
 pub struct Claim {
+    /// `claim.id`: the claim's label in reports (`claim1`, `claim2`… by
+    /// position when absent).
     pub id: String,
-    /// Index into `Scenario::phases`.
+    /// Index into `Scenario::phases` of the phase named by `claim.phase`.
     pub phase: usize,
+    /// `claim.quote`: the guide's own words, trimmed.
     pub quote: String,
+    /// `claim.source`: where in the guide the quote is (e.g. `file.txt:97`).
     pub source: Option<String>,
+    /// `claim.note`: why the claim is read this way.
     pub note: Option<String>,
     /// The user count the claim is about (`None` for phase-level metrics).
     pub users: Option<u32>,
+    /// The one metric named under `claim.expect`.
     pub metric: Metric,
+    /// `claim.expect.<metric>.min`: lowest value that supports the claim, in
+    /// the metric's unit. At least one of `min` and `max` is set.
     pub min: Option<f64>,
+    /// `claim.expect.<metric>.max`: highest value that supports the claim, in
+    /// the metric's unit; never below `min`.
     pub max: Option<f64>,
 }
 
-pub fn check_claims(
+pub(super) fn check_claims(
     d: &mut Diagnostics,
     raw: &[S<RawClaim>],
     phase_names: &[String],

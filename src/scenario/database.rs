@@ -13,7 +13,7 @@ use std::ops::Range;
 /// `[phase.database]` as written.
 #[derive(Deserialize, Clone, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawDatabase {
+pub(super) struct RawDatabase {
     pub engine: Option<S<String>>,
     pub cores: Option<S<Num>>,
     // PostgreSQL (postgresql.conf names where there is one).
@@ -38,7 +38,7 @@ pub struct RawDatabase {
 /// (timeouts in seconds).
 #[derive(Deserialize, Clone, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawPooler {
+pub(super) struct RawPooler {
     pub pool_mode: Option<S<String>>,
     pub max_client_conn: Option<S<Num>>,
     pub default_pool_size: Option<S<Num>>,
@@ -57,58 +57,96 @@ pub struct Database {
     /// CPU cores of the database host (for SQLite: the app host's cores, as
     /// SQLite runs inside the app process).
     pub cores: u32,
+    /// `database.engine` and the settings that belong to it.
     pub engine: DbEngine,
 }
 
+/// The engine of a [`Database`] (`database.engine`, `"postgres"` if absent).
 #[derive(Clone, Copy, Debug)]
 pub enum DbEngine {
+    /// `engine = "postgres"`: a server on its own host.
     Postgres(Postgres),
+    /// `engine = "sqlite"`: a library in the app process, a file on its host.
     Sqlite(Sqlite),
 }
 
 impl Database {
+    /// Whether the engine is SQLite (which runs on the app host, not its own).
     pub fn is_sqlite(&self) -> bool {
         matches!(self.engine, DbEngine::Sqlite(_))
     }
 }
 
+/// PostgreSQL's settings, by their postgresql.conf names where there is one.
 #[derive(Clone, Copy, Debug)]
 pub struct Postgres {
+    /// `database.max_connections`: connections the server accepts, 1–1000000
+    /// (default 100); one more is refused.
     pub max_connections: u32,
     /// `synchronous_commit = on`: a commit waits for its WAL flush.
     pub synchronous_commit: bool,
+    /// `database.connection_mb`: memory of one open connection (backend
+    /// process), in MB, 0–1000000.
     pub connection_mb: f64,
+    /// `database.wal_flush_ms`: one WAL flush (fdatasync), in ms, shared by
+    /// every commit waiting for it.
     pub wal_flush_ms: f64,
+    /// `database.contention`: κ, 0–10 (default 0.005): with n runnable
+    /// backends on c cores, the cores do c / (1 + κ(n − c)) of useful work.
     pub contention: f64,
+    /// `database.connect_ms`: opening a server connection (fork and
+    /// authentication), in ms; paid by a pooler when it opens one.
     pub connect_ms: f64,
 }
 
+/// SQLite's journal (`database.journal_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Journal {
+    /// WAL (the default): readers take no lock; commits append to the log and
+    /// an automatic checkpoint writes it back every so many commits.
     Wal,
     /// DELETE, TRUNCATE or PERSIST: a rollback journal.
     Rollback,
 }
 
+/// SQLite's `PRAGMA synchronous` (`database.synchronous`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Synchronous {
+    /// FULL (the default): every commit flushes to disk before it returns.
     Full,
+    /// NORMAL: in WAL mode the log is flushed only at checkpoints; with a
+    /// rollback journal a commit flushes 3 times instead of 4 by default.
     Normal,
 }
 
+/// SQLite's settings, by their PRAGMA names where there is one.
 #[derive(Clone, Copy, Debug)]
 pub struct Sqlite {
+    /// `database.journal_mode`: `"wal"`, or a rollback journal.
     pub journal: Journal,
+    /// `database.synchronous`: `"full"` or `"normal"`.
     pub synchronous: Synchronous,
+    /// `database.busy_timeout_ms`: how long a writer sleeps on SQLite's busy
+    /// handler before failing with SQLITE_BUSY, in ms (0: at once; default
+    /// 5000, Python's).
     pub busy_timeout_ms: f64,
+    /// `database.fsync_ms`: one disk flush, in ms.
     pub fsync_ms: f64,
+    /// `database.commit_ms`: commit work of one write transaction on the
+    /// app's CPU, in ms.
     pub commit_ms: f64,
+    /// `database.checkpoint_ms`: one automatic WAL checkpoint, in ms.
     pub checkpoint_ms: f64,
+    /// `database.checkpoint_every_commits`: commits between automatic
+    /// checkpoints, 1–1e9 (default 920).
     pub checkpoint_every_commits: f64,
-    /// Disk flushes per durable commit.
+    /// `database.flushes_per_commit`: disk flushes per durable commit, 0–16
+    /// (default 1 for WAL; 4 for a rollback journal with FULL, 3 with
+    /// NORMAL). WAL with NORMAL flushes at checkpoints only, whatever this says.
     pub flushes_per_commit: u32,
 }
 
+/// How PgBouncer lends server connections (`pooler.pool_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PoolMode {
     /// A client keeps its server connection until it disconnects (here: the
@@ -121,16 +159,32 @@ pub enum PoolMode {
 /// PgBouncer in front of the database.
 #[derive(Clone, Copy, Debug)]
 pub struct Pooler {
+    /// `pooler.pool_mode`: `"session"` (the default) or `"transaction"`.
     pub mode: PoolMode,
+    /// `pooler.max_client_conn`: concurrent client connections accepted,
+    /// 1–1000000 (default 100); one more is refused at once.
     pub max_client_conn: u32,
+    /// `pooler.default_pool_size`: server connections per database any
+    /// waiting client may use, 1–1000000 (default 20).
     pub default_pool_size: u32,
+    /// `pooler.min_pool_size`: server connections opened at start, at most
+    /// `default_pool_size` (default 0).
     pub min_pool_size: u32,
+    /// `pooler.reserve_pool_size`: extra server connections for clients that
+    /// waited `reserve_pool_timeout_s` (default 0).
     pub reserve_pool_size: u32,
+    /// `pooler.reserve_pool_timeout`: wait, in s, after which a client may use
+    /// the reserve pool (0: at once; default 5).
     pub reserve_pool_timeout_s: f64,
+    /// `pooler.max_db_connections`: server connections per database.
     /// `None`: unlimited (pgbouncer.ini's 0).
     pub max_db_connections: Option<u32>,
+    /// `pooler.query_wait_timeout`: longest wait for a server connection, in
+    /// s, before the client gets an error (default 120).
     /// `None`: wait forever (pgbouncer.ini's 0).
     pub query_wait_timeout_s: Option<f64>,
+    /// `pooler.cpu_ms`: PgBouncer's CPU per transaction on its single thread,
+    /// in ms (default 0.1).
     pub cpu_ms: f64,
 }
 
@@ -140,7 +194,7 @@ fn pick<T: Clone>(c: &Option<T>, p: &Option<T>) -> Option<T> {
 
 /// A child phase's database over its parent's: field by field, unless the
 /// child changes the engine, which starts afresh.
-pub fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDatabase> {
+pub(super) fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDatabase> {
     let (cr, pr) = (c.get_ref(), p.get_ref());
     let engine_of = |r: &RawDatabase| {
         r.engine
@@ -176,7 +230,7 @@ pub fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDatabase> 
     )
 }
 
-pub fn merge_pooler(c: &S<RawPooler>, p: &S<RawPooler>) -> S<RawPooler> {
+pub(super) fn merge_pooler(c: &S<RawPooler>, p: &S<RawPooler>) -> S<RawPooler> {
     let (cr, pr) = (c.get_ref(), p.get_ref());
     S::new(
         c.span(),
@@ -229,7 +283,7 @@ fn time_or(
 const HOUR_NS: f64 = 3600e9;
 
 /// The engine a `[phase.database]` names, lower case ("postgres" if absent).
-pub fn engine_word(r: &RawDatabase) -> String {
+pub(super) fn engine_word(r: &RawDatabase) -> String {
     r.engine.as_ref().map_or("postgres".to_string(), |e| {
         e.get_ref().trim().to_ascii_lowercase()
     })
@@ -283,7 +337,7 @@ fn word<'a>(
 
 /// Check `[phase.database]`. `hosts` is the number of app hosts (SQLite is a
 /// file on one host) and `app_cores` their cores each.
-pub fn check_database(
+pub(super) fn check_database(
     d: &mut Diagnostics,
     f: &dyn Fn(&str) -> String,
     db: &S<RawDatabase>,
@@ -549,7 +603,7 @@ fn check_postgres(
 }
 
 /// Check `[phase.pooler]`; a pooler needs a PostgreSQL database behind it.
-pub fn check_pooler(
+pub(super) fn check_pooler(
     d: &mut Diagnostics,
     f: &dyn Fn(&str) -> String,
     p: &S<RawPooler>,

@@ -7,16 +7,18 @@ use std::path::{Path, PathBuf};
 /// Most diagnostics printed for one file. A hostile (or generated) file can
 /// hold hundreds of thousands of mistakes; past the first screenful the rest
 /// are counted, not printed: they are usually the same mistake repeated.
-pub const MAX_REPORTED: usize = 50;
+pub(super) const MAX_REPORTED: usize = 50;
 
 /// Longest echo of a value the author wrote, in characters: a 10 MB string
 /// is quoted by its start, not whole.
-pub const MAX_ECHO_CHARS: usize = 60;
+pub(super) const MAX_ECHO_CHARS: usize = 60;
 
 /// One problem found in a scenario file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
+    /// 1-based line of the problem in the file.
     pub line: usize,
+    /// 1-based column, in characters, within that line.
     pub column: usize,
     /// Dotted path of the field, e.g. `workload.request[2].weight`.
     pub field: String,
@@ -25,10 +27,12 @@ pub struct Diagnostic {
 }
 
 /// Every problem found in one file: the loader reports them all at once
-/// (up to [`MAX_REPORTED`]; `more` counts the rest).
+/// (up to 50, `MAX_REPORTED`; `more` counts the rest).
 #[derive(Debug)]
 pub struct ScenarioError {
+    /// The scenario file, as given.
     pub path: PathBuf,
+    /// The problems reported, in file order, each once.
     pub diagnostics: Vec<Diagnostic>,
     /// Problems found beyond the reported ones.
     pub more: usize,
@@ -71,14 +75,14 @@ struct Found {
 }
 
 /// Collects diagnostics while a file is checked.
-pub struct Diagnostics<'a> {
+pub(super) struct Diagnostics<'a> {
     source: &'a str,
     path: &'a Path,
     found: Vec<Found>,
 }
 
 impl<'a> Diagnostics<'a> {
-    pub fn new(path: &'a Path, source: &'a str) -> Self {
+    pub(super) fn new(path: &'a Path, source: &'a str) -> Self {
         Diagnostics {
             source,
             path,
@@ -87,7 +91,7 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// Record a problem at byte range `span` of the source.
-    pub fn error(
+    pub(super) fn error(
         &mut self,
         span: Range<usize>,
         field: impl Into<String>,
@@ -101,12 +105,12 @@ impl<'a> Diagnostics<'a> {
     }
 
     /// Whether anything was recorded so far.
-    pub fn has_errors(&self) -> bool {
+    pub(super) fn has_errors(&self) -> bool {
         !self.found.is_empty()
     }
 
     /// The value when nothing was found, else every problem in file order.
-    pub fn finish<T>(mut self, value: Option<T>) -> Result<T, ScenarioError> {
+    pub(super) fn finish<T>(mut self, value: Option<T>) -> Result<T, ScenarioError> {
         match value {
             Some(v) if self.found.is_empty() => return Ok(v),
             // A checker that gave up must have said why; never fail silently.
@@ -144,12 +148,12 @@ impl<'a> Diagnostics<'a> {
 }
 
 /// Byte offsets of line starts, for many line:column look-ups in one file.
-pub struct LineIndex {
+pub(super) struct LineIndex {
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    pub fn new(source: &str) -> Self {
+    pub(super) fn new(source: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(
             source
@@ -162,7 +166,7 @@ impl LineIndex {
     }
 
     /// 1-based line and column (in characters) of byte offset `at`.
-    pub fn line_col(&self, source: &str, at: usize) -> (usize, usize) {
+    pub(super) fn line_col(&self, source: &str, at: usize) -> (usize, usize) {
         let at = floor_char_boundary(source, at.min(source.len()));
         let line = self.starts.partition_point(|&s| s <= at);
         let start = self.starts[line - 1];
@@ -172,13 +176,13 @@ impl LineIndex {
 
 /// 1-based line and column (in characters) of byte offset `at`.
 #[cfg(test)]
-pub fn line_col(source: &str, at: usize) -> (usize, usize) {
+pub(super) fn line_col(source: &str, at: usize) -> (usize, usize) {
     LineIndex::new(source).line_col(source, at)
 }
 
 /// 1-based line and column of byte offset `at` of bytes that are not (all)
 /// UTF-8: the valid prefix is counted in characters.
-pub fn line_col_bytes(bytes: &[u8], at: usize) -> (usize, usize) {
+pub(super) fn line_col_bytes(bytes: &[u8], at: usize) -> (usize, usize) {
     let at = at.min(bytes.len());
     let prefix = &bytes[..at];
     let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -200,7 +204,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// A value the author wrote, for an error message: at most
 /// [`MAX_ECHO_CHARS`] characters, the rest replaced by `…`, and control
 /// characters escaped so that the message stays one line.
-pub fn echo(s: &str) -> String {
+pub(super) fn echo(s: &str) -> String {
     let mut out = String::new();
     for (n, c) in s.chars().enumerate() {
         if n == MAX_ECHO_CHARS {
@@ -219,7 +223,7 @@ pub fn echo(s: &str) -> String {
 /// A number for an error message: plain when it reads well, in scientific
 /// notation when plain would be hundreds of digits (`1e308`, not its 309
 /// digits).
-pub fn num(x: f64) -> String {
+pub(super) fn num(x: f64) -> String {
     let a = x.abs();
     if x.is_finite() && a != 0.0 && !(1e-9..1e15).contains(&a) {
         format!("{x:e}")
@@ -230,7 +234,7 @@ pub fn num(x: f64) -> String {
 
 /// Shorten every run of text between quotes or backticks in a message from
 /// elsewhere (the TOML parser echoes whole values).
-pub fn shorten_quoted(message: &str) -> String {
+pub(super) fn shorten_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(1024));
     let mut rest = message;
     while let Some(open) = rest.find(['"', '`']) {

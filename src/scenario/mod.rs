@@ -2,6 +2,8 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod claims;
 mod database;
 mod diag;
@@ -34,95 +36,158 @@ use value::{duration, int_in, num_in, num_where, Bounds, Unit, SPAN, TIMEOUT};
 /// A validated scenario: a workload, the phases of an architecture, a sweep.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The file it was read from, as given.
     pub path: PathBuf,
     /// Short name used for the output folder: the file stem.
     pub slug: String,
+    /// `name`: the title of reports; the slug when absent.
     pub name: String,
+    /// `description`: what the scenario models, in a sentence.
     pub description: Option<String>,
+    /// `guide`: the scalability guide the scenario reproduces (its file name).
     pub guide: Option<String>,
+    /// `seed`: base of every run's random streams, 0–2⁶³−1 (default 1).
     pub seed: u64,
+    /// `[workload]`: who sends requests, and what each request costs.
     pub workload: Workload,
+    /// `[sweep]`: the user counts simulated and how long and often.
     pub sweep: Sweep,
+    /// `[slo]`: the objective that defines a phase's capacity.
     pub slo: Slo,
+    /// `[[phase]]`: the architectures compared, in file order, with
+    /// `extends` resolved.
     pub phases: Vec<Phase>,
     /// What the guide says each phase achieves.
     pub claims: Vec<Claim>,
 }
 
+/// `[workload]`: the population and the request types it sends.
 #[derive(Clone, Debug)]
 pub struct Workload {
+    /// Closed users with `workload.think_time` between a response and their
+    /// next request, or open Poisson arrivals at `workload.arrival_rate_per_s`
+    /// (above 0, at most 1e9 per second).
     pub population: Population,
+    /// `workload.keys`: the rows requests touch (1–1e9 keys) and their Zipf
+    /// popularity (exponent 0–10, default 0: uniform); `None`: no keys, so no
+    /// row locks, key sharding or emergent cache hit ratio.
     pub keys: Option<model::KeySpace>,
+    /// `[[workload.request]]`: the request types, 1–[`MAX_REQUESTS`], in file
+    /// order.
     pub requests: Vec<RequestSpec>,
 }
 
 impl Workload {
+    /// Whether arrivals are open (`arrival_rate_per_s`) rather than a closed
+    /// population of users.
     pub fn is_open(&self) -> bool {
         matches!(self.population, Population::Open { .. })
     }
 }
 
+/// What a request does to the data (`workload.request.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestKind {
+    /// `"read"` (the default): may go to a replica or be served by a cache.
     Read,
+    /// `"write"`: goes to the primary, locks its row, flushes on commit,
+    /// is shipped to replicas and invalidates its cache key.
     Write,
 }
 
+/// One `[[workload.request]]`: a request type and what it costs.
 #[derive(Clone, Debug)]
 pub struct RequestSpec {
+    /// `workload.request.name`: unique within the workload.
     pub name: String,
     /// Normalised so that the weights of a workload sum to one.
+    /// `workload.request.weight` (above 0, at most 1) is this share before
+    /// normalisation.
     pub weight: f64,
+    /// `workload.request.kind`: read or write.
     pub kind: RequestKind,
-    /// CPU time on an app host.
+    /// `workload.request.app_cpu`: CPU time on an app host; `None`: none.
     pub app_cpu: Option<Dist>,
-    /// Service time of the request's database work.
+    /// `workload.request.db`: service time of the request's database work;
+    /// `None`: the request does not use the database.
     pub db: Option<Dist>,
-    /// A read the phase's cache may serve.
+    /// `workload.request.cacheable`: a read the phase's cache may serve
+    /// (default false; never a write).
     pub cacheable: bool,
 }
 
+/// `[sweep]`: the points simulated for each phase and how each is run.
 #[derive(Clone, Debug)]
 pub struct Sweep {
-    /// Closed populations to simulate, ascending (one point for open workloads).
+    /// Closed populations to simulate, ascending and distinct: `sweep.users`
+    /// (a list, or a log-spaced grid `{ from, to, points }`; default up to
+    /// 25 points from 3 to 1000000) plus every claim's user count, at most
+    /// [`MAX_POINTS`]. For an open workload one point, `[0]`.
     pub users: Vec<u32>,
+    /// `sweep.replications`: independent runs per point to start with,
+    /// 1–1000 (default 5).
     pub replications: u32,
+    /// `sweep.warmup_requests`: completed requests discarded before
+    /// measuring in each run, 0–1e9 (default 5000).
     pub warmup_requests: u64,
+    /// `sweep.measured_requests`: completed requests measured per run,
+    /// 1–1e9 (default 50000).
     pub measured_requests: u64,
+    /// `sweep.max_events`: calendar events after which one run stops short
+    /// of its measured requests, 1000–1e11 (default 1e8).
     pub max_events: u64,
     /// Stop adding replications to a point once the 95% half-width of its
-    /// mean response is within this fraction of the mean…
+    /// mean response is within this fraction of the mean (`sweep.precision`,
+    /// above 0 and at most 1, default 0.05)…
     pub precision: f64,
-    /// …or once it has this many replications…
+    /// …or once it has this many replications (`sweep.max_replications`,
+    /// from `replications` to 1000, default 30)…
     pub max_replications: u32,
-    /// …or has spent this many calendar events.
+    /// …or has spent this many calendar events over all its replications
+    /// (`sweep.event_budget`, 1000–1e12, default 3e8).
     pub event_budget: u64,
 }
 
+/// `[slo]`: the service-level objective a point must meet to count towards
+/// a phase's capacity.
 #[derive(Clone, Copy, Debug)]
 pub struct Slo {
+    /// `slo.p95_ms`: highest acceptable 95th-percentile response, in ms,
+    /// above 0 and at most a day (default 500).
     pub p95_ms: f64,
+    /// `slo.error_rate`: highest acceptable fraction (0–1) of requests that
+    /// fail (default 0.01).
     pub error_rate: f64,
 }
 
+/// One `[[phase]]`: a step of the guide's architecture, with its cost.
 #[derive(Clone, Debug)]
 pub struct Phase {
+    /// `phase.name`: unique within the scenario, trimmed.
     pub name: String,
+    /// `phase.description`: what changes in this phase.
     pub description: Option<String>,
+    /// App/database tiers, or a hand-built network.
     pub architecture: Architecture,
+    /// `[[phase.cost]]`: the phase's bill, the parent's items (through
+    /// `extends`) first.
     pub costs: Vec<CostItem>,
 }
 
+/// One `[[phase.cost]]` item of a phase's monthly bill.
 #[derive(Clone, Debug)]
 pub struct CostItem {
+    /// `cost.item`: what is paid for (a VPS, a managed database…).
     pub item: String,
-    /// Price of one unit per month.
+    /// `cost.usd_month`: price of one unit per month, in US dollars, 0–1e9.
     pub usd_month: f64,
+    /// `cost.per_users`, 1–10000000.
     /// `None`: one unit whatever the load. `Some(n)`: ⌈users / n⌉ units, as
     /// for app instances added every n users.
     pub per_users: Option<u32>,
 }
 
+/// What a phase simulates.
 #[derive(Clone, Debug)]
 #[allow(clippy::large_enum_variant)] // built once per phase, never in bulk
 pub enum Architecture {
@@ -132,37 +197,60 @@ pub enum Architecture {
     Network(NetworkSpec),
 }
 
+/// An architecture of tiers, compiled by [`crate::arch`]: app hosts, then an
+/// optional cache, pooler and database (sharded, replicated).
 #[derive(Clone, Debug)]
 pub struct Tiers {
+    /// `[phase.app]`: the app hosts (required).
     pub app: AppTier,
+    /// `[phase.database]`: the primary database (of each shard); `None`: no
+    /// database, and the requests' `db` work is not simulated.
     pub database: Option<Database>,
-    /// PgBouncer between the app and the database.
+    /// `[phase.pooler]`: PgBouncer between the app and the database.
     pub pooler: Option<Pooler>,
-    /// Round trip per database call, in ms.
+    /// `network.rtt_ms`: round trip per database call, in ms, up to 10 s
+    /// (default 0).
     pub rtt_ms: f64,
+    /// `[phase.replicas]`: read replicas of the primary (of each shard).
     pub replicas: Option<Replicas>,
+    /// `[phase.cache]`: a cache in front of the database.
     pub cache: Option<Cache>,
+    /// `[phase.shards]`: the database split into shards.
     pub shards: Option<Shards>,
 }
 
+/// `[phase.app]`: identical app hosts behind a round-robin load balancer.
 #[derive(Clone, Copy, Debug)]
 pub struct AppTier {
+    /// `app.hosts`: identical app hosts behind the load balancer, 1–48.
     pub hosts: u32,
+    /// `app.cores_per_host`: CPU cores of each app host, 1–1024.
     pub cores_per_host: u32,
-    /// Synchronous workers per host, each held for a whole request.
+    /// `app.workers_per_host`: synchronous workers per host, each held for a
+    /// whole request, 1–1000000; for async workers, event loops per host, at
+    /// most one per core (default: one per core).
     pub workers_per_host: u32,
-    /// Requests that may wait for a worker on a host; one more is refused.
+    /// `app.backlog`: requests that may wait for a worker (async: for a
+    /// concurrency slot) on a host, 0–1e8; one more is refused. `None`:
+    /// unbounded for sync workers, 0 past an async host's concurrency.
     pub backlog: Option<u32>,
-    /// Longest wait for a worker before the request fails.
+    /// `app.timeout_s`: longest wait for a worker, in s, before the request
+    /// fails. `None`: no timeout.
     pub timeout_s: Option<f64>,
+    /// `app.worker`: sync workers (the default) or async event loops.
     pub worker: WorkerKind,
-    /// Async: requests in progress per host before new ones are refused.
+    /// `app.concurrency`: async only, requests in progress per host before
+    /// new ones are refused, 1–1e7. `None`: unlimited.
     pub concurrency: Option<u32>,
 }
 
+/// A hand-built queueing network (`[[phase.station]]`, `[[phase.resource]]`,
+/// `[phase.plan]`), run as written.
 #[derive(Clone, Debug)]
 pub struct NetworkSpec {
+    /// `[[phase.station]]`: the active stations, in file order.
     pub stations: Vec<model::Station>,
+    /// `[[phase.resource]]`: the passive resources, in file order.
     pub resources: Vec<model::Resource>,
     /// One plan per request of the workload, in workload order.
     pub plans: Vec<Vec<Step>>,
@@ -195,23 +283,38 @@ pub const MAX_EXTENDS_DEPTH: usize = 16;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{}: cannot read: {source}", path.display())]
+    /// The file could not be inspected or read.
     Read {
+        /// The file, as given.
         path: PathBuf,
+        /// What the system said.
         source: std::io::Error,
     },
     #[error("{}: is {what}, not a scenario file; give the path of a .toml file", path.display())]
-    NotAFile { path: PathBuf, what: &'static str },
+    /// The path is not a regular file (a directory, a FIFO, a device…).
+    NotAFile {
+        /// The path, as given.
+        path: PathBuf,
+        /// What it is instead, in words (e.g. "a directory").
+        what: &'static str,
+    },
     #[error(
         "{}: is {} bytes; a scenario file is at most {} MiB ({MAX_FILE_BYTES} bytes)",
         path.display(),
         if *exact { format!("{size}") } else { format!("more than {size}") },
         MAX_FILE_BYTES >> 20
     )]
+    /// The file is larger than [`MAX_FILE_BYTES`].
     TooLarge {
+        /// The file, as given.
         path: PathBuf,
+        /// Its size in bytes, or the limit it grew past while being read.
         size: u64,
+        /// `size` is the file's size (`false`: the file outgrew the limit
+        /// while being read, so its size is only known to exceed `size`).
         exact: bool,
     },
+    /// The file was read but is not a valid scenario.
     #[error(transparent)]
     Invalid(#[from] ScenarioError),
 }

@@ -11,7 +11,7 @@ const MAX_DEPTH: usize = 16;
 /// The dotted path of the innermost key or value whose span holds byte
 /// `at`, or `None` if none does. The document is read with the parser's
 /// error recovery, so a file with a syntax error still yields a path.
-pub fn path_at(source: &str, at: usize) -> Option<String> {
+pub(super) fn path_at(source: &str, at: usize) -> Option<String> {
     let (doc, _) = DeTable::parse_recoverable(source);
     let mut best = Best::default();
     walk_table(doc.get_ref(), at, &mut String::new(), 0, &mut best);

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use toml::Spanned;
 
-pub use super::database::{RawDatabase, RawPooler};
-pub use super::value::Num;
+pub(super) use super::database::{RawDatabase, RawPooler};
+pub(super) use super::value::Num;
 
-pub type S<T> = Spanned<T>;
+pub(super) type S<T> = Spanned<T>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
+pub(super) struct RawScenario {
     pub name: Option<S<String>>,
     pub description: Option<String>,
     pub guide: Option<String>,
@@ -30,7 +30,7 @@ pub struct RawScenario {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawWorkload {
+pub(super) struct RawWorkload {
     /// Closed population: time between a response and the user's next request.
     pub think_time: Option<S<RawDist>>,
     /// Open population: Poisson arrivals at this rate.
@@ -43,14 +43,14 @@ pub struct RawWorkload {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawKeys {
+pub(super) struct RawKeys {
     pub count: S<Num>,
     pub zipf: Option<S<Num>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRequest {
+pub(super) struct RawRequest {
     pub name: S<String>,
     pub weight: S<Num>,
     pub kind: Option<S<String>>,
@@ -63,7 +63,7 @@ pub struct RawRequest {
 /// A distribution: `{ dist = "lognormal", mean_ms = 8, cv = 1.5 }`.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawDist {
+pub(super) struct RawDist {
     pub dist: S<String>,
     pub mean_s: Option<S<Num>>,
     pub mean_ms: Option<S<Num>>,
@@ -79,7 +79,7 @@ pub struct RawDist {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSweep {
+pub(super) struct RawSweep {
     pub users: Option<S<RawUsers>>,
     pub replications: Option<S<Num>>,
     pub warmup_requests: Option<S<Num>>,
@@ -94,7 +94,7 @@ pub struct RawSweep {
 }
 
 /// `users = [10, 100, 1000]` or `users = { from = 3, to = 1000, points = 13 }`.
-pub enum RawUsers {
+pub(super) enum RawUsers {
     List(Vec<S<Num>>),
     Grid(RawGrid),
 }
@@ -127,7 +127,7 @@ impl<'de> Deserialize<'de> for RawUsers {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGrid {
+pub(super) struct RawGrid {
     pub from: S<Num>,
     pub to: S<Num>,
     pub points: S<Num>,
@@ -135,14 +135,14 @@ pub struct RawGrid {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSlo {
+pub(super) struct RawSlo {
     pub p95_ms: Option<S<Num>>,
     pub error_rate: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawPhase {
+pub(super) struct RawPhase {
     pub name: S<String>,
     pub extends: Option<S<String>>,
     pub description: Option<String>,
@@ -167,7 +167,7 @@ pub struct RawPhase {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawApp {
+pub(super) struct RawApp {
     pub hosts: Option<S<Num>>,
     pub cores_per_host: Option<S<Num>>,
     pub workers_per_host: Option<S<Num>>,
@@ -183,14 +183,14 @@ pub struct RawApp {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawNetwork {
+pub(super) struct RawNetwork {
     /// Round trip between app and database, per database call.
     pub rtt_ms: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawCost {
+pub(super) struct RawCost {
     pub item: String,
     pub usd_month: S<Num>,
     /// A component that scales with load: one unit per this many users.
@@ -199,7 +199,7 @@ pub struct RawCost {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawStation {
+pub(super) struct RawStation {
     pub name: S<String>,
     pub discipline: S<String>,
     pub servers: Option<S<Num>>,
@@ -207,7 +207,7 @@ pub struct RawStation {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawResource {
+pub(super) struct RawResource {
     pub name: S<String>,
     pub capacity: S<Num>,
     pub max_waiting: Option<S<Num>>,
@@ -217,7 +217,7 @@ pub struct RawResource {
 /// One step of a hand-written plan: exactly one of the keys.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawStep {
+pub(super) struct RawStep {
     pub acquire: Option<S<String>>,
     pub release: Option<S<String>>,
     #[serde(rename = "use")]
@@ -230,7 +230,7 @@ pub struct RawStep {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawReplicas {
+pub(super) struct RawReplicas {
     pub count: S<Num>,
     pub cores: Option<S<Num>>,
     pub ship_delay_ms: Option<S<Num>>,
@@ -243,7 +243,7 @@ pub struct RawReplicas {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawCache {
+pub(super) struct RawCache {
     /// "redis" (one shared server) or "local" (Django LocMemCache per app host).
     pub kind: S<String>,
     pub hit_ratio: Option<S<Num>>,
@@ -258,7 +258,7 @@ pub struct RawCache {
 
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct RawShards {
+pub(super) struct RawShards {
     pub count: Option<S<Num>>,
     /// "key" (hash of the row key) or "request" (by request type).
     pub by: Option<S<String>>,

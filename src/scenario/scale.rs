@@ -10,16 +10,25 @@ use crate::dist::Dist;
 /// Read replicas of the primary (and of each shard).
 #[derive(Clone, Debug)]
 pub struct Replicas {
+    /// `replicas.count`: read replicas per primary, 1–16; reads go to them
+    /// round-robin.
     pub count: u32,
-    /// Cores per replica; `None`: as many as the primary.
+    /// `replicas.cores`: cores per replica, 1–1024; `None`: as many as the
+    /// primary.
     pub cores: Option<u32>,
+    /// `replicas.ship_delay_ms`: time from a commit on the primary until the
+    /// replicas have received it, in ms, up to 60000; `None`: one datacenter
+    /// round trip (0.5 ms).
     pub ship_delay_ms: Option<f64>,
-    /// Replay cost per write; `None`: a fraction of the write's `db` demand.
+    /// `replicas.replay`: replay cost per write on a replica; `None`: half the
+    /// write's `db` demand.
     pub replay: Option<Dist>,
-    /// Indices of read requests that go to the primary.
+    /// `replicas.primary_reads`: indices (in workload order) of the read
+    /// requests that go to the primary instead of a replica.
     pub primary_reads: Vec<usize>,
 }
 
+/// Where the cache lives (`cache.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheKind {
     /// One shared Redis server across the network.
@@ -28,18 +37,33 @@ pub enum CacheKind {
     Local,
 }
 
+/// A cache in front of the database (`[phase.cache]`): cacheable reads look
+/// their key up first and skip the database on a hit.
 #[derive(Clone, Debug)]
 pub struct Cache {
+    /// `cache.kind`: `"redis"` or `"local"`.
     pub kind: CacheKind,
-    /// Fixed hit ratio; otherwise the ratio emerges from keys, capacity and TTL.
+    /// `cache.hit_ratio`: fixed fraction (0–1) of lookups that hit; `None`:
+    /// the ratio emerges from key popularity, capacity and TTL (an LRU).
     pub hit_ratio: Option<f64>,
+    /// `cache.max_entries`: keys the cache holds before it evicts, 1–1e8;
+    /// `None`: every key for Redis, Django's 300 for a local cache.
     pub max_entries: Option<u32>,
+    /// `cache.ttl_s`: time an entry lives, in s; `None`: forever for Redis,
+    /// Django's 300 s for a local cache.
     pub ttl_s: Option<f64>,
+    /// `cache.invalidate_on_write` (default true): a write deletes its key
+    /// (on a local cache, only on the host that served the write).
     pub invalidate_on_write: bool,
+    /// `cache.get`: cost of one GET/SET/DEL (Redis server time, or app CPU for
+    /// a local cache); `None`: 10 µs for Redis, 20 µs for a local cache.
     pub get: Option<Dist>,
+    /// `cache.rtt_ms`: round trip to Redis, in ms, up to 10000; `None`: 0.5 ms.
+    /// Never set for a local cache.
     pub rtt_ms: Option<f64>,
 }
 
+/// How requests are routed to a shard (`shards.by`).
 #[derive(Clone, Debug)]
 pub enum ShardBy {
     /// Hash of the request's key.
@@ -48,12 +72,18 @@ pub enum ShardBy {
     Request(Vec<u32>),
 }
 
+/// The database split into shards (`[phase.shards]`), each a copy of the
+/// phase's database with its own replicas.
 #[derive(Clone, Debug)]
 pub struct Shards {
+    /// `shards.count`: number of shards, 1–32 (for `by = "request"`, the
+    /// highest routed index + 1 when absent).
     pub count: u32,
+    /// `shards.by`: `"key"` (the default) or `"request"` with `shards.route`.
     pub by: ShardBy,
 }
 
+/// How an app host serves requests (`app.worker`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkerKind {
     /// Gunicorn sync workers: one request per worker process, held throughout.

@@ -16,7 +16,7 @@ use std::fmt;
 
 /// A numeric field as written.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Num {
+pub(super) enum Num {
     Int(i64),
     Float(f64),
     /// Not a number (or an integer beyond 64 bits): what was written, for
@@ -26,7 +26,7 @@ pub enum Num {
 
 impl Num {
     /// The value as a whole number, or what was written instead.
-    pub fn int(&self) -> Result<i64, String> {
+    pub(super) fn int(&self) -> Result<i64, String> {
         match self {
             Num::Int(i) => Ok(*i),
             Num::Float(x) => Err(num(*x)),
@@ -36,7 +36,7 @@ impl Num {
 
     /// The value as a number (a whole number is a number too), or what was
     /// written instead.
-    pub fn float(&self) -> Result<f64, String> {
+    pub(super) fn float(&self) -> Result<f64, String> {
         match self {
             Num::Int(i) => Ok(*i as f64),
             Num::Float(x) => Ok(*x),
@@ -45,7 +45,7 @@ impl Num {
     }
 
     /// What was written, for "(got …)".
-    pub fn got(&self) -> String {
+    pub(super) fn got(&self) -> String {
         match self {
             Num::Int(i) => i.to_string(),
             Num::Float(x) => num(*x),
@@ -98,7 +98,7 @@ impl<'de> Deserialize<'de> for Num {
 }
 
 /// An integer field within [lo, hi].
-pub fn int_in(
+pub(super) fn int_in(
     d: &mut Diagnostics,
     v: &S<Num>,
     field: &str,
@@ -123,7 +123,7 @@ pub fn int_in(
 }
 
 /// A number field that passes `ok`; `valid` says what would.
-pub fn num_where(
+pub(super) fn num_where(
     d: &mut Diagnostics,
     v: &S<Num>,
     field: &str,
@@ -144,7 +144,7 @@ pub fn num_where(
 }
 
 /// A number field within [lo, hi].
-pub fn num_in(
+pub(super) fn num_in(
     d: &mut Diagnostics,
     v: &S<Num>,
     field: &str,
@@ -171,18 +171,18 @@ const DAY_NS: f64 = 86_400.0 * NS_PER_S;
 /// over, yet is longer than anything a capacity scenario waits for (the
 /// longest real setting, a cache TTL, is hours to days). Fields that are
 /// drawn per request (service and think times) stop at a day: see [`SPAN`].
-pub const MAX_DURATION_NS: f64 = 365.0 * DAY_NS;
+pub(super) const MAX_DURATION_NS: f64 = 365.0 * DAY_NS;
 
 /// The unit a time field is written in (its suffix: `_s`, `_ms`, `_us`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unit {
+pub(super) enum Unit {
     S,
     Ms,
     Us,
 }
 
 impl Unit {
-    pub fn ns(self) -> f64 {
+    pub(super) fn ns(self) -> f64 {
         match self {
             Unit::S => NS_PER_S,
             Unit::Ms => NS_PER_MS,
@@ -190,7 +190,7 @@ impl Unit {
         }
     }
 
-    pub fn symbol(self) -> &'static str {
+    pub(super) fn symbol(self) -> &'static str {
         match self {
             Unit::S => "s",
             Unit::Ms => "ms",
@@ -202,7 +202,7 @@ impl Unit {
 /// What a time field accepts: `zero` (if allowed), else durations from
 /// `min_ns` to `max_ns`.
 #[derive(Clone, Copy, Debug)]
-pub struct Bounds {
+pub(super) struct Bounds {
     /// 0 is valid (no wait, no cost, or a setting's "off").
     pub zero: bool,
     /// The shortest nonzero duration. The clock ticks in whole nanoseconds,
@@ -216,7 +216,7 @@ pub struct Bounds {
 
 /// A service, think or delay time: drawn for every request, so at most a day
 /// — 100,000 requests of a day each still fit the clock 2 times over.
-pub const SPAN: Bounds = Bounds {
+pub(super) const SPAN: Bounds = Bounds {
     zero: true,
     min_ns: 1.0,
     max_ns: DAY_NS,
@@ -224,7 +224,7 @@ pub const SPAN: Bounds = Bounds {
 };
 
 /// A timeout that must fire eventually: from 1 µs to a day.
-pub const TIMEOUT: Bounds = Bounds {
+pub(super) const TIMEOUT: Bounds = Bounds {
     zero: false,
     min_ns: NS_PER_US,
     max_ns: DAY_NS,
@@ -233,39 +233,39 @@ pub const TIMEOUT: Bounds = Bounds {
 
 impl Bounds {
     /// The same bounds with a lower maximum (a field with its own limit).
-    pub const fn at_most(self, max_ns: f64) -> Bounds {
+    pub(super) const fn at_most(self, max_ns: f64) -> Bounds {
         Bounds { max_ns, ..self }
     }
 
     /// The same bounds, 0 allowed (the setting's "off" or "at once").
-    pub const fn or_zero(self) -> Bounds {
+    pub(super) const fn or_zero(self) -> Bounds {
         Bounds { zero: true, ..self }
     }
 }
 
 /// A checked time: finite, in its field's bounds, in nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
-pub struct Duration {
+pub(super) struct Duration {
     ns: f64,
 }
 
 impl Duration {
-    pub const ZERO: Duration = Duration { ns: 0.0 };
+    pub(super) const ZERO: Duration = Duration { ns: 0.0 };
 
-    pub fn ns(self) -> f64 {
+    pub(super) fn ns(self) -> f64 {
         self.ns
     }
 
-    pub fn ms(self) -> f64 {
+    pub(super) fn ms(self) -> f64 {
         self.ns / NS_PER_MS
     }
 
-    pub fn s(self) -> f64 {
+    pub(super) fn s(self) -> f64 {
         self.ns / NS_PER_S
     }
 
     /// Whole nanoseconds for the engine's clock, rounded to nearest.
-    pub fn whole_ns(self) -> u64 {
+    pub(super) fn whole_ns(self) -> u64 {
         self.ns.round() as u64
     }
 }
@@ -288,7 +288,7 @@ fn human(ns: f64) -> String {
 
 /// What a field accepts in words and in its unit, e.g. "0 or a duration
 /// from 1 ns to 1 day (0 or 0.000001 to 86400000 ms)".
-pub fn range_text(b: Bounds, unit: Unit) -> String {
+pub(super) fn range_text(b: Bounds, unit: Unit) -> String {
     let k = unit.ns();
     let (lo, hi) = (num(b.min_ns / k), num(b.max_ns / k));
     let u = unit.symbol();
@@ -302,7 +302,7 @@ pub fn range_text(b: Bounds, unit: Unit) -> String {
 }
 
 /// Check a time field written in `unit` against `b`.
-pub fn duration(
+pub(super) fn duration(
     d: &mut Diagnostics,
     v: &S<Num>,
     field: &str,
