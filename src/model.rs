@@ -517,7 +517,8 @@ impl Model {
                         Step::Switch { n, .. } => {
                             let targets = self.plan_steps(plan).get(i + 1..=i + n as usize);
                             let all_jumps = targets.is_some_and(|t| {
-                                t.iter().all(|s| matches!(s, Step::Branch { p, .. } if *p >= 1.0))
+                                t.iter()
+                                    .all(|s| matches!(s, Step::Branch { p, .. } if *p >= 1.0))
                             });
                             if n == 0 || !all_jumps {
                                 return Err(ModelError::SwitchWithoutJumps {
@@ -547,9 +548,7 @@ impl Model {
                             if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
                         Step::PoolAcquire(x) | Step::PoolRelease(x)
                             if (x as usize) < self.db.pools.len() => {}
-                        _ => {
-                            return Err(ModelError::Dangling(rt.name.clone()))
-                        }
+                        _ => return Err(ModelError::Dangling(rt.name.clone())),
                     }
                 }
             }
@@ -665,6 +664,7 @@ mod tests {
         assert!(m
             .validate()
             .unwrap_err()
+            .to_string()
             .contains("may acquire `lock` twice"));
         // Without the branch every path releases first: valid.
         let ok = one_plan(vec![Step::Acquire(0), Step::Release(0), Step::Acquire(0)]);

@@ -32,6 +32,9 @@ pub struct RunRecord {
     pub stations: Vec<StationStats>,
     pub resources: Vec<ResourceStats>,
     pub per_type: Vec<TypeStats>,
+    /// Response-time quantiles per request type (same index as `per_type`),
+    /// summarised from the run's per-type histograms.
+    pub per_type_latency: Vec<TypeLatency>,
     pub total_started: u64,
     pub total_completed: u64,
     pub total_errored: u64,
@@ -59,6 +62,15 @@ pub struct RunRecord {
     pub stale_read_fraction: f64,
     /// Database mechanisms: locks, flushes, pools, connections.
     pub db: DbStats,
+}
+
+/// Response-time quantiles of one request type's completed requests, in ms
+/// (NaN where none completed).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TypeLatency {
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
 }
 
 impl RunRecord {
@@ -90,6 +102,13 @@ impl RunRecord {
             stations: s.stations.clone(),
             resources: s.resources.clone(),
             per_type: s.per_type.clone(),
+            per_type_latency: (0..s.per_type.len())
+                .map(|k| TypeLatency {
+                    p50_ms: s.type_quantile_ms(k, 0.50),
+                    p95_ms: s.type_quantile_ms(k, 0.95),
+                    p99_ms: s.type_quantile_ms(k, 0.99),
+                })
+                .collect(),
             total_started: s.total_started,
             total_completed: s.total_completed,
             total_errored: s.total_errored,
@@ -176,6 +195,11 @@ impl RunRecord {
         } else {
             f64::NAN
         }
+    }
+
+    /// Failed requests of type `k` with `cause`.
+    pub fn type_errors(&self, k: usize, cause: ErrorCause) -> u64 {
+        self.per_type[k].errors_by_cause[cause as usize]
     }
 
     /// Completions per second of request type `k`.
