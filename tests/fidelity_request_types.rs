@@ -235,3 +235,27 @@ app = { hosts = 1, cores_per_host = 2, workers_per_host = 2, backlog = 0 }
     // Four users, two workers, no waiting room: some requests are refused.
     assert!(refused > 0.0);
 }
+
+#[test]
+fn a_single_request_type_has_the_runs_histogram() {
+    // One type: its histogram is the run's (kept once, copied at the end).
+    let m = Model::network(
+        vec![station("only")],
+        vec![],
+        &[vec![Step::Use {
+            station: 0,
+            demand: Dist::Exponential { mean_ns: 1.0 * MS },
+        }]],
+        [("only".to_string(), 1.0)],
+        Population::Open { rate_per_s: 500.0 },
+        None,
+    );
+    let s = simulate(&m, 50_000, 1);
+    assert_eq!(s.per_type_response.len(), 1);
+    assert_eq!(s.per_type_response[0].len(), s.completed);
+    for q in [0.5, 0.95, 0.99] {
+        assert_eq!(s.type_quantile_ms(0, q), s.quantile_ms(q));
+        let exact = mm1_sojourn_quantile_ms(500.0, 1000.0, q);
+        assert!((s.type_quantile_ms(0, q) / exact - 1.0).abs() < 0.08);
+    }
+}
