@@ -212,7 +212,7 @@ app = { hosts = 1, cores_per_host = 2, workers_per_host = 2, backlog = 0 }
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     // One row per run × type: the sweep may add replications of its own.
     assert!(
-        rows.len() >= 2 && rows.len() % 2 == 0,
+        rows.len() >= 2 && rows.len().is_multiple_of(2),
         "{} rows",
         rows.len()
     );
