@@ -73,6 +73,19 @@ pub const SQLITE_ROLLBACK_FULL_FLUSHES_PER_COMMIT: u32 = 4;
 /// the database is written).
 pub const SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT: u32 = 3;
 
+/// Of a rollback-journal commit's flushes, those made under EXCLUSIVE (the
+/// rest come first, under RESERVED, while readers still get in). SQLite's
+/// commit order (https://www.sqlite.org/lockingv3.html, section 5.0
+/// "Writing to a database file"; `sqlite3PagerCommitPhaseOne` in pager.c):
+/// the journal is synced first, then the writer takes PENDING and EXCLUSIVE,
+/// writes the database pages, syncs the database and deletes the journal
+/// (the commit point), and only then unlocks. Of measurements.md's four
+/// flushes (journal, database, directory, journal delete) the journal's and
+/// the directory's (synced with the journal the first time it is synced,
+/// unixSync's dirSync) come before EXCLUSIVE, the database's and the
+/// delete's under it: 2. With fewer flushes per commit, all of them.
+pub const SQLITE_ROLLBACK_FLUSHES_UNDER_EXCLUSIVE: u32 = 2;
+
 /// An automatic WAL checkpoint, in ms (`database.checkpoint_ms`).
 /// measurements.md: "an automatic checkpoint of about 9 ms".
 pub const SQLITE_CHECKPOINT_MS: f64 = 9.0;

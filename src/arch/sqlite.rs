@@ -9,10 +9,14 @@
 //!   `checkpoint_every_commits` then runs the automatic checkpoint (flushing
 //!   the database) before it returns, after the lock is released.
 //! - Rollback journal: readers hold SHARED while they read; a writer holds
-//!   RESERVED while it works, and to commit needs EXCLUSIVE, which waits for
-//!   the readers to leave and keeps new ones out while it flushes.
+//!   RESERVED while it works and syncs its journal (readers still get in),
+//!   then takes PENDING (no new reader gets in: they go through the busy
+//!   handler), waits for the readers present to leave, and holds EXCLUSIVE
+//!   while it writes and syncs the database and deletes the journal.
+//!   See `defaults::SQLITE_ROLLBACK_FLUSHES_UNDER_EXCLUSIVE`.
 
 use super::builder::ModelBuilder;
+use crate::defaults::SQLITE_ROLLBACK_FLUSHES_UNDER_EXCLUSIVE;
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, SqliteMode, StationId, Step};
 use crate::scenario::{Journal, RequestKind, RequestSpec, Sqlite, Synchronous};
@@ -73,28 +77,43 @@ impl SqliteDb {
             mode: SqliteMode::Reserved,
         });
         b.step(work);
-        if s.journal == Journal::Rollback {
-            b.step(Step::SqliteLock {
-                lock,
-                mode: SqliteMode::Exclusive,
-            });
-        }
-        if s.commit_ms > 0.0 {
-            b.step(Step::Use {
-                station: self.cpu,
-                demand: ms(s.commit_ms),
-            });
-        }
         // WAL with synchronous=NORMAL flushes only at checkpoints.
         let flushes = match (s.journal, s.synchronous) {
             (Journal::Wal, Synchronous::Normal) => 0,
             _ => s.flushes_per_commit,
         };
-        if flushes > 0 && s.fsync_ms > 0.0 {
-            b.step(Step::Use {
-                station: self.disk,
-                demand: ms(flushes as f64 * s.fsync_ms),
+        let flush = |b: &mut ModelBuilder, n: u32| {
+            if n > 0 && s.fsync_ms > 0.0 {
+                b.step(Step::Use {
+                    station: self.disk,
+                    demand: ms(n as f64 * s.fsync_ms),
+                });
+            }
+        };
+        if s.journal == Journal::Rollback {
+            // The journal is synced under RESERVED; the rest of the commit
+            // (database write and sync, journal delete) under EXCLUSIVE.
+            let exclusive = flushes.min(SQLITE_ROLLBACK_FLUSHES_UNDER_EXCLUSIVE);
+            flush(b, flushes - exclusive);
+            b.step(Step::SqliteLock {
+                lock,
+                mode: SqliteMode::Exclusive,
             });
+            if s.commit_ms > 0.0 {
+                b.step(Step::Use {
+                    station: self.cpu,
+                    demand: ms(s.commit_ms),
+                });
+            }
+            flush(b, exclusive);
+        } else {
+            if s.commit_ms > 0.0 {
+                b.step(Step::Use {
+                    station: self.cpu,
+                    demand: ms(s.commit_ms),
+                });
+            }
+            flush(b, flushes);
         }
         b.step(Step::SqliteUnlock(lock));
         if s.journal == Journal::Wal && s.checkpoint_ms > 0.0 {

@@ -105,11 +105,16 @@ impl TimeAverage {
     }
 }
 
-/// Per request type, over the measured window.
+/// Per request type, over the measured window. (Its response-time
+/// histogram is [`RunStats::per_type_response`]: histograms are summarised
+/// into quantiles before runs are kept, see `sweep::RunRecord`.)
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TypeStats {
     pub completed: u64,
+    /// Failed requests of every cause (the sum of `errors_by_cause`).
     pub errors: u64,
+    /// Failed requests by cause, indexed by `ErrorCause as usize`.
+    pub errors_by_cause: [u64; ErrorCause::COUNT],
     pub response_sum_ns: f64,
 }
 
@@ -193,6 +198,9 @@ pub struct RunStats {
     /// Time-average number of requests in the system (not thinking).
     pub mean_in_system: f64,
     pub per_type: Vec<TypeStats>,
+    /// Response times of completed requests per request type (same index as
+    /// `per_type`), in nanoseconds, with the run-level histogram's bounds.
+    pub per_type_response: Vec<Histogram<u64>>,
     pub stations: Vec<StationStats>,
     pub resources: Vec<ResourceStats>,
     /// Over the whole run, for the conservation check:
@@ -251,6 +259,17 @@ impl RunStats {
             f64::NAN
         } else {
             self.response.value_at_quantile(q) as f64 / 1e6
+        }
+    }
+
+    /// Response-time quantile of completed requests of type `k`, in ms
+    /// (NaN if none completed).
+    pub fn type_quantile_ms(&self, k: usize, q: f64) -> f64 {
+        let h = &self.per_type_response[k];
+        if h.is_empty() {
+            f64::NAN
+        } else {
+            h.value_at_quantile(q) as f64 / 1e6
         }
     }
 

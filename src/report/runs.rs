@@ -224,6 +224,12 @@ pub const REQUESTS_COLUMNS: &[&str] = &[
     "errors",
     "throughput_rps",
     "mean_ms",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "errors_refused",
+    "errors_timeout",
+    "errors_busy",
 ];
 
 /// Write `requests.csv`: one row per run × request type.
@@ -237,6 +243,7 @@ pub fn write_requests_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             for (k, (req, t)) in sc.workload.requests.iter().zip(&r.per_type).enumerate() {
                 let mean = r.type_mean_ms(k);
                 let x = r.type_throughput_rps(k);
+                let q = r.per_type_latency[k];
                 out.write_record([
                     sc.slug.clone(),
                     sc.phases[p.phase].name.clone(),
@@ -247,6 +254,12 @@ pub fn write_requests_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     t.errors.to_string(),
                     num(x, 3),
                     num(mean, 3),
+                    num(q.p50_ms, 3),
+                    num(q.p95_ms, 3),
+                    num(q.p99_ms, 3),
+                    r.type_errors(k, ErrorCause::Refused).to_string(),
+                    r.type_errors(k, ErrorCause::Timeout).to_string(),
+                    r.type_errors(k, ErrorCause::Busy).to_string(),
                 ])?;
             }
         }

@@ -22,7 +22,7 @@ pub use capacity::{resolution, Capacity, CapacityStatus, SweepResult};
 pub use point::{
     Origin, PointEstimate, PointKey, PointStop, Progress, Silent, UNSTABLE_REPLICATIONS,
 };
-pub use record::{RunRecord, MIN_WINDOWS_PER_SOJOURN};
+pub use record::{RunRecord, TypeLatency, MIN_WINDOWS_PER_SOJOURN};
 pub use replication::{
     run_length_scale, WarmupCheck, FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE, WARMUP_TOLERANCE,
 };

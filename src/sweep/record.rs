@@ -59,6 +59,9 @@ pub struct RunRecord {
     /// Per request type, in model order: completions, failures and
     /// summed response time in the window.
     pub per_type: Vec<TypeStats>,
+    /// Response-time quantiles per request type (same index as `per_type`),
+    /// summarised from the run's per-type histograms.
+    pub per_type_latency: Vec<TypeLatency>,
     /// Requests begun over the whole run, warm-up included; with the next
     /// three, the conservation check `total_started = total_completed +
     /// total_errored + in_flight_at_end`.
@@ -105,6 +108,18 @@ pub struct RunRecord {
     pub db: DbStats,
 }
 
+/// Response-time quantiles of one request type's completed requests, in ms
+/// (NaN where none completed).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct TypeLatency {
+    /// Median response, in ms (requests.csv `p50_ms`).
+    pub p50_ms: f64,
+    /// 95th percentile, in ms (requests.csv `p95_ms`).
+    pub p95_ms: f64,
+    /// 99th percentile, in ms (requests.csv `p99_ms`).
+    pub p99_ms: f64,
+}
+
 impl RunRecord {
     /// The numbers of run `point` from its engine statistics; MSER-5's
     /// verdict (`mser_cut_requests`, `settled`) is left for the caller.
@@ -136,6 +151,13 @@ impl RunRecord {
             stations: s.stations.clone(),
             resources: s.resources.clone(),
             per_type: s.per_type.clone(),
+            per_type_latency: (0..s.per_type.len())
+                .map(|k| TypeLatency {
+                    p50_ms: s.type_quantile_ms(k, 0.50),
+                    p95_ms: s.type_quantile_ms(k, 0.95),
+                    p99_ms: s.type_quantile_ms(k, 0.99),
+                })
+                .collect(),
             total_started: s.total_started,
             total_completed: s.total_completed,
             total_errored: s.total_errored,
@@ -222,6 +244,11 @@ impl RunRecord {
         } else {
             f64::NAN
         }
+    }
+
+    /// Failed requests of type `k` with `cause`.
+    pub fn type_errors(&self, k: usize, cause: ErrorCause) -> u64 {
+        self.per_type[k].errors_by_cause[cause as usize]
     }
 
     /// Completions per second of request type `k`.

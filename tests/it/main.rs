@@ -15,6 +15,8 @@ mod bad_scenarios;
 mod claims;
 mod cli;
 mod engine_limits;
+mod fidelity_request_types;
+mod fidelity_sqlite_rollback;
 mod fuzz;
 mod guides;
 mod hostile;
