@@ -129,7 +129,7 @@ impl RowLocks {
     /// Rows locked now.
     #[cfg(test)]
     #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 

@@ -59,7 +59,7 @@ impl ThinkPool {
 
     /// Users thinking now.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.users.len()
     }
 
