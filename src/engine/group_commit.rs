@@ -30,7 +30,14 @@ impl GroupCommitDisk {
     }
 
     #[inline]
-    pub(super) fn arrive(&mut self, id: u32, job: JobId, demand: u64, now: u64, cal: &mut Calendar) {
+    pub(super) fn arrive(
+        &mut self,
+        id: u32,
+        job: JobId,
+        demand: u64,
+        now: u64,
+        cal: &mut Calendar,
+    ) {
         if self.flushing {
             self.next.push((job, demand));
         } else {

@@ -85,16 +85,20 @@ pub struct ReplicationStats {
     pub shipped: u64,
     /// Lag of each shipped write: commit on the primary → visible on replicas.
     pub lag: Histogram<u64>,
+    /// Lags of the shipped writes summed, in ns.
     pub lag_sum_ns: f64,
+    /// Longest lag of a shipped write, in ns.
     pub lag_max_ns: u64,
     /// Replay work shipped, summed (offered load × window).
     pub replay_work_ns: f64,
     /// Reads served by replicas, and those that missed the user's own write.
     pub replica_reads: u64,
+    /// Replica reads that missed the user's own write (stale).
     pub stale_reads: u64,
 }
 
 impl ReplicationStats {
+    /// Nothing measured yet; the lag histogram resolves lags up to `max_ns`.
     pub fn new(max_ns: u64) -> Self {
         ReplicationStats {
             shipped: 0,
@@ -108,6 +112,7 @@ impl ReplicationStats {
         }
     }
 
+    /// One write shipped: its lag and its replay cost, both in ns.
     #[inline]
     pub fn record_lag(&mut self, lag_ns: u64, cost_ns: u64) {
         self.shipped += 1;
@@ -126,6 +131,7 @@ impl ReplicationStats {
         }
     }
 
+    /// Mean lag in ms, NaN without shipped writes.
     pub fn lag_mean_ms(&self) -> f64 {
         if self.shipped == 0 {
             f64::NAN
@@ -134,6 +140,7 @@ impl ReplicationStats {
         }
     }
 
+    /// Longest lag in ms, NaN without shipped writes.
     pub fn lag_max_ms(&self) -> f64 {
         if self.shipped == 0 {
             f64::NAN
@@ -142,6 +149,8 @@ impl ReplicationStats {
         }
     }
 
+    /// Fraction of replica reads that were stale, 0–1; NaN without
+    /// replica reads.
     pub fn stale_read_fraction(&self) -> f64 {
         if self.replica_reads == 0 {
             f64::NAN

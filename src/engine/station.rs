@@ -87,7 +87,14 @@ impl StationState {
 
     /// Job `job` arrives with service demand `demand`; schedules what follows.
     #[inline]
-    pub(super) fn arrive(&mut self, id: u32, job: JobId, demand: u64, now: u64, cal: &mut Calendar) {
+    pub(super) fn arrive(
+        &mut self,
+        id: u32,
+        job: JobId,
+        demand: u64,
+        now: u64,
+        cal: &mut Calendar,
+    ) {
         self.present.add(now, 1.0);
         match &mut self.kind {
             StationKind::Fcfs(s) => {

@@ -40,7 +40,11 @@ impl WaitLine {
 
     /// The first live waiter (as judged by `is_live`), taken off the line.
     #[inline]
-    pub(super) fn pop_live(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
+    pub(super) fn pop_live(
+        &mut self,
+        now: u64,
+        is_live: impl Fn(JobId, u32) -> bool,
+    ) -> Option<JobId> {
         while let Some((job, token)) = self.line.pop_front() {
             if is_live(job, token) {
                 self.abandon(now);
