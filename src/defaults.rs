@@ -8,8 +8,6 @@
 //! a consumer NVMe flush is ~1.6 ms and a 7,200 rpm disk ~8 ms (same file), so
 //! a scenario about spinning disks should override `fsync_ms`/`wal_flush_ms`.
 
-#![warn(missing_docs, unreachable_pub)]
-
 // ---------------------------------------------------------------------------
 // Scaling tier: network, caches, replicas.
 // ---------------------------------------------------------------------------

@@ -4,8 +4,6 @@
 //! Keeping this vocabulary small is what lets SQLite, PostgreSQL, poolers and
 //! caches share one engine: a new architecture is a new compiler, not a new engine.
 
-#![warn(missing_docs, unreachable_pub)]
-
 use crate::dist::Dist;
 pub use crate::key_popularity::{KeyPopularity, KeySpace};
 

@@ -9,8 +9,6 @@
 //! The hot loop allocates nothing once its queues have grown to their working
 //! size, boxes nothing, and dispatches on plain enums and concrete types.
 
-#![warn(missing_docs, unreachable_pub)]
-
 mod busy_lock;
 mod cache;
 mod calendar;
