@@ -11,8 +11,6 @@
 //!   carries at most c / H requests per second. MVA ignores them, so it is
 //!   optimistic wherever a pool, not a station, is the bottleneck.
 
-#![warn(missing_docs, unreachable_pub)]
-
 use crate::model::{Discipline, Model, Population, Step};
 
 /// Populations up to this size get exact MVA; larger ones Schweitzer's

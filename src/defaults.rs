@@ -8,8 +8,6 @@
 //! a consumer NVMe flush is ~1.6 ms and a 7,200 rpm disk ~8 ms (same file), so
 //! a scenario about spinning disks should override `fsync_ms`/`wal_flush_ms`.
 
-#![warn(missing_docs, unreachable_pub)]
-
 // ---------------------------------------------------------------------------
 // Scaling tier: network, caches, replicas.
 // ---------------------------------------------------------------------------
@@ -75,7 +73,7 @@ pub const SQLITE_ROLLBACK_NORMAL_FLUSHES_PER_COMMIT: u32 = 3;
 
 /// Of a rollback-journal commit's flushes, those made under EXCLUSIVE (the
 /// rest come first, under RESERVED, while readers still get in). SQLite's
-/// commit order (https://www.sqlite.org/lockingv3.html, section 5.0
+/// commit order (<https://www.sqlite.org/lockingv3.html>, section 5.0
 /// "Writing to a database file"; `sqlite3PagerCommitPhaseOne` in pager.c):
 /// the journal is synced first, then the writer takes PENDING and EXCLUSIVE,
 /// writes the database pages, syncs the database and deletes the journal

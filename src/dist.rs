@@ -5,8 +5,6 @@
 //! Every distribution is specified by its mean (what guides and measurements
 //! give) plus, where needed, its coefficient of variation.
 
-#![warn(missing_docs, unreachable_pub)]
-
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 

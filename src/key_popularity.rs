@@ -8,8 +8,6 @@
 //! Larger key spaces, where the table would cost more memory than it saves
 //! time, keep rejection-inversion.
 
-#![warn(missing_docs, unreachable_pub)]
-
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 use std::fmt;

@@ -32,6 +32,8 @@
 //! assert!((stats.mean_response_ms() - 20.0).abs() < 1.0);
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod analytic;
 pub mod arch;
 pub mod defaults;

@@ -1,5 +1,7 @@
 //! `simulate`: parse the command line and hand over to the library.
 
+#![warn(missing_docs, unreachable_pub)]
+
 use capsim::run::merge::MergeOptions;
 use capsim::run::units;
 use capsim::run::{self, RunOptions, EXIT_INVALID_INPUT};

@@ -38,7 +38,9 @@ pub enum Discipline {
 /// An active station: does work and takes time.
 #[derive(Clone, Debug)]
 pub struct Station {
+    /// The station's name, as the scenario and the report spell it.
     pub name: String,
+    /// How its servers are shared among the jobs present.
     pub discipline: Discipline,
     /// Number of servers or cores (ignored for `Delay`).
     pub servers: u32,
@@ -61,8 +63,11 @@ pub struct WaitPolicy {
 /// A passive resource: held while other work happens (a worker, a connection).
 #[derive(Clone, Debug)]
 pub struct Resource {
+    /// The resource's name, as the scenario and the report spell it.
     pub name: String,
+    /// Units that can be held at once (workers, connections).
     pub capacity: u32,
+    /// What a request that finds every unit held does.
     pub policy: WaitPolicy,
 }
 
@@ -75,7 +80,9 @@ pub enum Step {
     Release(ResourceId),
     /// Receive service at an active station.
     Use {
+        /// The station that serves it.
         station: StationId,
+        /// Service time at one server, in ns.
         demand: Dist,
     },
     /// Pure delay outside any station (think of a client-side pause).
@@ -83,7 +90,9 @@ pub enum Step {
     /// With probability `p` jump to step `to` (an index within the plan),
     /// otherwise fall through.
     Branch {
+        /// Probability of the jump, 0–1.
         p: f64,
+        /// The step jumped to, plan-relative.
         to: u32,
     },
     // --- Scaling tier: replicas, caches, shards (engine/switch.rs, replay.rs, cache.rs).
@@ -91,33 +100,42 @@ pub enum Step {
     /// (`Branch { p: 1.0, .. }`), one per target; the request continues at the
     /// chosen one. Routes a read to a replica or a request to its shard.
     Switch {
+        /// How the target is chosen.
         by: SwitchBy,
+        /// Number of targets (and of jump steps that follow).
         n: u32,
     },
     /// The write just committed on a primary is shipped to replica group
     /// `group` and queued there for replay costing `replay`. Background work:
     /// the request does not wait for it and it is not a request.
     Ship {
+        /// The replica group, an index in [`Scaling::replica_groups`].
         group: u32,
+        /// Time the replicas spend replaying the write, in ns.
         replay: Dist,
     },
     /// A read about to run on a replica of `group`: it is stale if this user
     /// wrote the same key and the replicas have not replayed that write yet.
     ReplicaRead {
+        /// The replica group, an index in [`Scaling::replica_groups`].
         group: u32,
     },
     /// Look the request's key up in cache `cache`; on a hit jump to step
     /// `hit_to` (plan-relative, forward), on a miss fall through.
     CacheLookup {
+        /// The cache, an index in [`Scaling::caches`].
         cache: u32,
+        /// The step a hit jumps to, plan-relative.
         hit_to: u32,
     },
     /// Store the request's key in cache `cache` (after a miss was served).
     CacheFill {
+        /// The cache, an index in [`Scaling::caches`].
         cache: u32,
     },
     /// Delete the request's key from cache `cache` (a write invalidates it).
     CacheInvalidate {
+        /// The cache, an index in [`Scaling::caches`].
         cache: u32,
     },
     // ---- Database mechanisms (src/engine/{busy_lock,row_locks,server_pool}.rs).
@@ -125,7 +143,9 @@ pub enum Step {
     /// in `mode`; on conflict sleep on SQLite's busy-handler schedule and
     /// retry, failing with `busy` once the busy timeout is spent.
     SqliteLock {
+        /// The lock, an index in [`DbParts::sqlite_locks`].
         lock: u32,
+        /// The level asked for.
         mode: SqliteMode,
     },
     /// Drop every level of `lock` this request holds.
@@ -133,10 +153,14 @@ pub enum Step {
     /// Lock the row of the request's key in table `table` (an index in
     /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
     RowLock(u32),
+    /// Unlock the row of the request's key in table `table`, handing it to
+    /// the next waiter for that row.
     RowUnlock(u32),
     /// Borrow a server connection from pooler pool `pool` (an index in
     /// [`DbParts::pools`]).
     PoolAcquire(u32),
+    /// Give the server connection borrowed from pool `pool` back (at the end
+    /// of a transaction in transaction mode, of the session in session mode).
     PoolRelease(u32),
 }
 
@@ -148,7 +172,10 @@ pub enum SwitchBy {
     KeyHash,
     /// In turn, with round-robin counter `counter` of the run (reads spread
     /// over replicas).
-    RoundRobin { counter: u32 },
+    RoundRobin {
+        /// The counter, an index below [`Scaling::counters`].
+        counter: u32,
+    },
 }
 
 /// What a cache keeps and for how long.
@@ -156,16 +183,26 @@ pub enum SwitchBy {
 pub enum CachePolicy {
     /// Every lookup hits with probability `hit_ratio`, whatever the key
     /// (the guides' "80% cache hits").
-    Fixed { hit_ratio: f64 },
+    Fixed {
+        /// Probability that a lookup hits, 0–1.
+        hit_ratio: f64,
+    },
     /// Keys cached on a miss, evicted least-recently-used beyond `capacity`
     /// entries, expired `ttl_ns` after they were stored. Needs a key space.
-    Lru { capacity: u32, ttl_ns: Option<u64> },
+    Lru {
+        /// Most entries kept.
+        capacity: u32,
+        /// Lifetime of an entry, in ns; `None`: entries do not expire.
+        ttl_ns: Option<u64>,
+    },
 }
 
 /// One cache instance (a Redis server, or one app host's local cache).
 #[derive(Clone, Debug)]
 pub struct CacheSpec {
+    /// The cache's name, as the scenario and the report spell it.
     pub name: String,
+    /// What it keeps and for how long.
     pub policy: CachePolicy,
 }
 
@@ -173,6 +210,7 @@ pub struct CacheSpec {
 /// the same WAL and replay it at the same cost, so they share one replay position.
 #[derive(Clone, Debug)]
 pub struct ReplicaGroup {
+    /// The group's name, as the scenario and the report spell it.
     pub name: String,
     /// Time from a commit on the primary until the replicas receive it.
     pub ship_delay_ns: u64,
@@ -182,8 +220,12 @@ pub struct ReplicaGroup {
 /// round-robin counters. Empty for a single database.
 #[derive(Clone, Debug, Default)]
 pub struct Scaling {
+    /// The caches, indexed by the `cache` of cache steps.
     pub caches: Vec<CacheSpec>,
+    /// The replica groups, indexed by the `group` of [`Step::Ship`] and
+    /// [`Step::ReplicaRead`].
     pub replica_groups: Vec<ReplicaGroup>,
+    /// Number of round-robin counters ([`SwitchBy::RoundRobin`]).
     pub counters: u32,
 }
 
@@ -204,6 +246,7 @@ pub enum SqliteMode {
 /// SQLite's lock on one database file.
 #[derive(Clone, Debug)]
 pub struct SqliteLockSpec {
+    /// The database file's name, as the scenario and the report spell it.
     pub name: String,
     /// `PRAGMA busy_timeout`: total sleep before SQLITE_BUSY.
     pub busy_timeout_ns: u64,
@@ -212,6 +255,7 @@ pub struct SqliteLockSpec {
 /// A pooler's pool of server connections to one database (PgBouncer).
 #[derive(Clone, Debug)]
 pub struct ServerPoolSpec {
+    /// The pool's name, as the scenario and the report spell it.
     pub name: String,
     /// Connections any waiting client may use (`default_pool_size`, capped).
     pub size: u32,
@@ -219,6 +263,8 @@ pub struct ServerPoolSpec {
     pub min_open: u32,
     /// Extra connections for clients that waited `reserve_timeout_ns`.
     pub reserve: u32,
+    /// `reserve_pool_timeout`: how long a client waits, in ns, before it may
+    /// use a reserve connection.
     pub reserve_timeout_ns: u64,
     /// `query_wait_timeout`: longest wait before the client gets an error.
     pub wait_timeout_ns: Option<u64>,
@@ -229,10 +275,13 @@ pub struct ServerPoolSpec {
 /// What an open connection costs in memory, for the report.
 #[derive(Clone, Copy, Debug)]
 pub struct MemoryGauge {
+    /// What is counted: connections held or open.
     pub source: GaugeSource,
+    /// Memory per counted connection, in MB.
     pub mb_per_unit: f64,
 }
 
+/// What a [`MemoryGauge`] counts.
 #[derive(Clone, Copy, Debug)]
 pub enum GaugeSource {
     /// Units held of a passive resource (direct connections).
@@ -253,16 +302,20 @@ pub const MAX_DB_PARTS: usize = DbPartSet::BITS as usize;
 /// resources. Empty for models without a database.
 #[derive(Clone, Debug, Default)]
 pub struct DbParts {
+    /// SQLite's file locks, one per database file.
     pub sqlite_locks: Vec<SqliteLockSpec>,
     /// Names of row-lock tables (one per PostgreSQL server).
     pub row_tables: Vec<String>,
+    /// Pooler pools of server connections, one per database.
     pub pools: Vec<ServerPoolSpec>,
+    /// What the connections cost in memory, for the report.
     pub memory: Vec<MemoryGauge>,
 }
 
 /// A named request type of the workload with its share of requests.
 #[derive(Clone, Debug)]
 pub struct RequestType {
+    /// The type's name, as the scenario and the report spell it.
     pub name: String,
     /// Probability that a new request is of this type.
     pub weight: f64,
@@ -274,7 +327,9 @@ pub struct RequestType {
 /// A contiguous range of [`Model::steps`].
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
+    /// Index of its first step in [`Model::steps`].
     pub first: u32,
+    /// Number of steps.
     pub len: u32,
 }
 
@@ -282,18 +337,29 @@ pub struct Plan {
 #[derive(Clone, Copy, Debug)]
 pub enum Population {
     /// N users, each thinking for `think` between a response and its next request.
-    Closed { think: Dist },
+    Closed {
+        /// Think time between a response and the next request, in ns.
+        think: Dist,
+    },
     /// Poisson arrivals at a fixed rate, independent of the system (validation).
-    Open { rate_per_s: f64 },
+    Open {
+        /// Arrival rate, per second.
+        rate_per_s: f64,
+    },
 }
 
 /// An immutable compiled phase, shared by every run of that phase.
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// The active stations, indexed by [`StationId`].
     pub stations: Vec<Station>,
+    /// The passive resources, indexed by [`ResourceId`].
     pub resources: Vec<Resource>,
+    /// Every plan's steps, back to back; a [`Plan`] is a range of them.
     pub steps: Vec<Step>,
+    /// The workload's request types, with their plans.
     pub request_types: Vec<RequestType>,
+    /// Where requests come from: closed users or open arrivals.
     pub population: Population,
     /// Key popularity; every request draws one key when it starts.
     pub keys: Option<KeyPopularity>,

@@ -1,8 +1,6 @@
 //! Statistics across independent replications: Student-t confidence
 //! intervals, and MSER-5 warm-up detection on a run's batch means.
 
-#![warn(missing_docs, unreachable_pub)]
-
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Confidence level of every interval capsim reports.

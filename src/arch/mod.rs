@@ -4,8 +4,6 @@
 //! Each architecture is a small compiler onto the same vocabulary of stations,
 //! passive resources and plans; [`ModelBuilder`] assembles them.
 
-#![warn(missing_docs, unreachable_pub)]
-
 mod app;
 mod builder;
 mod cache;

@@ -49,7 +49,7 @@ fn busy_sleep_ns(count: u32, timeout_ns: u64) -> Option<u64> {
 }
 
 /// Every SQLite database file's lock of the model, with the busy handler.
-pub struct SqliteLocks {
+pub(super) struct SqliteLocks {
     states: Vec<SqliteLockState>,
     /// Busy-handler calls so far in each job's current lock wait (0 when
     /// not waiting), indexed by job and grown on demand. Kept here rather
@@ -58,7 +58,7 @@ pub struct SqliteLocks {
 }
 
 impl SqliteLocks {
-    pub fn new(specs: &[SqliteLockSpec]) -> Self {
+    pub(super) fn new(specs: &[SqliteLockSpec]) -> Self {
         SqliteLocks {
             states: specs
                 .iter()

@@ -10,14 +10,14 @@ use crate::model::{CachePolicy, CacheSpec};
 
 const NONE: u32 = u32::MAX;
 
-pub enum CacheState {
+pub(super) enum CacheState {
     Fixed { hit_ratio: f64 },
     Lru(Lru),
 }
 
 impl CacheState {
     /// `keys`: size of the key space (1 without one: every request has key 0).
-    pub fn new(spec: &CacheSpec, keys: u32) -> Self {
+    pub(super) fn new(spec: &CacheSpec, keys: u32) -> Self {
         match spec.policy {
             CachePolicy::Fixed { hit_ratio } => CacheState::Fixed { hit_ratio },
             CachePolicy::Lru { capacity, ttl_ns } => {
@@ -28,7 +28,7 @@ impl CacheState {
 
     /// Does the lookup of `key` at `now` hit? A fixed ratio draws one number.
     #[inline]
-    pub fn lookup(&mut self, key: u32, now: u64, rng: &mut impl rand::Rng) -> bool {
+    pub(super) fn lookup(&mut self, key: u32, now: u64, rng: &mut impl rand::Rng) -> bool {
         match self {
             CacheState::Fixed { hit_ratio } => rng.random::<f64>() < *hit_ratio,
             CacheState::Lru(lru) => lru.lookup(key, now),
@@ -38,7 +38,7 @@ impl CacheState {
 
 /// Least-recently-used cache of at most `capacity` keys, each expiring
 /// `ttl_ns` after it was stored.
-pub struct Lru {
+pub(super) struct Lru {
     capacity: u32,
     ttl_ns: Option<u64>,
     /// Slot of each key, or `NONE`.
@@ -58,7 +58,7 @@ pub struct Lru {
 }
 
 impl Lru {
-    pub fn new(capacity: u32, keys: u32, ttl_ns: Option<u64>) -> Self {
+    pub(super) fn new(capacity: u32, keys: u32, ttl_ns: Option<u64>) -> Self {
         let c = capacity.max(1) as usize;
         Lru {
             capacity: c as u32,
@@ -78,19 +78,19 @@ impl Lru {
     }
 
     #[cfg(test)]
-    pub fn len(&self) -> u32 {
+    pub(super) fn len(&self) -> u32 {
         self.len
     }
 
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Is `key` cached and fresh at `now`? A hit becomes the most recent entry;
     /// an expired entry is dropped.
     #[inline]
-    pub fn lookup(&mut self, key: u32, now: u64) -> bool {
+    pub(super) fn lookup(&mut self, key: u32, now: u64) -> bool {
         let Some(&s) = self.slot_of.get(key as usize) else {
             return false;
         };
@@ -112,7 +112,7 @@ impl Lru {
     /// Store `key` at `now` (refreshing it if already there), evicting the
     /// least recently used entry when full.
     #[inline]
-    pub fn fill(&mut self, key: u32, now: u64) {
+    pub(super) fn fill(&mut self, key: u32, now: u64) {
         let Some(&s) = self.slot_of.get(key as usize) else {
             return;
         };
@@ -146,7 +146,7 @@ impl Lru {
 
     /// Drop `key` if cached (a write invalidated it).
     #[inline]
-    pub fn invalidate(&mut self, key: u32) {
+    pub(super) fn invalidate(&mut self, key: u32) {
         if let Some(&s) = self.slot_of.get(key as usize) {
             if s != NONE {
                 self.remove(s);

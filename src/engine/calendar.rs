@@ -9,13 +9,13 @@ use super::quad_heap::{HeapOrder, QuadHeap};
 /// wrapping it into the past (which would reorder the calendar). Every time
 /// the engine schedules is made by this. One add and one conditional move.
 #[inline(always)]
-pub fn later(now: u64, d: u64) -> u64 {
+pub(super) fn later(now: u64, d: u64) -> u64 {
     now.saturating_add(d)
 }
 
 /// What an event means; the engine's `match` on it is the only dispatch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
+pub(super) enum EventKind {
     /// A closed user finishes thinking (`a` = user), or the open source emits
     /// its next arrival (`a` = `NO_JOB`).
     Arrival,
@@ -39,7 +39,7 @@ pub enum EventKind {
 
 /// One scheduled event: 32 bytes (25 of data), no heap data.
 #[derive(Clone, Copy, Debug)]
-pub struct Event {
+pub(super) struct Event {
     pub time: u64,
     seq: u64,
     pub kind: EventKind,
@@ -49,7 +49,7 @@ pub struct Event {
 
 /// The future event list: a 4-ary min-heap (see `QuadHeap`) on
 /// (time, sequence).
-pub struct Calendar {
+pub(super) struct Calendar {
     heap: QuadHeap<Event>,
     next_seq: u64,
 }
@@ -63,7 +63,7 @@ impl HeapOrder for Event {
 }
 
 impl Calendar {
-    pub fn with_capacity(n: usize) -> Self {
+    pub(super) fn with_capacity(n: usize) -> Self {
         Calendar {
             heap: QuadHeap::with_capacity(n),
             next_seq: 0,
@@ -71,7 +71,7 @@ impl Calendar {
     }
 
     #[inline]
-    pub fn schedule(&mut self, time: u64, kind: EventKind, a: u32, b: u32) {
+    pub(super) fn schedule(&mut self, time: u64, kind: EventKind, a: u32, b: u32) {
         let ev = Event {
             time,
             seq: self.next_seq,
@@ -84,7 +84,7 @@ impl Calendar {
     }
 
     #[inline]
-    pub fn pop(&mut self) -> Option<Event> {
+    pub(super) fn pop(&mut self) -> Option<Event> {
         self.heap.pop()
     }
 }

@@ -29,13 +29,13 @@ struct Deadlines {
 
 /// The deadline lines of one mechanism; its calendar events carry the
 /// mechanism's `owner` tag so the loop knows whose lines fired.
-pub struct DeadlineLines {
+pub(super) struct DeadlineLines {
     lines: Vec<Deadlines>,
     owner: u32,
 }
 
 impl DeadlineLines {
-    pub fn new(lines: usize, owner: u32) -> Self {
+    pub(super) fn new(lines: usize, owner: u32) -> Self {
         DeadlineLines {
             lines: (0..lines).map(|_| Deadlines::new()).collect(),
             owner,
@@ -45,7 +45,7 @@ impl DeadlineLines {
     /// `job`'s wait (token `token`) on `line` ends at `deadline` unless
     /// something ends it first.
     #[inline]
-    pub fn wait_until(
+    pub(super) fn wait_until(
         &mut self,
         line: u32,
         deadline: u64,
@@ -64,7 +64,7 @@ impl DeadlineLines {
 
     /// The earliest deadline of `line` if it is due at `now`, taken off.
     #[inline]
-    pub fn pop_due(&mut self, line: u32, now: u64) -> Option<(JobId, u32)> {
+    pub(super) fn pop_due(&mut self, line: u32, now: u64) -> Option<(JobId, u32)> {
         let q = &mut self.lines[line as usize];
         let (deadline, job, token) = q.head()?;
         if deadline > now {
@@ -77,7 +77,7 @@ impl DeadlineLines {
     /// Drop the deadlines at the head of `line` whose wait has already ended
     /// (the job's wait token moved on), and put one calendar event on the
     /// earliest that has not.
-    pub fn arm(&mut self, line: u32, jobs: &[Job], cal: &mut Calendar) {
+    pub(super) fn arm(&mut self, line: u32, jobs: &[Job], cal: &mut Calendar) {
         let q = &mut self.lines[line as usize];
         while let Some((deadline, job, token)) = q.head() {
             if jobs[job as usize].token != token {

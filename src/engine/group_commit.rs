@@ -13,7 +13,7 @@ use super::JobId;
 use std::collections::VecDeque;
 
 #[derive(Default)]
-pub struct GroupCommitDisk {
+pub(super) struct GroupCommitDisk {
     flushing: bool,
     /// Commits covered by the flush under way.
     current: Vec<JobId>,
@@ -25,12 +25,19 @@ pub struct GroupCommitDisk {
 }
 
 impl GroupCommitDisk {
-    pub fn flushing(&self) -> bool {
+    pub(super) fn flushing(&self) -> bool {
         self.flushing
     }
 
     #[inline]
-    pub fn arrive(&mut self, id: u32, job: JobId, demand: u64, now: u64, cal: &mut Calendar) {
+    pub(super) fn arrive(
+        &mut self,
+        id: u32,
+        job: JobId,
+        demand: u64,
+        now: u64,
+        cal: &mut Calendar,
+    ) {
         if self.flushing {
             self.next.push((job, demand));
         } else {
@@ -46,7 +53,7 @@ impl GroupCommitDisk {
     /// `done`); the commits that waited start the next flush together.
     /// Returns how many commits finished.
     #[inline]
-    pub fn flush_done(
+    pub(super) fn flush_done(
         &mut self,
         id: u32,
         now: u64,

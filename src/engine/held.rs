@@ -15,17 +15,17 @@ use crate::model::{DbPartSet, ResourceSet};
 macro_rules! bit_set {
     ($name:ident, $bits:ty) => {
         #[derive(Clone, Copy, Default, PartialEq, Eq)]
-        pub struct $name($bits);
+        pub(super) struct $name($bits);
 
         impl $name {
             #[inline(always)]
-            pub fn insert(&mut self, i: u32) {
+            pub(super) fn insert(&mut self, i: u32) {
                 self.0 |= 1 << i;
             }
 
             /// Remove `i`; `true` if it was in the set.
             #[inline(always)]
-            pub fn remove(&mut self, i: u32) -> bool {
+            pub(super) fn remove(&mut self, i: u32) -> bool {
                 let was = self.0 & (1 << i) != 0;
                 self.0 &= !(1 << i);
                 was
@@ -33,7 +33,7 @@ macro_rules! bit_set {
 
             /// Take the smallest index out of the set.
             #[inline(always)]
-            pub fn pop_first(&mut self) -> Option<u32> {
+            pub(super) fn pop_first(&mut self) -> Option<u32> {
                 if self.0 == 0 {
                     return None;
                 }
@@ -51,7 +51,7 @@ bit_set!(PartBits, DbPartSet);
 /// Everything one request holds. Released in this field order, each set in
 /// index order, when the request ends.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub struct Held {
+pub(super) struct Held {
     pub resources: ResourceBits,
     pub sqlite: PartBits,
     pub pools: PartBits,
@@ -59,7 +59,7 @@ pub struct Held {
 }
 
 impl Held {
-    pub const NOTHING: Held = Held {
+    pub(super) const NOTHING: Held = Held {
         resources: ResourceBits(0),
         sqlite: PartBits(0),
         pools: PartBits(0),

@@ -14,7 +14,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::VecDeque;
 
 /// What a mechanism may touch of the rest of the engine.
-pub struct Cx<'a> {
+pub(super) struct Cx<'a> {
     pub now: u64,
     /// Inside the measurement window (statistics are recorded).
     pub measuring: bool,
@@ -32,7 +32,7 @@ impl Cx<'_> {
     /// becomes ready. The wait token moves on, so the wait's deadline and
     /// line entry (if any) are now stale.
     #[inline]
-    pub fn wake(&mut self, job: JobId) {
+    pub(super) fn wake(&mut self, job: JobId) {
         let j = &mut self.jobs[job as usize];
         j.end_wait();
         j.step += 1;
@@ -42,7 +42,7 @@ impl Cx<'_> {
 
 /// What the loop does with a request after a mechanism handled its step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Next {
+pub(super) enum Next {
     /// Granted at once: go on with the next step.
     Go,
     /// The request waits: for a calendar event of its own, or for a release
@@ -54,7 +54,7 @@ pub enum Next {
 
 /// What the earliest due deadline of a line meant (see [`Mechanism::on_deadline`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Due {
+pub(super) enum Due {
     /// The job's wait timed out: it fails with [`ErrorCause::Timeout`].
     Fail(JobId),
     /// Handled inside the mechanism (or the wait had already ended).
@@ -65,7 +65,7 @@ pub enum Due {
 
 /// A mechanism a plan step takes (`acquire`) and gives back (`release`),
 /// with `part` the index of the lock, pool, table or resource in the model.
-pub trait Mechanism {
+pub(super) trait Mechanism {
     /// What else the step asks for (SQLite's lock mode; `()` for most).
     type Ask: Copy;
 

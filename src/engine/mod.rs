@@ -97,6 +97,7 @@ fn response_histogram() -> Histogram<u64> {
 pub struct RunConfig {
     /// Closed population size (ignored by open models).
     pub users: u32,
+    /// Seed of the run's random stream: the same seed, the same run.
     pub seed: u64,
     /// Requests that leave before measurement starts, counted once every
     /// request begun at t = 0 (a warm start's) has left.
@@ -111,6 +112,9 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// A run of `users` users (closed models) from `seed`, with the default
+    /// lengths: 20,000 warm-up and 200,000 measured requests, at most 200
+    /// million events and a million requests in the system.
     pub fn new(users: u32, seed: u64) -> Self {
         RunConfig {
             users,
@@ -151,7 +155,9 @@ pub const CANCEL_CHECK_EVERY: u64 = 1 << 16;
 /// Batch means of response times, in completion order, in milliseconds.
 #[derive(Clone, Debug, Default)]
 pub struct ResponseTrace {
+    /// Completed requests per batch ([`RunExtras::batch`]; 0: no trace).
     pub batch: u32,
+    /// The mean response time of each full batch, in ms.
     pub means_ms: Vec<f64>,
     /// Completions of the trace (warm-start requests left out) that fell in
     /// the warm-up.

@@ -13,12 +13,12 @@
 //!   costs about ten cache-missing levels per operation instead of twenty;
 //!   the four children of a node are adjacent.
 
-pub struct QuadHeap<T> {
+pub(super) struct QuadHeap<T> {
     heap: Vec<T>,
 }
 
 /// The order of a heap's items: a strict "pops first".
-pub trait HeapOrder: Copy {
+pub(super) trait HeapOrder: Copy {
     fn before(&self, other: &Self) -> bool;
 }
 
@@ -33,14 +33,14 @@ impl HeapOrder for (u64, u32) {
 const ARITY: usize = 4;
 
 impl<T: HeapOrder> QuadHeap<T> {
-    pub fn with_capacity(n: usize) -> Self {
+    pub(super) fn with_capacity(n: usize) -> Self {
         QuadHeap {
             heap: Vec::with_capacity(n),
         }
     }
 
     #[inline]
-    pub fn push(&mut self, item: T) {
+    pub(super) fn push(&mut self, item: T) {
         // Grow by one slot, then move parents down into the hole until the
         // new item's place is found.
         let mut hole = self.heap.len();
@@ -58,13 +58,13 @@ impl<T: HeapOrder> QuadHeap<T> {
 
     /// The least item.
     #[inline]
-    pub fn peek(&self) -> Option<&T> {
+    pub(super) fn peek(&self) -> Option<&T> {
         self.heap.first()
     }
 
     /// Remove and return the least item.
     #[inline]
-    pub fn pop(&mut self) -> Option<T> {
+    pub(super) fn pop(&mut self) -> Option<T> {
         let last = self.heap.pop()?;
         let n = self.heap.len();
         if n == 0 {

@@ -15,14 +15,14 @@ use hdrhistogram::Histogram;
 /// `max(free_at, commit + ship) + cost`. No queue and no events are needed —
 /// which also keeps an overloaded replica (lag growing without bound) at
 /// constant memory.
-pub struct ReplayQueue {
+pub(super) struct ReplayQueue {
     ship_delay_ns: u64,
     /// When the replay server finishes the last write shipped so far.
     free_at: u64,
 }
 
 impl ReplayQueue {
-    pub fn new(ship_delay_ns: u64) -> Self {
+    pub(super) fn new(ship_delay_ns: u64) -> Self {
         ReplayQueue {
             ship_delay_ns,
             free_at: 0,
@@ -32,7 +32,7 @@ impl ReplayQueue {
     /// A write committed at `now` with replay cost `cost`: when it becomes
     /// visible on the replicas.
     #[inline]
-    pub fn ship(&mut self, now: u64, cost: u64) -> u64 {
+    pub(super) fn ship(&mut self, now: u64, cost: u64) -> u64 {
         let arrives = now.saturating_add(self.ship_delay_ns);
         self.free_at = self.free_at.max(arrives).saturating_add(cost);
         self.free_at
@@ -42,14 +42,14 @@ impl ReplayQueue {
 /// Each user's last write, to tell whether a later read of the same key on a
 /// replica is stale. Closed populations only: there a job slot is a user.
 /// 16 bytes per user, allocated once.
-pub struct ReadYourWrites {
+pub(super) struct ReadYourWrites {
     key: Vec<u32>,
     group: Vec<u32>,
     visible_at: Vec<u64>,
 }
 
 impl ReadYourWrites {
-    pub fn new(users: usize) -> Self {
+    pub(super) fn new(users: usize) -> Self {
         ReadYourWrites {
             key: vec![0; users],
             group: vec![u32::MAX; users],
@@ -58,7 +58,7 @@ impl ReadYourWrites {
     }
 
     #[inline]
-    pub fn wrote(&mut self, user: u32, key: u32, group: u32, visible_at: u64) {
+    pub(super) fn wrote(&mut self, user: u32, key: u32, group: u32, visible_at: u64) {
         let u = user as usize;
         if u < self.key.len() {
             self.key[u] = key;
@@ -69,7 +69,7 @@ impl ReadYourWrites {
 
     /// Would this user's read of `key` on `group` at `now` miss its own write?
     #[inline]
-    pub fn is_stale(&self, user: u32, key: u32, group: u32, now: u64) -> bool {
+    pub(super) fn is_stale(&self, user: u32, key: u32, group: u32, now: u64) -> bool {
         let u = user as usize;
         u < self.key.len()
             && self.group[u] == group
@@ -85,16 +85,20 @@ pub struct ReplicationStats {
     pub shipped: u64,
     /// Lag of each shipped write: commit on the primary → visible on replicas.
     pub lag: Histogram<u64>,
+    /// Lags of the shipped writes summed, in ns.
     pub lag_sum_ns: f64,
+    /// Longest lag of a shipped write, in ns.
     pub lag_max_ns: u64,
     /// Replay work shipped, summed (offered load × window).
     pub replay_work_ns: f64,
     /// Reads served by replicas, and those that missed the user's own write.
     pub replica_reads: u64,
+    /// Replica reads that missed the user's own write (stale).
     pub stale_reads: u64,
 }
 
 impl ReplicationStats {
+    /// Nothing measured yet; the lag histogram resolves lags up to `max_ns`.
     pub fn new(max_ns: u64) -> Self {
         ReplicationStats {
             shipped: 0,
@@ -108,6 +112,7 @@ impl ReplicationStats {
         }
     }
 
+    /// One write shipped: its lag and its replay cost, both in ns.
     #[inline]
     pub fn record_lag(&mut self, lag_ns: u64, cost_ns: u64) {
         self.shipped += 1;
@@ -126,6 +131,7 @@ impl ReplicationStats {
         }
     }
 
+    /// Mean lag in ms, NaN without shipped writes.
     pub fn lag_mean_ms(&self) -> f64 {
         if self.shipped == 0 {
             f64::NAN
@@ -134,6 +140,7 @@ impl ReplicationStats {
         }
     }
 
+    /// Longest lag in ms, NaN without shipped writes.
     pub fn lag_max_ms(&self) -> f64 {
         if self.shipped == 0 {
             f64::NAN
@@ -142,6 +149,8 @@ impl ReplicationStats {
         }
     }
 
+    /// Fraction of replica reads that were stale, 0–1; NaN without
+    /// replica reads.
     pub fn stale_read_fraction(&self) -> f64 {
         if self.replica_reads == 0 {
             f64::NAN

@@ -18,7 +18,7 @@ enum Acquire {
     Refused,
 }
 
-pub struct ResourceState {
+pub(super) struct ResourceState {
     capacity: u32,
     policy: WaitPolicy,
     held: u32,
@@ -27,7 +27,7 @@ pub struct ResourceState {
 }
 
 impl ResourceState {
-    pub fn new(spec: &Resource) -> Self {
+    pub(super) fn new(spec: &Resource) -> Self {
         ResourceState {
             capacity: spec.capacity,
             policy: spec.policy,
@@ -37,7 +37,7 @@ impl ResourceState {
         }
     }
 
-    pub fn capacity(&self) -> u32 {
+    pub(super) fn capacity(&self) -> u32 {
         self.capacity
     }
 
@@ -83,18 +83,18 @@ impl ResourceState {
 }
 
 /// Deadline-line owner tag of passive resources' wait timeouts.
-pub const DEADLINE_OWNER: u32 = 0;
+pub(super) const DEADLINE_OWNER: u32 = 0;
 
 /// Every passive resource of the model, with its timeouts: line `r` of
 /// `timeouts` holds the deadlines of waits on resource `r` (one wait timeout
 /// per resource, so deadlines come due in the order the waits began).
-pub struct Resources {
+pub(super) struct Resources {
     pub states: Vec<ResourceState>,
     timeouts: DeadlineLines,
 }
 
 impl Resources {
-    pub fn new(specs: &[Resource]) -> Self {
+    pub(super) fn new(specs: &[Resource]) -> Self {
         Resources {
             states: specs.iter().map(ResourceState::new).collect(),
             timeouts: DeadlineLines::new(specs.len(), DEADLINE_OWNER),

@@ -32,7 +32,7 @@ const FREE: Slot = Slot {
     tail: NONE,
 };
 
-pub struct RowLocks {
+pub(super) struct RowLocks {
     slots: Vec<Slot>,
     /// Rows locked now.
     len: usize,
@@ -75,7 +75,7 @@ impl RowLocks {
     /// `job` asks for row `key`: `true` if it now holds it, `false` if it
     /// waits in line (it will be handed the lock by [`unlock`](Self::unlock)).
     #[inline]
-    pub fn lock(&mut self, key: u32, job: JobId) -> bool {
+    pub(super) fn lock(&mut self, key: u32, job: JobId) -> bool {
         let i = self.find(key);
         if self.slots[i].key == EMPTY {
             self.slots[i] = Slot {
@@ -107,7 +107,7 @@ impl RowLocks {
     /// The holder of row `key` commits: the first waiter, if any, now holds
     /// the row and is returned.
     #[inline]
-    pub fn unlock(&mut self, key: u32) -> Option<JobId> {
+    pub(super) fn unlock(&mut self, key: u32) -> Option<JobId> {
         let i = self.find(key);
         if self.slots[i].key == EMPTY {
             return None;
@@ -129,7 +129,7 @@ impl RowLocks {
     /// Rows locked now.
     #[cfg(test)]
     #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len
     }
 
@@ -173,7 +173,7 @@ impl RowLocks {
 
 /// The row-lock tables of the model (one per PostgreSQL server); a request
 /// locks the row of its own key.
-pub struct RowTables {
+pub(super) struct RowTables {
     tables: Vec<RowLocks>,
     /// When each job's current row-lock wait began, indexed by job and
     /// grown on demand (a job waits for one row at a time). Kept here
@@ -182,7 +182,7 @@ pub struct RowTables {
 }
 
 impl RowTables {
-    pub fn new(tables: usize) -> Self {
+    pub(super) fn new(tables: usize) -> Self {
         RowTables {
             tables: (0..tables).map(|_| RowLocks::default()).collect(),
             wait_since: Vec::new(),

@@ -22,18 +22,18 @@ use crate::model::ServerPoolSpec;
 
 /// Deadline-line owner tag of the pools' `query_wait_timeout` and
 /// `reserve_pool_timeout`.
-pub const DEADLINE_OWNER: u32 = 1;
+pub(super) const DEADLINE_OWNER: u32 = 1;
 
 /// Every pooler pool of the model. Deadline line `p` holds pool `p`'s
 /// `query_wait_timeout`s, line `n + p` its `reserve_pool_timeout`s (`n`
 /// pools): every wait on one line lasts the same time.
-pub struct ServerPools {
+pub(super) struct ServerPools {
     pub states: Vec<ServerPoolState>,
     deadlines: DeadlineLines,
 }
 
 impl ServerPools {
-    pub fn new(specs: &[ServerPoolSpec]) -> Self {
+    pub(super) fn new(specs: &[ServerPoolSpec]) -> Self {
         ServerPools {
             states: specs.iter().map(ServerPoolState::new).collect(),
             deadlines: DeadlineLines::new(2 * specs.len(), DEADLINE_OWNER),
@@ -138,7 +138,7 @@ enum PoolGrant {
     Waiting,
 }
 
-pub struct ServerPoolState {
+pub(super) struct ServerPoolState {
     size: u32,
     reserve: u32,
     reserve_timeout_ns: u64,
@@ -157,7 +157,7 @@ pub struct ServerPoolState {
 }
 
 impl ServerPoolState {
-    pub fn new(spec: &ServerPoolSpec) -> Self {
+    pub(super) fn new(spec: &ServerPoolSpec) -> Self {
         let open = spec.min_open.min(spec.size);
         let mut open_avg = TimeAverage::default();
         open_avg.set(0, open as f64);
@@ -241,7 +241,7 @@ impl ServerPoolState {
     }
 
     /// Start of measurement: forget the past.
-    pub fn restart(&mut self, now: u64) {
+    pub(super) fn restart(&mut self, now: u64) {
         self.held_avg.restart(now);
         self.open_avg.restart(now);
         self.line.avg.restart(now);

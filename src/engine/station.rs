@@ -9,7 +9,7 @@ use crate::model::{Discipline, Station};
 use std::collections::VecDeque;
 
 /// `servers` servers in front of one first-come-first-served queue.
-pub struct FcfsStation {
+pub(super) struct FcfsStation {
     servers: u32,
     busy: u32,
     /// Waiting jobs with their already-drawn service demand.
@@ -24,7 +24,7 @@ pub struct FcfsStation {
 /// since and slowed everyone down), and then just reschedules. Only when the
 /// earliest finish moves earlier is a new event scheduled: the epoch moves
 /// on and the old event is ignored when it pops.
-pub struct PsStation {
+pub(super) struct PsStation {
     cores: f64,
     /// Fraction of throughput lost per job beyond the cores (see `rate`).
     contention: f64,
@@ -39,18 +39,18 @@ pub struct PsStation {
 }
 
 /// Infinite servers: a pure delay.
-pub struct DelayStation {
+pub(super) struct DelayStation {
     present: u32,
 }
 
 /// One active station with its statistics.
-pub struct StationState {
+pub(super) struct StationState {
     pub kind: StationKind,
     pub present: TimeAverage,
     pub busy: TimeAverage,
 }
 
-pub enum StationKind {
+pub(super) enum StationKind {
     Fcfs(FcfsStation),
     Ps(PsStation),
     Delay(DelayStation),
@@ -58,7 +58,7 @@ pub enum StationKind {
 }
 
 impl StationState {
-    pub fn new(spec: &Station) -> Self {
+    pub(super) fn new(spec: &Station) -> Self {
         let kind = match spec.discipline {
             Discipline::Fcfs => StationKind::Fcfs(FcfsStation {
                 servers: spec.servers,
@@ -87,7 +87,14 @@ impl StationState {
 
     /// Job `job` arrives with service demand `demand`; schedules what follows.
     #[inline]
-    pub fn arrive(&mut self, id: u32, job: JobId, demand: u64, now: u64, cal: &mut Calendar) {
+    pub(super) fn arrive(
+        &mut self,
+        id: u32,
+        job: JobId,
+        demand: u64,
+        now: u64,
+        cal: &mut Calendar,
+    ) {
         self.present.add(now, 1.0);
         match &mut self.kind {
             StationKind::Fcfs(s) => {
@@ -121,7 +128,7 @@ impl StationState {
     /// A `FlushDone` event popped at a group-commit station: push the commits
     /// made durable onto `done`.
     #[inline]
-    pub fn flush_done(
+    pub(super) fn flush_done(
         &mut self,
         id: u32,
         now: u64,
@@ -138,7 +145,7 @@ impl StationState {
 
     /// Job leaves an FCFS or delay station after its `Done` event.
     #[inline]
-    pub fn depart(&mut self, now: u64, cal: &mut Calendar) {
+    pub(super) fn depart(&mut self, now: u64, cal: &mut Calendar) {
         self.present.add(now, -1.0);
         match &mut self.kind {
             StationKind::Fcfs(s) => {
@@ -159,7 +166,7 @@ impl StationState {
     /// A `PsDone` event for epoch `epoch` popped: push the jobs that finished
     /// onto `done` and schedule the next finisher. Stale events do nothing.
     #[inline]
-    pub fn ps_done(
+    pub(super) fn ps_done(
         &mut self,
         id: u32,
         epoch: u32,
@@ -198,7 +205,7 @@ impl StationState {
     }
 
     /// Servers, for utilisation (`None` for delays).
-    pub fn servers(&self) -> Option<f64> {
+    pub(super) fn servers(&self) -> Option<f64> {
         match &self.kind {
             StationKind::Fcfs(s) => Some(s.servers as f64),
             StationKind::Ps(s) => Some(s.cores),

@@ -16,7 +16,9 @@ pub enum ErrorCause {
 }
 
 impl ErrorCause {
+    /// Number of causes: the length of per-cause arrays.
     pub const COUNT: usize = 3;
+    /// Every cause, in index order (`ErrorCause as usize`).
     pub const ALL: [ErrorCause; Self::COUNT] =
         [ErrorCause::Refused, ErrorCause::Timeout, ErrorCause::Busy];
 
@@ -46,6 +48,7 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// Column-friendly name.
     pub fn name(self) -> &'static str {
         match self {
             StopReason::Target => "target",
@@ -67,6 +70,7 @@ pub struct TimeAverage {
 }
 
 impl TimeAverage {
+    /// The quantity becomes `value` at `now` (ns).
     #[inline]
     pub fn set(&mut self, now: u64, value: f64) {
         // Through i64: u64 → f64 takes several instructions on x86-64 and this
@@ -76,12 +80,14 @@ impl TimeAverage {
         self.value = value;
     }
 
+    /// The quantity changes by `delta` at `now` (ns).
     #[inline]
     pub fn add(&mut self, now: u64, delta: f64) {
         let v = self.value + delta;
         self.set(now, v);
     }
 
+    /// The quantity's current value.
     pub fn value(&self) -> f64 {
         self.value
     }
@@ -110,11 +116,13 @@ impl TimeAverage {
 /// into quantiles before runs are kept, see `sweep::RunRecord`.)
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TypeStats {
+    /// Requests of this type completed.
     pub completed: u64,
     /// Failed requests of every cause (the sum of `errors_by_cause`).
     pub errors: u64,
     /// Failed requests by cause, indexed by `ErrorCause as usize`.
     pub errors_by_cause: [u64; ErrorCause::COUNT],
+    /// Response times of the completed requests summed, in ns.
     pub response_sum_ns: f64,
 }
 
@@ -147,6 +155,7 @@ pub struct PoolStats {
     pub mean_held: f64,
     /// Mean server connections open (lent or idle).
     pub mean_open: f64,
+    /// Most server connections open at once.
     pub max_open: u32,
     /// Mean clients waiting for a server connection.
     pub mean_waiting: f64,
@@ -161,15 +170,19 @@ pub struct DbStats {
     pub busy_sleeps: u64,
     /// Writers that found their row locked, and the total time they waited.
     pub row_lock_waits: u64,
+    /// Time those writers waited for their row locks, summed, in ns.
     pub row_lock_wait_ns: f64,
     /// Row locks taken (waited for or not).
     pub row_locks: u64,
     /// Log flushes and the commits they covered (group-commit disks).
     pub flushes: u64,
+    /// Commits the log flushes covered.
     pub flushed_commits: u64,
+    /// Per pooler pool, indexed as `DbParts::pools`.
     pub pools: Vec<PoolStats>,
     /// Mean connections open to database servers and the memory they take.
     pub connections: f64,
+    /// Memory those connections take, in MB.
     pub connection_memory_mb: f64,
 }
 
@@ -177,40 +190,54 @@ pub struct DbStats {
 /// window (after warm-up) unless named `total_*`.
 #[derive(Clone, Debug)]
 pub struct RunStats {
+    /// Why the run stopped.
     pub stop: StopReason,
     /// Calendar events processed over the whole run, warm-up included.
     pub events: u64,
+    /// Simulated time at which measurement began (the warm-up's length), in s.
     pub warmup_s: f64,
     /// Departures discarded as warm-up (warm-start ones included).
     pub warmup_departures: u64,
     /// Users that began the run with a request in the system (warm start).
     pub preplaced: u32,
-    /// Length of the measured window.
+    /// Length of the measured window, in s.
     pub window_s: f64,
+    /// Requests that began in the window.
     pub started: u64,
+    /// Requests that completed in the window.
     pub completed: u64,
+    /// Requests that failed in the window, by cause (`ErrorCause as usize`).
     pub errors: [u64; ErrorCause::COUNT],
     /// Response times of completed requests, in nanoseconds.
     pub response: Histogram<u64>,
+    /// Response times of completed requests summed, in ns.
     pub response_sum_ns: f64,
-    /// Time in system of every request that left (completed or failed).
+    /// Time in system of every request that left (completed or failed),
+    /// summed, in ns.
     pub sojourn_sum_ns: f64,
     /// Time-average number of requests in the system (not thinking).
     pub mean_in_system: f64,
+    /// Per request type, indexed as `Model::request_types`.
     pub per_type: Vec<TypeStats>,
     /// Response times of completed requests per request type (same index as
     /// `per_type`), in nanoseconds, with the run-level histogram's bounds.
     pub per_type_response: Vec<Histogram<u64>>,
+    /// Per active station, indexed as `Model::stations`.
     pub stations: Vec<StationStats>,
+    /// Per passive resource, indexed as `Model::resources`.
     pub resources: Vec<ResourceStats>,
     /// Over the whole run, for the conservation check:
     /// `total_started = total_completed + total_errored + in_flight_at_end`.
     pub total_started: u64,
+    /// Requests completed over the whole run.
     pub total_completed: u64,
+    /// Requests failed over the whole run.
     pub total_errored: u64,
+    /// Requests still in the system when the run stopped.
     pub in_flight_at_end: u64,
     /// Cache lookups in the window, over every cache, and how many hit.
     pub cache_lookups: u64,
+    /// Cache lookups in the window that hit.
     pub cache_hits: u64,
     /// Replica lag and stale reads in the window.
     pub replication: super::ReplicationStats,
@@ -219,6 +246,7 @@ pub struct RunStats {
 }
 
 impl RunStats {
+    /// Requests that failed in the window, every cause.
     pub fn errors_total(&self) -> u64 {
         self.errors.iter().sum()
     }
@@ -228,6 +256,7 @@ impl RunStats {
         self.completed + self.errors_total()
     }
 
+    /// Completed requests per second of the window (0 without a window).
     pub fn throughput_rps(&self) -> f64 {
         if self.window_s > 0.0 {
             self.completed as f64 / self.window_s
@@ -236,6 +265,7 @@ impl RunStats {
         }
     }
 
+    /// Fraction of departures in the window that failed, 0–1.
     pub fn error_rate(&self) -> f64 {
         let d = self.departures();
         if d == 0 {
@@ -245,6 +275,8 @@ impl RunStats {
         }
     }
 
+    /// Mean response time of completed requests, in ms (NaN if none
+    /// completed).
     pub fn mean_response_ms(&self) -> f64 {
         if self.completed == 0 {
             f64::NAN
@@ -273,6 +305,8 @@ impl RunStats {
         }
     }
 
+    /// Longest response time of a completed request, in ms (NaN if none
+    /// completed).
     pub fn max_ms(&self) -> f64 {
         if self.response.is_empty() {
             f64::NAN

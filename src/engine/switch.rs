@@ -22,7 +22,7 @@ pub fn shard_of(key: u32, n: u32) -> u32 {
 
 /// Take the next value of a round-robin counter over `n` targets.
 #[inline]
-pub fn round_robin(counter: &mut u32, n: u32) -> u32 {
+pub(super) fn round_robin(counter: &mut u32, n: u32) -> u32 {
     let v = if *counter >= n { 0 } else { *counter };
     *counter = if v + 1 >= n { 0 } else { v + 1 };
     v

@@ -32,7 +32,7 @@ use crate::dist::Dist;
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-pub struct ThinkPool {
+pub(super) struct ThinkPool {
     /// Users thinking, in no particular order.
     users: Vec<JobId>,
     /// Mean think time, in nanoseconds.
@@ -47,7 +47,7 @@ pub struct ThinkPool {
 }
 
 impl ThinkPool {
-    pub fn new(mean_ns: f64, capacity: usize, draw_user: bool) -> Self {
+    pub(super) fn new(mean_ns: f64, capacity: usize, draw_user: bool) -> Self {
         ThinkPool {
             users: Vec::with_capacity(capacity),
             mean_ns,
@@ -59,13 +59,13 @@ impl ThinkPool {
 
     /// Users thinking now.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.users.len()
     }
 
     /// Put many users in the pool at `now` (the start of a run) with a single
     /// draw: the earliest of their clocks is exponential with their total rate.
-    pub fn fill(
+    pub(super) fn fill(
         &mut self,
         users: impl Iterator<Item = JobId>,
         now: u64,
@@ -78,7 +78,7 @@ impl ThinkPool {
 
     /// `user` starts thinking at `now`.
     #[inline]
-    pub fn join(
+    pub(super) fn join(
         &mut self,
         user: JobId,
         now: u64,
@@ -95,7 +95,7 @@ impl ThinkPool {
     /// The event of generation `generation` fired at `now`: the user whose
     /// think ends, or `None` if the event was stale.
     #[inline]
-    pub fn fire(
+    pub(super) fn fire(
         &mut self,
         generation: u32,
         now: u64,

@@ -8,7 +8,7 @@ use super::JobId;
 use std::collections::VecDeque;
 
 #[derive(Default)]
-pub struct WaitLine {
+pub(super) struct WaitLine {
     /// (job, wait token): an entry is live while the job's token still matches.
     line: VecDeque<(JobId, u32)>,
     /// Live waiters (the line may also hold stale entries).
@@ -20,12 +20,12 @@ pub struct WaitLine {
 impl WaitLine {
     /// Live waiters.
     #[inline]
-    pub fn len(&self) -> u32 {
+    pub(super) fn len(&self) -> u32 {
         self.waiting
     }
 
     #[inline]
-    pub fn push(&mut self, job: JobId, token: u32, now: u64) {
+    pub(super) fn push(&mut self, job: JobId, token: u32, now: u64) {
         self.waiting += 1;
         self.avg.set(now, self.waiting as f64);
         self.line.push_back((job, token));
@@ -33,14 +33,18 @@ impl WaitLine {
 
     /// A waiter left without being served: its entry is now stale.
     #[inline]
-    pub fn abandon(&mut self, now: u64) {
+    pub(super) fn abandon(&mut self, now: u64) {
         self.waiting -= 1;
         self.avg.set(now, self.waiting as f64);
     }
 
     /// The first live waiter (as judged by `is_live`), taken off the line.
     #[inline]
-    pub fn pop_live(&mut self, now: u64, is_live: impl Fn(JobId, u32) -> bool) -> Option<JobId> {
+    pub(super) fn pop_live(
+        &mut self,
+        now: u64,
+        is_live: impl Fn(JobId, u32) -> bool,
+    ) -> Option<JobId> {
         while let Some((job, token)) = self.line.pop_front() {
             if is_live(job, token) {
                 self.abandon(now);

@@ -8,8 +8,6 @@
 //! and the plan it ran, never the engine, so an outcome can be rebuilt from
 //! records alone.
 
-#![warn(missing_docs, unreachable_pub)]
-
 pub mod bottleneck;
 pub mod cost;
 pub mod sensitivity;

@@ -4,8 +4,6 @@
 //! Writers compute nothing: what a number means and how it was reached is
 //! decided in [`crate::outcome`]; here it only gets its digits and its place.
 
-#![warn(missing_docs, unreachable_pub)]
-
 mod atomic;
 pub mod charts;
 mod claims;

@@ -2,8 +2,6 @@
 //! — on one machine, or as one shard of a job spread over many ([`units`],
 //! [`shards`], [`merge`]).
 
-#![warn(missing_docs, unreachable_pub)]
-
 pub mod merge;
 pub mod shards;
 pub mod units;

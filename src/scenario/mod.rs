@@ -2,8 +2,6 @@
 //! validated [`Scenario`] — or every problem of the file at once, each with
 //! file:line:column, the field, and what would be valid.
 
-#![warn(missing_docs, unreachable_pub)]
-
 mod claims;
 mod database;
 mod diag;

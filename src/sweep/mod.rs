@@ -11,8 +11,6 @@
 //! MSER-5), and the capacity search (module `capacity`). Tests and benches
 //! call the same entry points as `simulate`.
 
-#![warn(missing_docs, unreachable_pub)]
-
 mod capacity;
 mod point;
 mod record;
