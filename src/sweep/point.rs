@@ -303,6 +303,7 @@ fn summarise(plan: &SweepPlan, s: &State) -> PointEstimate {
     let runs = &s.runs;
     let stop = s.stop.unwrap_or(PointStop::Budget);
     let stable = stop != PointStop::Unstable;
+    let open = matches!(plan.models[s.key.phase].population, Population::Open { .. });
     let lat = |f: fn(&RunRecord) -> f64| {
         if stable {
             estimate(runs.iter().map(f))
@@ -325,7 +326,13 @@ fn summarise(plan: &SweepPlan, s: &State) -> PointEstimate {
         p90_ms: lat(|r| r.p90_ms),
         p95_ms: lat(|r| r.p95_ms),
         p99_ms: lat(|r| r.p99_ms),
-        error_rate: estimate(runs.iter().map(|r| r.error_rate)),
+        // An open workload with no steady state piles requests up: its
+        // error rate counts the ones it never served, or it would read 0.
+        error_rate: if !stable && open {
+            estimate(runs.iter().map(|r| r.unserved_rate()))
+        } else {
+            estimate(runs.iter().map(|r| r.error_rate))
+        },
         warmup_requests: runs.iter().map(|r| r.warmup_requests as f64).sum::<f64>() / n,
         preplaced: runs.first().map_or(0, |r| r.preplaced),
         bound_throughput_rps: a.throughput_bound_rps(s.key.users),

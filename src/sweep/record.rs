@@ -218,6 +218,18 @@ impl RunRecord {
         self.errors.iter().sum()
     }
 
+    /// Of the requests the run took in, the share it did not serve: those
+    /// that failed and those still in the system when it stopped. For an
+    /// open workload past saturation this is what matters: counting only the
+    /// requests that left would report an error rate of 0 for a system that
+    /// serves a tenth of its arrivals.
+    pub fn unserved_rate(&self) -> f64 {
+        ratio(
+            (self.total_errored + self.in_flight_at_end) as f64,
+            self.total_started as f64,
+        )
+    }
+
     /// Writers per second that found their row locked.
     pub fn row_lock_waits_per_s(&self) -> f64 {
         ratio(self.db.row_lock_waits as f64, self.window_s)

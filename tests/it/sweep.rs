@@ -372,3 +372,38 @@ fn a_phase_where_nothing_takes_time_is_refused_before_any_run() {
         }
     }
 }
+
+/// An open M/M/1 at ten times its capacity has no steady state: the point
+/// says so, and its error rate counts the arrivals it never served (1 − 1/10
+/// of them), not the 0 of the few that left.
+#[test]
+fn an_open_workload_far_past_capacity_is_unstable_and_reports_what_it_left_unserved() {
+    let sc = scenario(
+        "over.toml",
+        r#"
+[workload]
+arrival_rate_per_s = 1000
+[[workload.request]]
+name = "job"
+weight = 1.0
+[[phase]]
+name = "M/M/1"
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{ use = "server", demand = { dist = "exponential", mean_ms = 10 } }]
+"#,
+    );
+    let swept = crate::helpers::analyse(&sc, &SweepOptions::default());
+    let p = &swept.points[0].estimate;
+    assert!(!p.stable);
+    // The server completes 100 of 1,000 arrivals a second.
+    let unserved = 1.0 - 100.0 / 1000.0;
+    assert!(
+        (p.error_rate.mean - unserved).abs() < 0.02,
+        "unserved share {} vs {unserved}",
+        p.error_rate.mean
+    );
+}
