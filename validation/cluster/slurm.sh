@@ -98,7 +98,7 @@ pids+=($!)
 slurmd -D -N "$node" -f "$SLURM_CONF" 2>>"$tmp/slurmd.log" &
 pids+=($!)
 for i in $(seq 100); do
-  if sinfo -h -N -o '%T' 2>/dev/null | grep -qE '^idle'; then break; fi
+  if sinfo -h -N -o '%T' 2>/dev/null | grep -E '^idle' >/dev/null; then break; fi
   [[ $i -eq 100 ]] && { echo "slurm: the node did not come up"; exit 1; }
   sleep 0.2
 done
