@@ -36,7 +36,7 @@ impl Staging {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
         let name = file_name(target);
-        remove_leftovers(parent, Some(&name));
+        remove_leftovers(parent, &name);
         let dir = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .suffix(STAGING_SUFFIX)
@@ -139,31 +139,23 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
 }
 
 /// Remove what killed runs left in `parent`: the temporary files of atomic
-/// writes and, for the output folder `name`, its staging folders. (Two runs
+/// writes and the staging folders of the output folder `name`. (Two runs
 /// writing into the same place at once are not supported, as with any two
 /// writers of one file.)
-fn remove_leftovers(parent: &Path, name: Option<&str>) {
+fn remove_leftovers(parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
-    let staging = name.map(|n| format!(".{n}."));
+    let staging = format!(".{name}.");
     for e in entries.flatten() {
         let file = e.file_name();
         let Some(file) = file.to_str() else { continue };
-        if staging
-            .as_deref()
-            .is_some_and(|s| file.starts_with(s) && file.ends_with(STAGING_SUFFIX))
-        {
+        if file.starts_with(&staging) && file.ends_with(STAGING_SUFFIX) {
             let _ = std::fs::remove_dir_all(e.path());
         } else if file.starts_with('.') && file.ends_with(PARTIAL_SUFFIX) {
             let _ = std::fs::remove_file(e.path());
         }
     }
-}
-
-/// Remove the temporary files that killed atomic writes left in `dir`.
-pub fn remove_partial_files(dir: &Path) {
-    remove_leftovers(dir, None);
 }
 
 fn parent_of(p: &Path) -> &Path {

@@ -22,7 +22,7 @@ pub use costs::{
     SUMMARY_COLUMNS,
 };
 pub use figures::{write_charts, CHART_FILES};
-pub use folder::{remove_partial_files, Staging};
+pub use folder::Staging;
 pub use runs::{
     write_requests_csv, write_resources_csv, write_runs_csv, REQUESTS_COLUMNS, RESOURCES_COLUMNS,
     RUNS_COLUMNS,

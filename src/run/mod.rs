@@ -337,11 +337,7 @@ fn run_shard(
             mine.par_iter()
                 .map(|u| {
                     let t = Instant::now();
-                    let sc = plans[u.scenario].scenario;
-                    // Planning succeeded for the whole job above.
-                    let mut plan = sweep::plan(sc, &opts.sweep)
-                        .expect("planned above")
-                        .only_phase(u.phase);
+                    let mut plan = plans[u.scenario].only_phase(u.phase);
                     plan.cancel = Some(cancel);
                     let result = plan.run(&bar);
                     (result, t.elapsed().as_secs_f64())
@@ -378,7 +374,7 @@ fn run_shard(
         results.push(shards::UnitResult { id: u.id.0, result });
     }
     let manifest = shards::Manifest {
-        capsim_version: shards::version(),
+        capsim_version: units::VERSION.to_string(),
         shard: shard.to_string(),
         options: opts.sweep.clone(),
         scenarios: plans

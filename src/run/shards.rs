@@ -8,7 +8,7 @@
 //! time). It is written whole or not at all (see [`crate::report::Staging`]):
 //! two files, two syncs, whatever the number of units.
 
-use super::units::{scenario_hash, Shard, UnitId, VERSION};
+use super::units::{scenario_hash, Shard, UnitId};
 use crate::report::{write_atomically, Staging};
 use crate::sweep::{SweepOptions, SweepResult};
 use anyhow::Context;
@@ -160,9 +160,4 @@ pub fn scenario_entry(path: &Path, slug: &str, bytes: &[u8]) -> ScenarioEntry {
         slug: slug.to_string(),
         hash: scenario_hash(bytes),
     }
-}
-
-/// The capsim version shards are written with.
-pub fn version() -> String {
-    VERSION.to_string()
 }

@@ -69,6 +69,7 @@ pub struct Point {
 }
 
 /// A scenario's phases compiled, and the points to run.
+#[derive(Clone)]
 pub struct SweepPlan<'s> {
     /// The scenario swept.
     pub scenario: &'s Scenario,
@@ -273,10 +274,11 @@ impl SweepPlan<'_> {
     /// one unit of a sharded job. Its runs are those the whole plan makes for
     /// that phase, since a run's seed and a point's decisions depend on that
     /// phase's own results alone.
-    pub fn only_phase(mut self, phase: usize) -> Self {
-        self.phases.retain(|&p| p == phase);
-        self.points.retain(|p| p.phase == phase);
-        self
+    pub fn only_phase(&self, phase: usize) -> Self {
+        let mut unit = self.clone();
+        unit.phases.retain(|&p| p == phase);
+        unit.points.retain(|p| p.phase == phase);
+        unit
     }
 
     /// Run the sweep: the grid, then the capacity search between its points.
