@@ -104,6 +104,16 @@ pub const SQLITE_BUSY_TIMEOUT_MS: f64 = 5000.0;
 /// 0.019 ms mean for WAL/NORMAL.)
 pub const SQLITE_SELECT_MS: f64 = 0.0047;
 
+// ------------------------------------------------------------ Hosts
+
+/// One context switch on a time-sliced host, in µs (`app.context_switch_us`,
+/// used when `app.quantum_ms` is given): the direct cost of a switch between
+/// processes on Linux is 1–3 µs (lmbench's lat_ctx on current x86); the
+/// cache a switched-in process has lost costs more, and depends on how much
+/// it touches. 5 µs is an assumption in that range; fit it from a load test
+/// where processes outnumber cores (tests/data/real: SQLite, K > cores).
+pub const CONTEXT_SWITCH_US: f64 = 5.0;
+
 // ------------------------------------------------------------ PostgreSQL
 
 /// `max_connections` (`database.max_connections`): PostgreSQL's default,

@@ -33,6 +33,16 @@ pub enum Discipline {
     /// a flush is under way waits for the next one, and the next flush covers
     /// every job waiting for it (PostgreSQL's WAL). See `engine::group_commit`.
     GroupCommit,
+    /// `servers` cores shared in time slices, as an operating system shares
+    /// them among processes: a job runs for up to `quantum_ns` and then, if
+    /// others wait, goes to the back of the run queue; a core switching to
+    /// another job spends `switch_ns` first. See `engine::time_slice`.
+    TimeSliced {
+        /// The scheduler's quantum, in ns.
+        quantum_ns: u64,
+        /// One context switch, in ns (the switch and the cache it loses).
+        switch_ns: u64,
+    },
 }
 
 /// An active station: does work and takes time.

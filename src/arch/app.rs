@@ -8,7 +8,8 @@ use crate::scenario::{AppTier, WorkerKind};
 /// One app host.
 ///
 /// - Sync (Gunicorn sync workers): the cores are one processor-sharing
-///   station, as the OS shares them among worker processes; a request holds a
+///   station, as the OS shares them among worker processes (or, with
+///   `app.quantum_ms`, a time-sliced one); a request holds a
 ///   worker for its whole life, database calls included, so workers — not
 ///   cores — usually run out first.
 /// - Async (uvicorn-style event loops, one per core): each loop runs one
@@ -33,7 +34,13 @@ impl AppHost {
             WorkerKind::Sync => AppHost {
                 cpus: vec![b.station(
                     format!("app{h}.cpu"),
-                    Discipline::ProcessorSharing,
+                    match app.time_slice {
+                        None => Discipline::ProcessorSharing,
+                        Some(t) => Discipline::TimeSliced {
+                            quantum_ns: t.quantum_ns,
+                            switch_ns: t.switch_ns,
+                        },
+                    },
                     app.cores_per_host,
                 )],
                 held: Some(b.resource(

@@ -35,6 +35,12 @@ pub(super) enum EventKind {
     BusyRetry,
     /// The flush under way at group-commit station `a` ends.
     FlushDone,
+    /// The run on core `b` of time-sliced station `a` ends (its job is done
+    /// there, or its quantum is spent).
+    SliceEnd,
+    /// Time-sliced station `a` checks whether the job its core `b >> 1` was
+    /// kept for came back at this instant (`b & 1`: the hop).
+    CoreCheck,
 }
 
 /// One scheduled event: 32 bytes (25 of data), no heap data.

@@ -25,6 +25,7 @@ mod station;
 pub mod stats;
 mod switch;
 mod think_pool;
+mod time_slice;
 mod wait_line;
 
 use crate::dist::Dist;
@@ -581,6 +582,24 @@ impl<'m> Engine<'m> {
                     if self.jobs[ev.a as usize].token == ev.b {
                         self.advance(ev.a);
                     }
+                }
+                EventKind::SliceEnd => {
+                    let mut ready = std::mem::take(&mut self.ready);
+                    let first = ready.len();
+                    self.stations[ev.a as usize].slice_end(
+                        ev.a,
+                        ev.b,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &job in ready.iter().skip(first) {
+                        self.jobs[job as usize].step += 1;
+                    }
+                    self.ready = ready;
+                }
+                EventKind::CoreCheck => {
+                    self.stations[ev.a as usize].core_check(ev.a, ev.b, self.now, &mut self.cal)
                 }
                 EventKind::FlushDone => {
                     let mut ready = std::mem::take(&mut self.ready);

@@ -4,6 +4,7 @@ use super::calendar::{later, Calendar, EventKind};
 use super::group_commit::GroupCommitDisk;
 use super::quad_heap::QuadHeap;
 use super::stats::TimeAverage;
+use super::time_slice::TimeSliced;
 use super::JobId;
 use crate::model::{Discipline, Station};
 use std::collections::VecDeque;
@@ -55,6 +56,7 @@ pub(super) enum StationKind {
     Ps(PsStation),
     Delay(DelayStation),
     GroupCommit(GroupCommitDisk),
+    TimeSliced(TimeSliced),
 }
 
 impl StationState {
@@ -77,6 +79,10 @@ impl StationState {
             }),
             Discipline::Delay => StationKind::Delay(DelayStation { present: 0 }),
             Discipline::GroupCommit => StationKind::GroupCommit(GroupCommitDisk::default()),
+            Discipline::TimeSliced {
+                quantum_ns,
+                switch_ns,
+            } => StationKind::TimeSliced(TimeSliced::new(spec.servers, quantum_ns, switch_ns)),
         };
         StationState {
             kind,
@@ -122,7 +128,41 @@ impl StationState {
                 s.arrive(id, job, demand, now, cal);
                 self.busy.set(now, 1.0);
             }
+            StationKind::TimeSliced(s) => {
+                s.arrive(id, job, demand, now, cal);
+                self.busy.set(now, s.busy as f64);
+            }
         }
+    }
+
+    /// A `SliceEnd` event popped at a time-sliced station: push the job done
+    /// here, if it is, onto `done`.
+    #[inline]
+    pub(super) fn slice_end(
+        &mut self,
+        id: u32,
+        core: u32,
+        now: u64,
+        cal: &mut Calendar,
+        done: &mut VecDeque<JobId>,
+    ) {
+        let StationKind::TimeSliced(s) = &mut self.kind else {
+            return;
+        };
+        let before = done.len();
+        s.slice_end(id, core, now, cal, done);
+        let left = done.len() - before;
+        self.present.add(now, -(left as f64));
+    }
+
+    /// A `CoreCheck` event popped at a time-sliced station.
+    #[inline]
+    pub(super) fn core_check(&mut self, id: u32, tag: u32, now: u64, cal: &mut Calendar) {
+        let StationKind::TimeSliced(s) = &mut self.kind else {
+            return;
+        };
+        s.core_check(id, tag, now, cal);
+        self.busy.set(now, s.busy as f64);
     }
 
     /// A `FlushDone` event popped at a group-commit station: push the commits
@@ -158,8 +198,9 @@ impl StationState {
             }
             StationKind::Delay(s) => s.present -= 1,
             StationKind::Ps(_) => unreachable!("PS stations finish jobs by PsDone events"),
-            // Group commit finishes jobs by FlushDone events.
-            StationKind::GroupCommit(_) => {}
+            // Group commit finishes jobs by FlushDone events, time slices by
+            // SliceEnd events.
+            StationKind::GroupCommit(_) | StationKind::TimeSliced(_) => {}
         }
     }
 
@@ -211,6 +252,7 @@ impl StationState {
             StationKind::Ps(s) => Some(s.cores),
             StationKind::Delay(_) => None,
             StationKind::GroupCommit(_) => Some(1.0),
+            StationKind::TimeSliced(s) => Some(s.cores() as f64),
         }
     }
 }

@@ -167,6 +167,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     Discipline::ProcessorSharing => "ps",
                     Discipline::Delay => "delay",
                     Discipline::GroupCommit => "group_commit",
+                    Discipline::TimeSliced { .. } => "time_sliced",
                 };
                 let waiting = r.station_waiting(k);
                 out.write_record(head.iter().cloned().chain([

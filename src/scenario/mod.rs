@@ -240,6 +240,22 @@ pub struct AppTier {
     /// `app.concurrency`: async only, requests in progress per host before
     /// new ones are refused, 1–1e7. `None`: unlimited.
     pub concurrency: Option<u32>,
+    /// `app.quantum_ms` (with `app.context_switch_us`): the cores are shared
+    /// in time slices, as an OS shares them among processes, instead of
+    /// continuously (processor sharing, the default).
+    pub time_slice: Option<TimeSlice>,
+}
+
+/// How an OS scheduler shares cores among more processes than cores
+/// (`quantum_ms`, `context_switch_us`); see `engine::time_slice`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeSlice {
+    /// The quantum, in ns: a process runs this long before the next waiting
+    /// one gets its core (1 µs – 1 s).
+    pub quantum_ns: u64,
+    /// One context switch, in ns (0 – 1 ms; default
+    /// `defaults::CONTEXT_SWITCH_US`).
+    pub switch_ns: u64,
 }
 
 /// A hand-built queueing network (`[[phase.station]]`, `[[phase.resource]]`,
@@ -814,6 +830,8 @@ fn merge_phase(child: &RawPhase, parent: &RawPhase) -> RawPhase {
                     timeout_s: pick(&cr.timeout_s, &pr.timeout_s),
                     worker: pick(&cr.worker, &pr.worker),
                     concurrency: pick(&cr.concurrency, &pr.concurrency),
+                    quantum_ms: pick(&cr.quantum_ms, &pr.quantum_ms),
+                    context_switch_us: pick(&cr.context_switch_us, &pr.context_switch_us),
                 },
             ))
         }
@@ -1206,7 +1224,21 @@ fn check_tiers(
         None => Some(None),
         Some(s) => scale::check_shards(d, &f, s, has_db, w).map(Some),
     };
+    let time_slice = check_time_slice(
+        d,
+        &f("app"),
+        a.quantum_ms.as_ref(),
+        a.context_switch_us.as_ref(),
+    );
     let (worker, concurrency) = worker?;
+    if let (Some(Some(_)), WorkerKind::Async) = (&time_slice, worker) {
+        d.error(
+            app.span(),
+            f("app.quantum_ms"),
+            "time slices share a sync host's cores among its workers; an async host runs one event loop per core: remove quantum_ms, or use worker = \"sync\"",
+        );
+        return None;
+    }
     Some(Tiers {
         app: AppTier {
             hosts: hosts?,
@@ -1216,6 +1248,7 @@ fn check_tiers(
             timeout_s: timeout_s?,
             worker,
             concurrency,
+            time_slice: time_slice?,
         },
         database: database?,
         pooler: pooler?,
@@ -1224,6 +1257,51 @@ fn check_tiers(
         cache: cache?,
         shards: shards?,
     })
+}
+
+/// `quantum_ms` and `context_switch_us` of a section named `at`: time
+/// slices when the quantum is given; a switch time alone is an error.
+fn check_time_slice(
+    d: &mut Diagnostics,
+    at: &str,
+    quantum: Option<&S<Num>>,
+    switch: Option<&S<Num>>,
+) -> Option<Option<TimeSlice>> {
+    let q = match quantum {
+        None => {
+            if let Some(s) = switch {
+                d.error(
+                    s.span(),
+                    format!("{at}.context_switch_us"),
+                    "a context switch costs something only with time slices: add quantum_ms (e.g. 4, one scheduler tick at 250 Hz), or remove context_switch_us",
+                );
+                return None;
+            }
+            return Some(None);
+        }
+        Some(q) => duration(
+            d,
+            q,
+            &format!("{at}.quantum_ms"),
+            Unit::Ms,
+            TIMEOUT.at_most(1e9),
+        ),
+    };
+    let s = match switch {
+        None => Some(crate::defaults::CONTEXT_SWITCH_US * 1e3),
+        Some(s) => duration(
+            d,
+            s,
+            &format!("{at}.context_switch_us"),
+            Unit::Us,
+            SPAN.at_most(1e6),
+        )
+        .map(|t| t.ns()),
+    };
+    Some(Some(TimeSlice {
+        quantum_ns: q?.whole_ns(),
+        switch_ns: s?.round() as u64,
+    }))
 }
 
 #[cfg(test)]

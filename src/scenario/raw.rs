@@ -179,6 +179,10 @@ pub(super) struct RawApp {
     pub worker: Option<S<String>>,
     /// Async servers: requests in progress per host before new ones are refused.
     pub concurrency: Option<S<Num>>,
+    /// The OS scheduler's quantum: the cores are shared in time slices.
+    pub quantum_ms: Option<S<Num>>,
+    /// One context switch, with time slices.
+    pub context_switch_us: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -2,6 +2,7 @@
 # Measure real SQLite, PostgreSQL and PgBouncer under closed-loop concurrency (issue 12, item 1).
 #
 #   bash validation/real/measure.sh [--quick] [--only sqlite|postgres|pgbouncer[,...]] [--keep-raw DIR]
+#                                   [--scheduler rr|fair]
 #
 # Run as root on demand (about 30 minutes in full; --quick is a ~3-minute smoke test), never in
 # CI. It installs what is missing with apt-get, creates the system user capsim-measure (PostgreSQL
@@ -9,16 +10,25 @@
 # folder as that user, runs the loads, writes tidy CSVs, and on exit stops every server it started
 # by its recorded pid and removes the folder. The full run writes tests/data/real/*.csv; --quick
 # writes target/measure-quick/ so that a smoke test never overwrites measured data.
+#
+# --scheduler rr (the default) runs everything measured (servers, pgbench, the SQLite drivers)
+# under SCHED_RR priority 1 with a 4 ms quantum, so that other work on a shared machine cannot
+# delay them: a process woken by its flush otherwise waits a 4 ms scheduler tick behind CPU-bound
+# neighbours (see tests/data/real/README.md). Among themselves the measured processes still
+# time-slice, as on a dedicated machine. --scheduler fair measures as an ordinary process.
 set -euo pipefail
 
 QUICK=0
 ONLY=all
 KEEP_RAW=""
+SCHEDULER=rr
+RR_QUANTUM_MS=4
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --only) ONLY="${2:?--only needs sqlite, postgres or pgbouncer}"; shift ;;
     --keep-raw) KEEP_RAW="${2:?--keep-raw needs a folder}"; shift ;;
+    --scheduler) SCHEDULER="${2:?--scheduler needs rr or fair}"; shift ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "measure.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -28,6 +38,7 @@ IFS=, read -ra SECTIONS <<<"$ONLY"
 for section in "${SECTIONS[@]}"; do
   case "$section" in all|sqlite|postgres|pgbouncer) ;; *) echo "measure.sh: bad --only $section" >&2; exit 2 ;; esac
 done
+case "$SCHEDULER" in rr|fair) ;; *) echo "measure.sh: bad --scheduler $SCHEDULER (rr or fair)" >&2; exit 2 ;; esac
 want() { [[ $ONLY == all || ",$ONLY," == *",$1,"* ]]; }   # is this section part of the run?
 if [[ $EUID -ne 0 ]]; then
   echo "measure.sh: run as root (it installs packages and switches to the user capsim-measure)" >&2
@@ -39,6 +50,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 COMMAND="bash validation/real/measure.sh"
 if [[ $QUICK == 1 ]]; then COMMAND+=" --quick"; fi
 if [[ $ONLY != all ]]; then COMMAND+=" --only $ONLY"; fi
+if [[ $SCHEDULER != rr ]]; then COMMAND+=" --scheduler $SCHEDULER"; fi
 MUSER=capsim-measure
 PY=/usr/bin/python3  # Debian's python, linked to Debian's libsqlite3 (not a pyenv build)
 
@@ -61,6 +73,7 @@ POOL_SIZE=20
 
 # ---- stop everything we started, by pid, whatever happens --------------------------------------
 TMP=""
+OLD_RR_QUANTUM=""
 SERVER_PIDS=()   # pid:signal pairs; PostgreSQL's fast shutdown is SIGINT, PgBouncer's SIGTERM
 DRIVER_PID=""    # the load driver running now (a session leader: its pgbench goes with it)
 cleanup() {
@@ -77,6 +90,7 @@ cleanup() {
     for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && { echo "measure.sh: pid $pid did not stop; SIGKILL" >&2; kill -KILL "$pid"; }
   done
+  if [[ -n "$OLD_RR_QUANTUM" ]]; then echo "$OLD_RR_QUANTUM" >/proc/sys/kernel/sched_rr_timeslice_ms; fi
   if [[ -n "$TMP" && -d "$TMP" ]]; then
     if [[ -n "$KEEP_RAW" ]]; then mkdir -p "$KEEP_RAW" && cp -r "$TMP/raw" "$TMP"/*.log "$KEEP_RAW"/ 2>/dev/null; fi
     rm -rf "$TMP"
@@ -87,6 +101,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM   # turn signals into an exit, so that the EXIT trap runs
 
 log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+# ---- the scheduler: every process started from here on inherits this shell's policy ----------
+if [[ $SCHEDULER == rr ]]; then
+  OLD_RR_QUANTUM="$(cat /proc/sys/kernel/sched_rr_timeslice_ms)"
+  echo "$RR_QUANTUM_MS" >/proc/sys/kernel/sched_rr_timeslice_ms
+  chrt -r -p 1 $$ >/dev/null
+  log "measured processes run SCHED_RR priority 1, quantum $(cat /proc/sys/kernel/sched_rr_timeslice_ms) ms"
+fi
 
 # ---- packages and user -------------------------------------------------------------------------
 need=()
@@ -251,6 +273,11 @@ FSYNC="$(as_user "$PGBIN/pg_test_fsync" -s 1 -f "$TMP/fsync.test" 2>/dev/null |
   echo "cpu_model,$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "memory_gib,$(awk '/MemTotal/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)"
   echo "kernel,$(uname -r)"
+  if [[ $SCHEDULER == rr ]]; then
+    echo "scheduler,SCHED_RR priority 1 (quantum ${RR_QUANTUM_MS} ms) for every measured process"
+  else
+    echo "scheduler,SCHED_OTHER (the fair scheduler) for every measured process"
+  fi
   echo "os,$(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release)"
   echo "disk_device,$DEVICE"
   echo "disk_rotational_flag,$(cat "/sys/block/$DEVICE/queue/rotational" 2>/dev/null)"
