@@ -86,7 +86,7 @@ impl Analytic {
             match s.discipline {
                 // A group-commit disk serves any number of commits per flush:
                 // it adds a wait, never a throughput limit.
-                Discipline::Delay | Discipline::GroupCommit => delay_s += d,
+                Discipline::Delay | Discipline::GroupCommit { .. } => delay_s += d,
                 Discipline::Fcfs | Discipline::ProcessorSharing | Discipline::TimeSliced { .. } => {
                     if d > 0.0 {
                         limits.push(Limit {

@@ -124,6 +124,27 @@ pub const PG_MAX_CONNECTIONS: u32 = 100;
 /// measurements.md: "PostgreSQL's WAL fdatasync took 0.23 ms at one client".
 pub const PG_WAL_FLUSH_MS: f64 = 0.23;
 
+/// Flush time added for each further commit a WAL flush covers, in ms
+/// (`database.wal_flush_per_commit_ms`): a flush writes every commit's log
+/// records inserted so far before it syncs, so a flush covering n commits
+/// takes wal_flush_ms + (n − 1) × this. 0 by default (a flush's time fixed),
+/// because what tests/data/real shows is mostly something else: pgbench
+/// tpcb-like (synchronous_commit on) writes ~10 kB of WAL per commit and its
+/// COMMIT took 0.77 ms at c = 8 and 11 ms at c = 90 while 3.8 and 26 commits
+/// shared each flush — 0.3–0.4 ms per further commit, far more than writing
+/// 10 kB takes; the rest is the flushing backend waiting for a core behind
+/// the runnable others before the next flush can begin (see
+/// tests/it/fidelity_shapes.rs). Set it where a log device is slow to write.
+pub const PG_WAL_FLUSH_PER_COMMIT_MS: f64 = 0.0;
+
+/// CPU of a PostgreSQL backend after its WAL flush returns, in ms: it lets
+/// go of the WAL write lock, marks its transaction committed and answers the
+/// client. An assumption (not measured here: a few thousand instructions and
+/// a send). What matters is less its size than that it needs a core: a
+/// backend that led a group-commit flush holds the next flush back until it
+/// runs again (see `engine::group_commit`).
+pub const PG_COMMIT_CPU_MS: f64 = 0.01;
+
 /// Memory of one PostgreSQL connection (backend process) in MB
 /// (`database.connection_mb`). design.md: "several MB each"; 5 MB is an
 /// assumption within that range (not measured here).

@@ -32,7 +32,15 @@ pub enum Discipline {
     /// A disk that flushes a log with group commit: a job that arrives while
     /// a flush is under way waits for the next one, and the next flush covers
     /// every job waiting for it (PostgreSQL's WAL). See `engine::group_commit`.
-    GroupCommit,
+    GroupCommit {
+        /// Flush time added per commit a flush covers beyond the first, in
+        /// ns: the log records of more commits take longer to write.
+        per_commit_ns: u64,
+        /// The next flush begins only when the commit that led this one is
+        /// back on a core and takes its [`Step::FlushRelease`]; until then the
+        /// commits it covered wait too.
+        leader_releases: bool,
+    },
     /// `servers` cores shared in time slices, as an operating system shares
     /// them among processes: a job runs for up to `quantum_ns` and then, if
     /// others wait, goes to the back of the run queue; a core switching to
@@ -88,6 +96,24 @@ pub enum Step {
     Acquire(ResourceId),
     /// Give one unit back.
     Release(ResourceId),
+    /// Back on a core after a group-commit flush at `station`: the commit
+    /// that led the flush lets the next one begin and its followers finish
+    /// (PostgreSQL's flushing backend releasing WALWriteLock). A no-op for
+    /// anyone else.
+    FlushRelease(StationId),
+    /// Take one unit of `resource` for the rest of the user's life — a
+    /// connection opened once and kept for the session (pgbench's clients,
+    /// an app's persistent connections) — unless the user holds one already.
+    /// It is never given back. A user refused one fails its request
+    /// (`Refused`) and, with `abort`, stops for good, as a pgbench client
+    /// does; otherwise it tries again with its next request, as an app that
+    /// returns an error does. Closed populations only.
+    Connect {
+        /// The resource (its units are the connections).
+        resource: ResourceId,
+        /// Whether a refused user stops for good.
+        abort: bool,
+    },
     /// Receive service at an active station.
     Use {
         /// The station that serves it.
@@ -578,9 +604,10 @@ impl Model {
                 }
                 for (i, step) in steps.iter().enumerate() {
                     match *step {
-                        Step::Acquire(r) | Step::Release(r)
+                        Step::Acquire(r) | Step::Release(r) | Step::Connect { resource: r, .. }
                             if (r as usize) < self.resources.len() => {}
-                        Step::Use { station, .. } if (station as usize) < self.stations.len() => {}
+                        Step::Use { station, .. } | Step::FlushRelease(station)
+                            if (station as usize) < self.stations.len() => {}
                         Step::Branch { p, to } => {
                             if !(0.0..=1.0).contains(&p) || to as usize <= i || to > plan.len {
                                 return Err(ModelError::BranchBackwards {

@@ -52,6 +52,12 @@ impl ModelBuilder {
         id
     }
 
+    /// Set the contention of processor-sharing station `id` (a server
+    /// sharing an app host's cores brings its own).
+    pub fn set_contention(&mut self, id: StationId, contention: f64) {
+        self.stations[id as usize].contention = contention;
+    }
+
     /// SQLite's lock on one database file; returns its index.
     pub fn sqlite_lock(&mut self, name: impl Into<String>, busy_timeout_ns: u64) -> u32 {
         self.db.sqlite_locks.push(SqliteLockSpec {

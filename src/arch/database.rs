@@ -10,8 +10,9 @@ use crate::scenario::{Database, DbEngine, RequestSpec};
 
 /// Where a database server is built.
 pub(super) struct DbSite<'a> {
-    /// The app host's cores: SQLite runs in the app process (the loader
-    /// allows SQLite only with one app host).
+    /// The app host's cores: SQLite runs in the app process, and a
+    /// PostgreSQL server with `host = "app"` on the app host (the loader
+    /// allows either only with one app host).
     pub app_cpu: StationId,
     /// PgBouncer in front of the server, if any.
     pub pooler: Option<&'a PoolerInstance>,
@@ -37,6 +38,7 @@ impl DbInstance {
                 name,
                 site.keyed,
                 site.pooler,
+                site.app_cpu,
             )),
         }
     }

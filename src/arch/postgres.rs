@@ -2,7 +2,11 @@
 //! process per connection.
 //!
 //! A transaction holds a connection (`max_connections`: one more is refused,
-//! "sorry, too many clients already"), or borrows one from PgBouncer's pool.
+//! "sorry, too many clients already"), or borrows one from PgBouncer's pool;
+//! with `connections = "session"` each user keeps the connection it opened
+//! (pgbench's clients), and a refused user gets an error or, with
+//! `on_refused = "abort"`, stops as a pgbench client does. With
+//! `host = "app"` the server runs on the app host and shares its cores.
 //! Under MVCC reads never wait; a write locks its row — the request's key,
 //! drawn from the workload's Zipf popularity — until it commits, so writers
 //! of a hot row queue behind each other. Statements run on the server's cores
@@ -12,6 +16,7 @@
 
 use super::builder::ModelBuilder;
 use super::pooler::{PoolRef, PoolerInstance};
+use crate::defaults::PG_COMMIT_CPU_MS;
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, GaugeSource, MemoryGauge, ResourceId, StationId, Step, WaitPolicy};
 use crate::scenario::{Postgres, RequestKind, RequestSpec};
@@ -29,6 +34,12 @@ pub(super) struct PostgresDb {
 enum Access {
     /// Its own connection per transaction.
     Direct(ResourceId),
+    /// A connection each user opens once and keeps; `abort`: a refused user
+    /// stops for good.
+    Session {
+        connections: ResourceId,
+        abort: bool,
+    },
     Pooled(PoolRef),
 }
 
@@ -40,6 +51,7 @@ impl PostgresDb {
         name: &str,
         keyed: bool,
         pooler: Option<&PoolerInstance>,
+        app_cpu: StationId,
     ) -> Self {
         let access = match pooler {
             Some(p) => Access::Pooled(p.pool_for(
@@ -62,14 +74,36 @@ impl PostgresDb {
                     source: GaugeSource::Resource(r),
                     mb_per_unit: spec.connection_mb,
                 });
-                Access::Direct(r)
+                if spec.session_connections {
+                    Access::Session {
+                        connections: r,
+                        abort: spec.abort_on_refusal,
+                    }
+                } else {
+                    Access::Direct(r)
+                }
             }
         };
+        // On the app host the backends share the app's cores (and their
+        // contention is the host's).
+        let cpu = if spec.on_app_host {
+            b.set_contention(app_cpu, spec.contention);
+            app_cpu
+        } else {
+            b.contended_cpu(format!("{name}.cpu"), cores, spec.contention)
+        };
         PostgresDb {
-            cpu: b.contended_cpu(format!("{name}.cpu"), cores, spec.contention),
-            wal: spec
-                .synchronous_commit
-                .then(|| b.station(format!("{name}.wal"), Discipline::GroupCommit, 1)),
+            cpu,
+            wal: spec.synchronous_commit.then(|| {
+                b.station(
+                    format!("{name}.wal"),
+                    Discipline::GroupCommit {
+                        per_commit_ns: (spec.wal_flush_per_commit_ms * NS_PER_MS).round() as u64,
+                        leader_releases: true,
+                    },
+                    1,
+                )
+            }),
             wal_flush: Dist::Constant {
                 ns: spec.wal_flush_ms * NS_PER_MS,
             },
@@ -93,6 +127,10 @@ impl PostgresDb {
     pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
         match &self.access {
             Access::Direct(r) => b.step(Step::Acquire(*r)),
+            &Access::Session { connections, abort } => b.step(Step::Connect {
+                resource: connections,
+                abort,
+            }),
             Access::Pooled(p) => p.transaction_begin(b),
         }
         let write = req.kind == RequestKind::Write;
@@ -109,12 +147,24 @@ impl PostgresDb {
                 station: wal,
                 demand: self.wal_flush,
             });
+            // The backend that led the flush needs a core again before it
+            // lets go of the WAL write lock: behind many runnable backends
+            // the next flush waits, and more commits join it.
+            b.step(Step::Use {
+                station: self.cpu,
+                demand: Dist::Constant {
+                    ns: PG_COMMIT_CPU_MS * NS_PER_MS,
+                },
+            });
+            b.step(Step::FlushRelease(wal));
         }
         if let Some(t) = rows {
             b.step(Step::RowUnlock(t));
         }
         match &self.access {
             Access::Direct(r) => b.step(Step::Release(*r)),
+            // Kept for the user's next request.
+            Access::Session { .. } => {}
             Access::Pooled(p) => p.transaction_end(b),
         }
     }

@@ -32,6 +32,13 @@ macro_rules! bit_set {
             }
 
             /// Take the smallest index out of the set.
+            // Used for resource sessions only: unused on the other sets.
+            #[allow(dead_code)]
+            #[inline(always)]
+            pub(super) fn contains(&self, i: u32) -> bool {
+                self.0 & (1 << i) != 0
+            }
+
             #[inline(always)]
             pub(super) fn pop_first(&mut self) -> Option<u32> {
                 if self.0 == 0 {

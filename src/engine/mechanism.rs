@@ -50,6 +50,8 @@ pub(super) enum Next {
     Wait,
     /// The request fails with this cause.
     Fail(ErrorCause),
+    /// The request fails with this cause and its user stops for good.
+    Abort(ErrorCause),
 }
 
 /// What the earliest due deadline of a line meant (see [`Mechanism::on_deadline`]).

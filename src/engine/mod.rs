@@ -376,8 +376,13 @@ impl<'m> Engine<'m> {
             } => Some(ThinkPool::new(
                 mean_ns,
                 closed_users,
-                // Read-your-writes remembers, per user, what it wrote.
-                !model.scaling.replica_groups.is_empty(),
+                // Read-your-writes remembers, per user, what it wrote; a
+                // session connection is kept by its user.
+                !model.scaling.replica_groups.is_empty()
+                    || model
+                        .steps
+                        .iter()
+                        .any(|s| matches!(s, Step::Connect { .. })),
             )),
             _ => None,
         };
@@ -785,6 +790,9 @@ impl<'m> Engine<'m> {
                 }
                 // --- Mechanisms held across steps: one interface each.
                 Step::Acquire(r) => self.resources.acquire(&mut cx!(self), job, r, ()),
+                Step::Connect { resource, abort } => {
+                    self.resources.connect(&mut cx!(self), job, resource, abort)
+                }
                 Step::Release(r) => {
                     j.step += 1;
                     // A branch may have skipped the matching acquire: only
@@ -796,6 +804,23 @@ impl<'m> Engine<'m> {
                 }
                 Step::SqliteLock { lock, mode } => {
                     self.sqlite.acquire(&mut cx!(self), job, lock, mode)
+                }
+                Step::FlushRelease(station) => {
+                    j.step += 1;
+                    let mut ready = std::mem::take(&mut self.ready);
+                    let first = ready.len();
+                    self.stations[station as usize].flush_release(
+                        station,
+                        job,
+                        self.now,
+                        &mut self.cal,
+                        &mut ready,
+                    );
+                    for &w in ready.iter().skip(first) {
+                        self.jobs[w as usize].step += 1;
+                    }
+                    self.ready = ready;
+                    continue;
                 }
                 Step::SqliteUnlock(lock) => {
                     j.held.sqlite.remove(lock);
@@ -825,6 +850,11 @@ impl<'m> Engine<'m> {
                     self.fail(job, cause);
                     return;
                 }
+                Next::Abort(cause) => {
+                    self.db.aborted_users += 1;
+                    self.fail_for_good(job, cause);
+                    return;
+                }
             }
         }
     }
@@ -847,6 +877,18 @@ impl<'m> Engine<'m> {
 
     /// The request fails: it lets go of everything it holds and leaves.
     fn fail(&mut self, job: JobId, cause: ErrorCause) {
+        self.count_failure(job, cause);
+        self.leave(job, true);
+    }
+
+    /// The request fails and its user stops for good (it never thinks or
+    /// sends another request).
+    fn fail_for_good(&mut self, job: JobId, cause: ErrorCause) {
+        self.count_failure(job, cause);
+        self.leave(job, false);
+    }
+
+    fn count_failure(&mut self, job: JobId, cause: ErrorCause) {
         self.release_all(job);
         let j = self.jobs[job as usize];
         self.total_errored += 1;
@@ -857,7 +899,6 @@ impl<'m> Engine<'m> {
             t.errors_by_cause[cause as usize] += 1;
             self.sojourn_sum_ns += (self.now - j.started) as f64;
         }
-        self.leave(job);
     }
 
     fn complete(&mut self, job: JobId) {
@@ -896,7 +937,7 @@ impl<'m> Engine<'m> {
                 self.per_type_response[j.rtype as usize].saturating_record(r.max(1));
             }
         }
-        self.leave(job);
+        self.leave(job, true);
     }
 
     #[inline]
@@ -919,7 +960,9 @@ impl<'m> Engine<'m> {
     }
 
     /// The request has left the system, completed or failed.
-    fn leave(&mut self, job: JobId) {
+    /// The request left the system; its user thinks and comes back, unless
+    /// it stopped for good (`rejoin` false).
+    fn leave(&mut self, job: JobId, rejoin: bool) {
         self.live -= 1;
         self.departures += 1;
         if self.jobs[job as usize].started == 0 {
@@ -930,6 +973,7 @@ impl<'m> Engine<'m> {
         }
         self.in_system.set(self.now, self.live as f64);
         match self.model.population {
+            Population::Closed { .. } if !rejoin => {}
             Population::Closed { think } => match &mut self.thinkers {
                 Some(pool) => pool.join(job, self.now, &mut self.rng, &mut self.cal),
                 None => {

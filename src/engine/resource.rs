@@ -3,6 +3,7 @@
 
 use super::calendar::later;
 use super::deadlines::DeadlineLines;
+use super::held::ResourceBits;
 use super::mechanism::{Cx, Due, Mechanism, Next};
 use super::stats::{ErrorCause, TimeAverage};
 use super::wait_line::WaitLine;
@@ -91,6 +92,10 @@ pub(super) const DEADLINE_OWNER: u32 = 0;
 pub(super) struct Resources {
     pub states: Vec<ResourceState>,
     timeouts: DeadlineLines,
+    /// Per job (user): the session connections it keeps between requests,
+    /// grown on demand. Kept out of the job's `held`, which is let go at
+    /// the end of every request.
+    sessions: Vec<ResourceBits>,
 }
 
 impl Resources {
@@ -98,6 +103,31 @@ impl Resources {
         Resources {
             states: specs.iter().map(ResourceState::new).collect(),
             timeouts: DeadlineLines::new(specs.len(), DEADLINE_OWNER),
+            sessions: Vec::new(),
+        }
+    }
+
+    /// `Step::Connect`: `job`'s user keeps a unit of `r` from now on, unless
+    /// it has one. A session is opened or refused, never waited for.
+    #[inline]
+    pub(super) fn connect(&mut self, cx: &mut Cx, job: JobId, r: u32, abort: bool) -> Next {
+        if self.sessions.len() <= job as usize {
+            self.sessions
+                .resize(job as usize + 1, ResourceBits::default());
+        }
+        if self.sessions[job as usize].contains(r) {
+            return Next::Go;
+        }
+        let res = &mut self.states[r as usize];
+        if res.held < res.capacity {
+            res.held += 1;
+            res.held_avg.set(cx.now, res.held as f64);
+            self.sessions[job as usize].insert(r);
+            Next::Go
+        } else if abort {
+            Next::Abort(ErrorCause::Refused)
+        } else {
+            Next::Fail(ErrorCause::Refused)
         }
     }
 }

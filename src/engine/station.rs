@@ -78,7 +78,10 @@ impl StationState {
                 finishers: QuadHeap::with_capacity(0),
             }),
             Discipline::Delay => StationKind::Delay(DelayStation { present: 0 }),
-            Discipline::GroupCommit => StationKind::GroupCommit(GroupCommitDisk::default()),
+            Discipline::GroupCommit {
+                per_commit_ns,
+                leader_releases,
+            } => StationKind::GroupCommit(GroupCommitDisk::new(per_commit_ns, leader_releases)),
             Discipline::TimeSliced {
                 quantum_ns,
                 switch_ns,
@@ -179,6 +182,25 @@ impl StationState {
             return;
         };
         let n = s.flush_done(id, now, cal, done);
+        self.present.add(now, -(n as f64));
+        self.busy.set(now, if s.flushing() { 1.0 } else { 0.0 });
+    }
+
+    /// `job` takes a `FlushRelease` step at group-commit station `id`: push
+    /// the commits that finish onto `done`.
+    #[inline]
+    pub(super) fn flush_release(
+        &mut self,
+        id: u32,
+        job: JobId,
+        now: u64,
+        cal: &mut Calendar,
+        done: &mut VecDeque<JobId>,
+    ) {
+        let StationKind::GroupCommit(s) = &mut self.kind else {
+            return;
+        };
+        let n = s.release(id, job, now, cal, done);
         self.present.add(now, -(n as f64));
         self.busy.set(now, if s.flushing() { 1.0 } else { 0.0 });
     }

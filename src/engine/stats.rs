@@ -184,6 +184,11 @@ pub struct DbStats {
     pub connections: f64,
     /// Memory those connections take, in MB.
     pub connection_memory_mb: f64,
+    /// Users refused a session connection that stopped for good (a pgbench
+    /// client aborts), over the whole run: pgbench exits with an error if
+    /// there is any.
+    #[serde(default)]
+    pub aborted_users: u64,
 }
 
 /// Everything one run measured. Counts and averages cover the measured

@@ -60,6 +60,7 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "row_lock_waits_per_s",
     "row_lock_wait_ms",
     "commits_per_flush",
+    "aborted_users",
 ];
 
 /// Write `runs.csv`: one row per run.
@@ -124,6 +125,7 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 num(r.row_lock_waits_per_s(), 3),
                 num(r.row_lock_wait_ms(), 3),
                 num(r.commits_per_flush(), 3),
+                r.db.aborted_users.to_string(),
             ])?;
         }
         out.flush()?;
@@ -166,7 +168,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     Discipline::Fcfs => "fcfs",
                     Discipline::ProcessorSharing => "ps",
                     Discipline::Delay => "delay",
-                    Discipline::GroupCommit => "group_commit",
+                    Discipline::GroupCommit { .. } => "group_commit",
                     Discipline::TimeSliced { .. } => "time_sliced",
                 };
                 let waiting = r.station_waiting(k);

@@ -21,8 +21,15 @@ pub(super) struct RawDatabase {
     pub synchronous_commit: Option<S<String>>,
     pub connection_mb: Option<S<Num>>,
     pub wal_flush_ms: Option<S<Num>>,
+    pub wal_flush_per_commit_ms: Option<S<Num>>,
     pub contention: Option<S<Num>>,
     pub connect_ms: Option<S<Num>>,
+    /// "transaction" (a connection per transaction) or "session" (kept).
+    pub connections: Option<S<String>>,
+    /// What a client refused a session connection does: "error" or "abort".
+    pub on_refused: Option<S<String>>,
+    /// "own" (its own host) or "app" (sharing the app host's cores).
+    pub host: Option<S<String>>,
     // SQLite (PRAGMA names where there is one).
     pub journal_mode: Option<S<String>>,
     pub synchronous: Option<S<String>>,
@@ -91,12 +98,31 @@ pub struct Postgres {
     /// `database.wal_flush_ms`: one WAL flush (fdatasync), in ms, shared by
     /// every commit waiting for it.
     pub wal_flush_ms: f64,
+    /// `database.wal_flush_per_commit_ms`: flush time added for each further
+    /// commit one flush covers, in ms (default
+    /// `defaults::PG_WAL_FLUSH_PER_COMMIT_MS`).
+    pub wal_flush_per_commit_ms: f64,
     /// `database.contention`: κ, 0–10 (default 0.005): with n runnable
     /// backends on c cores, the cores do c / (1 + κ(n − c)) of useful work.
     pub contention: f64,
     /// `database.connect_ms`: opening a server connection (fork and
     /// authentication), in ms; paid by a pooler when it opens one.
     pub connect_ms: f64,
+    /// `database.connections = "session"`: each client (user) opens one
+    /// connection at its first request and keeps it (pgbench, Django's
+    /// `CONN_MAX_AGE`, a Prisma client); `"transaction"` (the default): one
+    /// per transaction, closed after it.
+    pub session_connections: bool,
+    /// `database.on_refused = "abort"`: a client refused its session
+    /// connection stops for good, as a pgbench client does (pgbench then
+    /// exits with an error); `"error"` (the default): the request fails and
+    /// the client tries again with its next one, as an app does.
+    pub abort_on_refusal: bool,
+    /// `database.host = "app"`: the server runs on the (single) app host and
+    /// shares its cores with the app — a load generator and its database on
+    /// one machine; `"own"` (the default): a host of its own with
+    /// `database.cores`.
+    pub on_app_host: bool,
 }
 
 /// SQLite's journal (`database.journal_mode`).
@@ -213,8 +239,12 @@ pub(super) fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDat
             synchronous_commit: pick(&cr.synchronous_commit, &pr.synchronous_commit),
             connection_mb: pick(&cr.connection_mb, &pr.connection_mb),
             wal_flush_ms: pick(&cr.wal_flush_ms, &pr.wal_flush_ms),
+            wal_flush_per_commit_ms: pick(&cr.wal_flush_per_commit_ms, &pr.wal_flush_per_commit_ms),
             contention: pick(&cr.contention, &pr.contention),
             connect_ms: pick(&cr.connect_ms, &pr.connect_ms),
+            connections: pick(&cr.connections, &pr.connections),
+            on_refused: pick(&cr.on_refused, &pr.on_refused),
+            host: pick(&cr.host, &pr.host),
             journal_mode: pick(&cr.journal_mode, &pr.journal_mode),
             synchronous: pick(&cr.synchronous, &pr.synchronous),
             busy_timeout_ms: pick(&cr.busy_timeout_ms, &pr.busy_timeout_ms),
@@ -366,8 +396,15 @@ pub(super) fn check_database(
         ),
         given("connection_mb", r.connection_mb.as_ref().map(|v| v.span())),
         given("wal_flush_ms", r.wal_flush_ms.as_ref().map(|v| v.span())),
+        given(
+            "wal_flush_per_commit_ms",
+            r.wal_flush_per_commit_ms.as_ref().map(|v| v.span()),
+        ),
         given("contention", r.contention.as_ref().map(|v| v.span())),
         given("connect_ms", r.connect_ms.as_ref().map(|v| v.span())),
+        given("connections", r.connections.as_ref().map(|v| v.span())),
+        given("on_refused", r.on_refused.as_ref().map(|v| v.span())),
+        given("host", r.host.as_ref().map(|v| v.span())),
     ];
     let sqlite_only = [
         given("journal_mode", r.journal_mode.as_ref().map(|v| v.span())),
@@ -422,7 +459,7 @@ pub(super) fn check_database(
         // Its own settings are checked even when the cores are not known.
         check_sqlite(d, f, r, app_cores)
     } else {
-        check_postgres(d, f, db)
+        check_postgres(d, f, db, hosts, app_cores)
     };
     db.filter(|_| ok)
 }
@@ -526,9 +563,56 @@ fn check_postgres(
     d: &mut Diagnostics,
     f: &dyn Fn(&str) -> String,
     db: &S<RawDatabase>,
+    hosts: Option<u32>,
+    app_cores: Option<u32>,
 ) -> Option<Database> {
     let r = db.get_ref();
+    let host = word(d, &r.host, &f("database.host"), "own", &["own", "app"]);
+    let connections = word(
+        d,
+        &r.connections,
+        &f("database.connections"),
+        "transaction",
+        &["transaction", "session"],
+    );
+    let on_refused = word(
+        d,
+        &r.on_refused,
+        &f("database.on_refused"),
+        "error",
+        &["error", "abort"],
+    );
+    if on_refused == Some("abort") && connections == Some("transaction") {
+        if let Some(v) = &r.on_refused {
+            d.error(
+                v.span(),
+                f("database.on_refused"),
+                "a client aborts when its session connection is refused; with connections = \"transaction\" each request connects anew and a refusal is an error: add connections = \"session\", or use on_refused = \"error\"",
+            );
+        }
+        return None;
+    }
+    let on_app_host = host == Some("app");
+    if on_app_host {
+        if let Some(h) = hosts.filter(|&h| h > 1) {
+            d.error(
+                r.host.as_ref().map_or(db.span(), |v| v.span()),
+                f("database.host"),
+                format!("host = \"app\" puts the server on the app host, but app.hosts = {h}: use app.hosts = 1, or host = \"own\" with database.cores"),
+            );
+            return None;
+        }
+        if let Some(c) = &r.cores {
+            d.error(
+                c.span(),
+                f("database.cores"),
+                "with host = \"app\" the server shares the app host's cores (app.cores_per_host): remove database.cores",
+            );
+            return None;
+        }
+    }
     let cores = match &r.cores {
+        None if on_app_host => app_cores.map(i64::from),
         None => {
             d.error(
                 db.span(),
@@ -572,6 +656,12 @@ fn check_postgres(
         )
     };
     let wal = ms(d, &r.wal_flush_ms, "wal_flush_ms", def::PG_WAL_FLUSH_MS);
+    let wal_per_commit = ms(
+        d,
+        &r.wal_flush_per_commit_ms,
+        "wal_flush_per_commit_ms",
+        def::PG_WAL_FLUSH_PER_COMMIT_MS,
+    );
     let connect = ms(d, &r.connect_ms, "connect_ms", def::PG_CONNECT_MS);
     let mb = num_or(
         d,
@@ -596,8 +686,12 @@ fn check_postgres(
             synchronous_commit: sync? == "on",
             connection_mb: mb?,
             wal_flush_ms: wal?,
+            wal_flush_per_commit_ms: wal_per_commit?,
             contention: contention?,
             connect_ms: connect?,
+            session_connections: connections? == "session",
+            abort_on_refusal: on_refused? == "abort",
+            on_app_host: host?.eq("app"),
         }),
     })
 }

@@ -1230,10 +1230,38 @@ fn check_tiers(
         a.quantum_ms.as_ref(),
         a.context_switch_us.as_ref(),
     );
+    if let Some(Some(Database {
+        engine: DbEngine::Postgres(pg),
+        ..
+    })) = &database
+    {
+        let at = p.database.as_ref().map_or(span.clone(), |db| {
+            db.get_ref()
+                .connections
+                .as_ref()
+                .map_or(db.span(), |v| v.span())
+        });
+        if pg.session_connections && p.pooler.is_some() {
+            d.error(
+                at,
+                f("database.connections"),
+                "with a pooler the app's connections go to PgBouncer and pool_mode decides how long a server connection is kept: remove connections = \"session\" (or the pooler)",
+            );
+            return None;
+        }
+        if pg.session_connections && w.is_some_and(|w| w.is_open()) {
+            d.error(
+                at,
+                f("database.connections"),
+                "a session connection is kept by a user between its requests; an open workload's arrivals are new clients each: use connections = \"transaction\", or a closed workload (think_time)",
+            );
+            return None;
+        }
+    }
     let (worker, concurrency) = worker?;
     if let (Some(Some(_)), WorkerKind::Async) = (&time_slice, worker) {
         d.error(
-            app.span(),
+            a.quantum_ms.as_ref().map_or(app.span(), |q| q.span()),
             f("app.quantum_ms"),
             "time slices share a sync host's cores among its workers; an async host runs one event loop per core: remove quantum_ms, or use worker = \"sync\"",
         );

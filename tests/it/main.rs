@@ -16,6 +16,7 @@ mod claims;
 mod cli;
 mod engine_limits;
 mod fidelity_request_types;
+mod fidelity_shapes;
 mod fidelity_sqlite_rollback;
 mod fuzz;
 mod guides;
