@@ -62,9 +62,9 @@ pub struct Station {
     pub discipline: Discipline,
     /// Number of servers or cores (ignored for `Delay`).
     pub servers: u32,
-    /// Processor sharing only: throughput lost per job present beyond the
-    /// cores (0 = none). See [`Discipline::ProcessorSharing`] and
-    /// `engine::station::PsStation::rate`.
+    /// Processor sharing and time slices: throughput lost per job present
+    /// beyond the cores (0 = none). See [`Discipline::ProcessorSharing`],
+    /// `engine::station::PsStation::rate` and `engine::time_slice`.
     pub contention: f64,
 }
 

@@ -52,8 +52,8 @@ impl ModelBuilder {
         id
     }
 
-    /// Set the contention of processor-sharing station `id` (a server
-    /// sharing an app host's cores brings its own).
+    /// Set the contention of CPU station `id` (a server sharing an app
+    /// host's cores brings its own).
     pub fn set_contention(&mut self, id: StationId, contention: f64) {
         self.stations[id as usize].contention = contention;
     }

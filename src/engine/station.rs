@@ -85,7 +85,12 @@ impl StationState {
             Discipline::TimeSliced {
                 quantum_ns,
                 switch_ns,
-            } => StationKind::TimeSliced(TimeSliced::new(spec.servers, quantum_ns, switch_ns)),
+            } => StationKind::TimeSliced(TimeSliced::new(
+                spec.servers,
+                quantum_ns,
+                switch_ns,
+                spec.contention,
+            )),
         };
         StationState {
             kind,

@@ -25,7 +25,11 @@
 //!   core and the rest of its quantum; a job that blocked (slept, flushed,
 //!   waited on the network) starts a fresh quantum when it comes back;
 //! - a core that switches to another job than the one it ran last spends
-//!   `switch_ns` first (the switch and the cache it loses).
+//!   `switch_ns` first (the switch and the cache it loses);
+//! - with contention κ, a run started while n jobs are present on c cores
+//!   takes (1 + κ·(n − c)) times its work when n > c: lock and cache-line
+//!   contention among more runnable processes than cores, the same term
+//!   processor sharing applies (`engine::station::PsStation::rate`).
 
 use super::calendar::{later, Calendar, EventKind};
 use super::JobId;
@@ -51,6 +55,7 @@ enum Core {
 pub(super) struct TimeSliced {
     quantum: u64,
     switch_ns: u64,
+    contention: f64,
     cores: Vec<Core>,
     /// The job each core ran last (`JobId::MAX`: none), for the switch cost.
     last_ran: Vec<JobId>,
@@ -65,10 +70,11 @@ pub(super) struct TimeSliced {
 }
 
 impl TimeSliced {
-    pub(super) fn new(cores: u32, quantum_ns: u64, switch_ns: u64) -> Self {
+    pub(super) fn new(cores: u32, quantum_ns: u64, switch_ns: u64, contention: f64) -> Self {
         TimeSliced {
             quantum: quantum_ns.max(1),
             switch_ns,
+            contention,
             cores: vec![Core::Idle; cores as usize],
             last_ran: vec![JobId::MAX; cores as usize],
             queue: VecDeque::new(),
@@ -136,8 +142,16 @@ impl TimeSliced {
             job,
             left: need - slice,
         };
+        let cores = self.cores.len();
+        let present = self.queue.len() + self.busy as usize;
+        let wall = if self.contention > 0.0 && present > cores {
+            let stretch = 1.0 + self.contention * (present - cores) as f64;
+            (slice as f64 * stretch) as u64
+        } else {
+            slice
+        };
         cal.schedule(
-            later(now, switch.saturating_add(slice)),
+            later(now, switch.saturating_add(wall)),
             EventKind::SliceEnd,
             id,
             c as u32,
@@ -229,7 +243,7 @@ mod tests {
     /// returns each job's finish time.
     fn finish_times(cores: u32, quantum: u64, switch: u64, demands: &[u64]) -> Vec<u64> {
         let mut cal = Calendar::with_capacity(8);
-        let mut s = TimeSliced::new(cores, quantum, switch);
+        let mut s = TimeSliced::new(cores, quantum, switch, 0.0);
         for (j, &d) in demands.iter().enumerate() {
             s.arrive(0, j as JobId, d, 0, &mut cal);
         }
@@ -288,6 +302,31 @@ mod tests {
             finish_times(1, 4_000_000, 1_000_000, &[10_000_000]),
             vec![11_000_000]
         );
+    }
+
+    #[test]
+    fn contention_stretches_runs_that_start_with_others_waiting() {
+        // κ = 0.5, one core, three 2 ms jobs: A starts alone (0–2); B starts
+        // with C waiting, two present: 2 ms of work take 3 (2–5); C alone
+        // (5–7).
+        let mut cal = Calendar::with_capacity(8);
+        let mut s = TimeSliced::new(1, 4_000_000, 0, 0.5);
+        for j in 0..3 {
+            s.arrive(0, j, 2_000_000, 0, &mut cal);
+        }
+        let mut done = VecDeque::new();
+        let mut finished = [0u64; 3];
+        while let Some(ev) = cal.pop() {
+            match ev.kind {
+                EventKind::SliceEnd => s.slice_end(0, ev.b, ev.time, &mut cal, &mut done),
+                EventKind::CoreCheck => s.core_check(0, ev.b, ev.time, &mut cal),
+                _ => unreachable!(),
+            }
+            while let Some(j) = done.pop_front() {
+                finished[j as usize] = ev.time;
+            }
+        }
+        assert_eq!(finished, [2_000_000, 5_000_000, 7_000_000]);
     }
 
     #[test]

@@ -150,7 +150,14 @@ fn reads_after_own_writes_are_stale_only_while_the_replicas_lag() {
     let slow = run(&model(&stale_scenario(10.0)), 10, 5, 2_000, 40_000);
     let f = slow.replication.stale_read_fraction();
     assert!(f > 0.4, "stale fraction {f} with unbounded lag");
-    assert_eq!(slow.replication.replica_reads, slow.per_type[0].completed);
+    // Every read goes to a replica: counted as it reaches one, completed a
+    // moment later, so the two counts differ only by the reads in flight at
+    // the window's two edges — at most one per user at each.
+    let (reads, done) = (slow.replication.replica_reads, slow.per_type[0].completed);
+    assert!(
+        reads.abs_diff(done) <= 2 * 10,
+        "{reads} replica reads, {done} reads completed"
+    );
 }
 
 #[test]
