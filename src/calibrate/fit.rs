@@ -182,16 +182,7 @@ fn combine(users: u32, ls: &[&Level]) -> Option<Point> {
     let r_ms = mean(ls.iter().filter_map(|l| l.mean_or_estimate_ms()));
     // Little's law when no latency was written at all (zero think time).
     let response_s = r_ms.map_or(users as f64 / x, |m| m / 1e3);
-    let cv = mean(ls.iter().filter_map(|l| match (l.stddev_ms, l.mean_ms) {
-        (Some(sd), Some(m)) if m > 0.0 => Some(sd / m),
-        _ => None,
-    }))
-    .or_else(|| {
-        mean(ls.iter().filter_map(|l| match (l.p50_ms, l.p95_ms) {
-            (Some(a), Some(b)) if b > a && a > 0.0 => Some(lognormal_cv(a, b)),
-            _ => None,
-        }))
-    });
+    let cv = mean(ls.iter().filter_map(|l| level_cv(l)));
     Some(Point {
         users,
         throughput_rps: x,
@@ -246,10 +237,7 @@ fn mix(users: u32, ls: &[&Level]) -> Option<Point> {
         p99_ms: worst(&|l| l.p99_ms),
         error_rate: weighted(&|l| l.error_rate),
         cpu_util: mean(ls.iter().filter_map(|l| l.cpu_util)),
-        cv: weighted(&|l| match (l.p50_ms, l.p95_ms) {
-            (Some(a), Some(b)) if b > a && a > 0.0 => Some(lognormal_cv(a, b)),
-            _ => None,
-        }),
+        cv: weighted(&level_cv),
         source: ls.iter().map(|l| src(l)).collect::<Vec<_>>().join("; "),
     })
 }
@@ -301,6 +289,25 @@ pub fn lognormal_cv(p50: f64, p95: f64) -> f64 {
     ((sigma * sigma).exp() - 1.0).sqrt()
 }
 
+/// The largest cv a calibration writes: a latency distribution whose tail
+/// (a checkpoint, a 5 s busy wait) would say more is a mixture, not one
+/// service time, and a lognormal of cv 10 already puts its 99th percentile
+/// at 10× the mean.
+pub const MAX_CV: f64 = 10.0;
+
+/// cv of a level's response time: sd / mean where both are known, else a
+/// lognormal's through its mean and median (mean / median = e^(σ²/2)),
+/// else through its median and 95th percentile; at most [`MAX_CV`].
+fn level_cv(l: &Level) -> Option<f64> {
+    let cv = match (l.stddev_ms, l.mean_ms, l.p50_ms, l.p95_ms) {
+        (Some(sd), Some(m), _, _) if m > 0.0 => sd / m,
+        (_, Some(m), Some(p50), _) if m > p50 && p50 > 0.0 => ((m / p50).powi(2) - 1.0).sqrt(),
+        (_, _, Some(p50), Some(p95)) if p95 > p50 && p50 > 0.0 => lognormal_cv(p50, p95),
+        _ => return None,
+    };
+    cv.is_finite().then(|| cv.min(MAX_CV))
+}
+
 /// 95% t-interval of a mean.
 fn t_interval(xs: &[f64]) -> (f64, f64, f64) {
     let n = xs.len() as f64;
@@ -315,10 +322,15 @@ fn t_interval(xs: &[f64]) -> (f64, f64, f64) {
 
 /// Fit the model to `points` (ascending users) with `servers` at the
 /// queueing station.
+///
+/// Throughput decides the queueing: D and the total delay T = Z + L are
+/// fitted on log X alone (for throughput, think time and pure delay are one
+/// and the same delay). A client's own latency figures leave out the time
+/// it spends waiting for a CPU or between requests, so throughput is the
+/// figure every tool measures the same way. The response splits T: the
+/// response-time law at the lowest level gives Z = N/X − R, and L = T − Z.
 pub fn fit(points: &[Point], requests: Vec<RequestShare>, servers: u32) -> Option<Calibration> {
-    if points.is_empty() {
-        return None;
-    }
+    let first = points.first()?;
     let sources = points
         .iter()
         .map(|p| format!("N = {}: {}", p.users, p.source))
@@ -329,35 +341,20 @@ pub fn fit(points: &[Point], requests: Vec<RequestShare>, servers: u32) -> Optio
         .map(|p| p.users.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    // Z: the response-time law per level, Z = N / X − R.
-    let gaps: Vec<f64> = points
-        .iter()
-        .map(|p| (p.users as f64 / p.throughput_rps - p.response_s).max(0.0) * 1e3)
-        .collect();
-    let (z_ms, z_lo, z_hi) = t_interval(&gaps);
-    let think = Param {
-        name: "think time",
-        value: z_ms.max(0.0),
-        interval: (z_lo.max(0.0), z_hi.max(0.0)),
-        unit: "ms",
-        estimator: format!(
-            "response-time law Z = N/X − R at N = {levels}, mean, 95% t-interval over the levels"
-        ),
-        source: sources.clone(),
-    };
-    let z = think.value / 1e3;
+    let gap = |p: &Point| (p.users as f64 / p.throughput_rps - p.response_s).max(0.0);
+    let gaps: Vec<f64> = points.iter().map(|p| gap(p) * 1e3).collect();
     let c = servers.max(1);
-    let r1 = points[0].response_s;
     let with_cpu = points.iter().all(|p| p.cpu_util.is_some());
-    let (demand, delay) = if with_cpu {
-        // Utilisation law: D = U·c / X per level; then only L is fitted.
+    let r1 = first.response_s + gap(first);
+    let (d_param, t_fit, t_index, d_fixed) = if with_cpu {
+        // Utilisation law: D = U·c / X per level; then only T is fitted.
         let ds: Vec<f64> = points
             .iter()
             .map(|p| p.cpu_util.unwrap_or(0.0) * c as f64 / p.throughput_rps * 1e3)
             .collect();
         let (d_ms, d_lo, d_hi) = t_interval(&ds);
         let d = d_ms / 1e3;
-        let res = |q: &[f64]| residuals(points, d, q[0].exp(), z, c);
+        let res = |q: &[f64]| x_residuals(points, d, q[0].exp(), c);
         let f = lm::minimise(&res, &[(r1 - d).max(r1 * 0.01).ln()], &|_: &mut [f64]| {});
         (
             Param {
@@ -370,19 +367,20 @@ pub fn fit(points: &[Point], requests: Vec<RequestShare>, servers: u32) -> Optio
                 ),
                 source: sources.clone(),
             },
-            log_param("pure delay", &f, 0, &format!(
-                "exact MVA inverted on throughput and response at N = {levels} given D (Levenberg–Marquardt on log X and log R), 95% delta-method interval"
-            ), &sources),
+            f,
+            0,
+            true,
         )
     } else {
-        let res = |q: &[f64]| residuals(points, q[0].exp(), q[1].exp(), z, c);
-        // Start: the bottleneck from the highest level, the rest delay.
+        let res = |q: &[f64]| x_residuals(points, q[0].exp(), q[1].exp(), c);
+        // Starts: the bottleneck from the highest level, the rest delay;
+        // and three splits of the one-user time.
         let top = points.last()?;
         let d0 = (c as f64 / top.throughput_rps).min(r1 * 0.9).max(r1 * 1e-3);
-        let l0 = (r1 - d0).max(r1 * 1e-3);
+        let t0 = (r1 - d0).max(r1 * 1e-3);
         let mut best: Option<lm::Fit> = None;
         for (a, b) in [
-            (d0, l0),
+            (d0, t0),
             (r1 * 0.5, r1 * 0.5),
             (r1 * 0.9, r1 * 0.1),
             (r1 * 0.1, r1 * 0.9),
@@ -394,23 +392,60 @@ pub fn fit(points: &[Point], requests: Vec<RequestShare>, servers: u32) -> Optio
         }
         let f = best?;
         let est = format!(
-            "exact MVA (c = {c}) inverted on throughput and response at N = {levels} (Levenberg–Marquardt on log X and log R), 95% delta-method interval"
+            "exact MVA (c = {c}) inverted on throughput at N = {levels} (Levenberg–Marquardt on log X), 95% delta-method interval"
         );
         (
             log_param("service demand", &f, 0, &est, &sources),
-            log_param("pure delay", &f, 1, &est, &sources),
+            f,
+            1,
+            false,
         )
+    };
+    let t = log_param("total delay", &t_fit, t_index, "", "");
+    // Z from the response-time law at the lowest level; never more than T.
+    let z_ms = (gaps[0]).min(t.value);
+    let lo_gap = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi_gap = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let think = Param {
+        name: "think time",
+        value: z_ms,
+        interval: (lo_gap.min(z_ms), hi_gap.max(z_ms)),
+        unit: "ms",
+        estimator: format!(
+            "response-time law Z = N/X − R at the lowest level N = {}; interval: the range of N/X − R over N = {levels}",
+            first.users
+        ),
+        source: format!("N = {}: {}", first.users, first.source),
+    };
+    let delay = Param {
+        name: "pure delay",
+        value: (t.value - z_ms).max(0.0),
+        interval: ((t.interval.0 - z_ms).max(0.0), (t.interval.1 - z_ms).max(0.0)),
+        unit: "ms",
+        estimator: format!(
+            "L = T − Z, T = Z + L the total delay from exact MVA (c = {c}) inverted on throughput at N = {levels}{} (Levenberg–Marquardt on log X); interval: T's 95% delta-method interval less Z",
+            if d_fixed { " given D" } else { "" }
+        ),
+        source: sources.clone(),
     };
     let cv = cv_param(points);
     Some(Calibration {
         servers: c,
         think,
-        demand,
+        demand: d_param,
         delay,
         cv,
         requests,
         points: points.to_vec(),
     })
+}
+
+/// Log throughput errors of the network (D, total delay T, c servers).
+fn x_residuals(points: &[Point], d: f64, t: f64, c: u32) -> Vec<f64> {
+    points
+        .iter()
+        .map(|p| (model_mva(d, t, 0.0, c, p.users).0 / p.throughput_rps).ln())
+        .collect()
 }
 
 /// A parameter fitted on its logarithm: value exp(a), interval exp(a ± hw).
@@ -424,16 +459,6 @@ fn log_param(name: &'static str, f: &lm::Fit, i: usize, estimator: &str, source:
         estimator: estimator.to_string(),
         source: source.to_string(),
     }
-}
-
-fn residuals(points: &[Point], d: f64, l: f64, z: f64, c: u32) -> Vec<f64> {
-    let mut r = Vec::with_capacity(points.len() * 2);
-    for p in points {
-        let (x, resp) = model_mva(d, l, z, c, p.users);
-        r.push((x / p.throughput_rps).ln());
-        r.push((resp / p.response_s).ln());
-    }
-    r
 }
 
 /// cv of the demands: the response's at the lowest level (where there is
@@ -460,7 +485,7 @@ fn cv_param(points: &[Point]) -> Param {
                 interval: (lo, hi),
                 unit: "",
                 estimator: format!(
-                    "cv of response time at the lowest level N = {} (sd / mean, or a lognormal through p50 and p95); interval: the range over the {} levels that give one",
+                    "cv of response time at the lowest level N = {} (sd / mean, else a lognormal through mean and p50, else through p50 and p95; at most {MAX_CV}); interval: the range over the {} levels that give one",
                     p.users,
                     all.len()
                 ),

@@ -173,16 +173,20 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
     for r in &c.requests {
         let d = c.demand.value * r.time_ratio;
         let l = c.delay.value * r.time_ratio;
-        let mut steps = vec![format!(
-            "{{ use = {}, demand = {} }}",
-            quote(STATION),
-            dist(d, c.cv.value)
-        )];
-        if l > 1e-6 {
+        // A demand below a nanosecond is none (the clock's resolution).
+        let mut steps = Vec::new();
+        if d > 1e-6 {
+            steps.push(format!(
+                "{{ use = {}, demand = {} }}",
+                quote(STATION),
+                dist(d, c.cv.value)
+            ));
+        }
+        if l > 1e-6 || steps.is_empty() {
             steps.push(format!(
                 "{{ use = {}, demand = {} }}",
                 quote(DELAY),
-                dist(l, c.cv.value)
+                dist(l.max(1e-6), c.cv.value)
             ));
         }
         let _ = writeln!(s, "{} = [{}]", quote(&r.name), steps.join(", "));
