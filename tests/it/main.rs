@@ -12,6 +12,7 @@ mod helpers;
 mod architectures_db;
 mod architectures_scale;
 mod bad_scenarios;
+mod calibrate_formats;
 mod claims;
 mod cli;
 mod engine_limits;
