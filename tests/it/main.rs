@@ -13,6 +13,7 @@ mod architectures_db;
 mod architectures_scale;
 mod bad_scenarios;
 mod calibrate_formats;
+mod calibrate_real;
 mod calibrate_round_trip;
 mod claims;
 mod cli;
