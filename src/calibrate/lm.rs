@@ -130,11 +130,12 @@ fn solve(a: &[f64], b: &[f64], k: usize) -> Option<Vec<f64>> {
             return None;
         }
         m.swap(c, piv);
-        for rr in 0..k {
+        let pivot_row = m[c].clone();
+        for (rr, row) in m.iter_mut().enumerate() {
             if rr != c {
-                let f = m[rr][c] / m[c][c];
-                for cc in c..=k {
-                    m[rr][cc] -= f * m[c][cc];
+                let f = row[c] / pivot_row[c];
+                for (x, p) in row.iter_mut().zip(&pivot_row).skip(c) {
+                    *x -= f * p;
                 }
             }
         }

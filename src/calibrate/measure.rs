@@ -107,7 +107,7 @@ impl Sampler {
         if self.stride == 0 {
             self.stride = 1;
         }
-        if self.seen % self.stride == 0 {
+        if self.seen.is_multiple_of(self.stride) {
             self.kept.push(x);
             if self.kept.len() >= MAX_SAMPLES {
                 let halved: Vec<f64> = self.kept.iter().step_by(2).copied().collect();

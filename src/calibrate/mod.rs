@@ -197,17 +197,13 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
             opts.hold_out
         )));
     }
-    let mut levels = Vec::new();
-    let mut errors = Vec::new();
-    for f in &opts.files {
-        match formats::read(f, opts.format, opts.users) {
-            Ok(ls) => levels.extend(ls),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(invalid(anyhow::anyhow!(errors.join("\n"))));
-    }
+    let levels = formats::read_all(&opts.files, opts.format, opts.users).map_err(|errors| {
+        invalid(anyhow::anyhow!(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")))
+    })?;
     let (points, requests) = fit::points(&levels);
     if points.is_empty() {
         return Err(invalid(anyhow::anyhow!(

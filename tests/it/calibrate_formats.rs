@@ -342,3 +342,38 @@ fn malformed_files_name_the_file_the_line_and_what_was_expected() {
     let e = err("x.txt", "hello\nworld\n", None);
     assert!(e.contains(":1: not a load-test file capsim knows"), "{e}");
 }
+
+#[test]
+fn pgbench_thread_logs_of_one_run_are_one_level() {
+    // pgbench -j 2 writes pgbench_log.PID (thread 0) and pgbench_log.PID.1:
+    // split the real 4-client log that way and read the two files together.
+    let text = std::fs::read_to_string(data("pgbench/tpcb_c4.log")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b) = (String::new(), String::new());
+    for l in text.lines() {
+        let client: u32 = l.split_whitespace().next().unwrap().parse().unwrap();
+        let to = if client < 2 { &mut a } else { &mut b };
+        to.push_str(l);
+        to.push('\n');
+    }
+    let (pa, pb) = (
+        dir.path().join("pgbench_log.4242"),
+        dir.path().join("pgbench_log.4242.1"),
+    );
+    std::fs::write(&pa, a).unwrap();
+    std::fs::write(&pb, b).unwrap();
+    let together = formats::read_all(&[pa, pb], None, None).unwrap();
+    let whole = formats::read(&data("pgbench/tpcb_c4.log"), None, None).unwrap();
+    assert_eq!(together.len(), 1);
+    assert_eq!(together[0].users, 4.0);
+    assert!(close(
+        together[0].throughput_rps,
+        whole[0].throughput_rps,
+        1e-12
+    ));
+    assert!(
+        together[0].window.contains("2 thread logs"),
+        "{}",
+        together[0].window
+    );
+}

@@ -302,10 +302,13 @@ fn jmeter(dir: &Path, sims: &[Sim]) -> Vec<PathBuf> {
     vec![write(dir, "results.jtl", &s)]
 }
 
+/// Writes a level list in one format, returns the files.
+type Writer = fn(&Path, &[Sim]) -> Vec<PathBuf>;
+
 #[test]
 fn a_simulated_scenario_written_in_every_format_calibrates_back_to_its_demands() {
     let sims = simulate();
-    let formats: [(&str, fn(&Path, &[Sim]) -> Vec<PathBuf>); 7] = [
+    let formats: [(&str, Writer); 7] = [
         ("plain", plain),
         ("pgbench", pgbench),
         ("pgbench-log", pgbench_log),

@@ -1,7 +1,7 @@
 //! The folders show the flow — scenario → arch → model → engine → sweep →
-//! outcome → report, with the jobs run and calibrate on top — and the arrows point one way: no module of `src/`
-//! depends on one that depends back on it, and the writers compute no
-//! statistics.
+//! outcome → report, with the jobs run and calibrate on top — and the
+//! arrows point one way: no module of `src/` depends on one that depends
+//! back on it, and the writers compute no statistics.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

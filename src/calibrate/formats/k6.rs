@@ -154,13 +154,11 @@ pub fn parse_json_lines(path: &Path, text: &str) -> Result<Vec<Level>, FormatErr
             return Err(malformed(path, line, 1, "data.value", "a number", l));
         };
         match metric {
-            "vus" => {
-                if vus != Some(value) {
-                    if let Some(s) = cur.take() {
-                        done.push(s);
-                    }
-                    vus = Some(value);
+            "vus" if vus != Some(value) => {
+                if let Some(s) = cur.take() {
+                    done.push(s);
                 }
+                vus = Some(value);
             }
             "http_req_duration" => {
                 let t = data

@@ -29,7 +29,7 @@ pub enum Format {
     K6Json,
     /// JMeter JTL in CSV (timeStamp, elapsed, success, allThreads).
     Jmeter,
-    /// concurrency,throughput_rps,p50_ms,p95_ms,p99_ms[,cpu_util,errors,request].
+    /// Plain CSV: `concurrency,throughput_rps,p50_ms,p95_ms,p99_ms` (+ `mean_ms`, `cpu_util`, `errors`, `request`).
     Plain,
 }
 
@@ -189,6 +189,118 @@ pub fn detect(text: &str) -> Option<Format> {
     None
 }
 
+/// Read every file; pgbench -l logs of one run written by several threads
+/// (`-j`: `pgbench_log.PID`, `pgbench_log.PID.1`, …) are read as one level.
+/// Every file's error is returned, not only the first.
+pub fn read_all(
+    paths: &[PathBuf],
+    format: Option<Format>,
+    users: Option<f64>,
+) -> Result<Vec<Level>, Vec<FormatError>> {
+    let mut levels = Vec::new();
+    let mut errors = Vec::new();
+    // Thread logs of one run, by their run's name, in order of appearance.
+    let mut runs: Vec<(String, Vec<(&PathBuf, String)>)> = Vec::new();
+    for p in paths {
+        let text = match std::fs::read(p) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(source) => {
+                errors.push(FormatError::Read {
+                    path: p.clone(),
+                    source,
+                });
+                continue;
+            }
+        };
+        let is_log = format.or_else(|| detect(&text)) == Some(Format::PgbenchLog);
+        if is_log {
+            let run = thread_log_run(p);
+            match runs.iter_mut().find(|(r, _)| *r == run) {
+                Some((_, v)) => v.push((p, text)),
+                None => runs.push((run, vec![(p, text)])),
+            }
+            continue;
+        }
+        match parse_text(p, &text, format, users) {
+            Ok(ls) => levels.extend(ls),
+            Err(e) => errors.push(e),
+        }
+    }
+    for (_, files) in runs {
+        if files.len() == 1 {
+            match pgbench_log::parse(files[0].0, &files[0].1) {
+                Ok(ls) => levels.extend(ls),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
+        // Each thread's log is checked on its own (its errors name its
+        // own lines), then all are read as one run.
+        let mut all = String::new();
+        let mut ok = true;
+        for (p, t) in &files {
+            if let Err(e) = pgbench_log::parse(p, t) {
+                errors.push(e);
+                ok = false;
+            }
+            all.push_str(t);
+            if !all.ends_with('\n') {
+                all.push('\n');
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let names: Vec<String> = files
+            .iter()
+            .map(|(p, _)| {
+                p.file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            })
+            .collect();
+        match pgbench_log::parse(files[0].0, &all) {
+            Ok(mut ls) => {
+                for l in &mut ls {
+                    l.window = format!(
+                        "{} thread logs of one run: {}",
+                        files.len(),
+                        names.join(", ")
+                    );
+                }
+                levels.extend(ls);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(levels)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The run a pgbench -l file belongs to: pgbench names the log of thread 0
+/// `pgbench_log.PID` and those of threads 1, 2, … `pgbench_log.PID.N`; any
+/// other name is a run of its own.
+fn thread_log_run(p: &Path) -> String {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parts: Vec<&str> = name.split('.').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [prefix, pid] | [prefix, pid, _]
+            if digits(pid) && parts.get(2).is_none_or(|t| digits(t)) =>
+        {
+            p.with_file_name(format!("{prefix}.{pid}"))
+                .display()
+                .to_string()
+        }
+        _ => p.display().to_string(),
+    }
+}
+
 /// Read `path` as `format` (detected when `None`).
 pub fn read(
     path: &Path,
@@ -199,8 +311,17 @@ pub fn read(
         path: path.to_path_buf(),
         source,
     })?;
-    let text = String::from_utf8_lossy(&bytes);
-    let format = match format.or_else(|| detect(&text)) {
+    parse_text(path, &String::from_utf8_lossy(&bytes), format, users)
+}
+
+/// Parse the text of `path` as `format` (detected when `None`).
+fn parse_text(
+    path: &Path,
+    text: &str,
+    format: Option<Format>,
+    users: Option<f64>,
+) -> Result<Vec<Level>, FormatError> {
+    let format = match format.or_else(|| detect(text)) {
         Some(f) => f,
         None => {
             return Err(FormatError::Unknown {
@@ -209,14 +330,14 @@ pub fn read(
         }
     };
     let levels = match format {
-        Format::Pgbench => pgbench::parse(path, &text)?,
-        Format::PgbenchLog => pgbench_log::parse(path, &text)?,
-        Format::LocustHistory => locust::parse_history(path, &text)?,
-        Format::LocustStats => locust::parse_stats(path, &text, users)?,
-        Format::K6Summary => k6::parse_summary(path, &text)?,
-        Format::K6Json => k6::parse_json_lines(path, &text)?,
-        Format::Jmeter => jmeter::parse(path, &text)?,
-        Format::Plain => plain::parse(path, &text)?,
+        Format::Pgbench => pgbench::parse(path, text)?,
+        Format::PgbenchLog => pgbench_log::parse(path, text)?,
+        Format::LocustHistory => locust::parse_history(path, text)?,
+        Format::LocustStats => locust::parse_stats(path, text, users)?,
+        Format::K6Summary => k6::parse_summary(path, text)?,
+        Format::K6Json => k6::parse_json_lines(path, text)?,
+        Format::Jmeter => jmeter::parse(path, text)?,
+        Format::Plain => plain::parse(path, text)?,
     };
     if levels.is_empty() {
         return Err(FormatError::Empty {
