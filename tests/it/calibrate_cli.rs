@@ -6,7 +6,7 @@
 //! verdict resting on such a load says so.
 
 use crate::helpers::{read_csv, repo, simulate};
-use capsim::calibrate::output::CALIBRATION_COLUMNS;
+use capsim::calibrate::{self, output::CALIBRATION_COLUMNS};
 use capsim::sweep::{self, Silent, SweepOptions};
 use std::path::Path;
 
@@ -192,4 +192,41 @@ fn a_malformed_file_stops_calibrate_with_its_line_and_exit_status_2() {
         "{err}"
     );
     assert!(!dir.path().join("x.toml").exists());
+}
+
+#[test]
+fn per_type_rows_become_request_types_with_their_shares_and_times() {
+    // Two types measured at each level: the scenario gets both, weighted by
+    // throughput, the slower one with proportionally more demand.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("types.csv");
+    std::fs::write(
+        &f,
+        "concurrency,throughput_rps,p50_ms,p95_ms,p99_ms,mean_ms,request\n\
+         1,75,9,14,20,10,browse\n1,25,27,42,60,30,buy\n\
+         2,140,10,15,21,11,browse\n2,46,30,45,66,33,buy\n\
+         4,200,14,22,30,16,browse\n4,66,42,66,90,48,buy\n",
+    )
+    .unwrap();
+    let opts = calibrate::CalibrateOptions {
+        files: vec![f],
+        out: dir.path().join("t.toml"),
+        plots: false,
+        ..calibrate::CalibrateOptions::default()
+    };
+    let r = calibrate::run(&opts).map_err(|e| e.error).unwrap();
+    let shares = &r.full.requests;
+    let names: Vec<&str> = shares.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["browse", "buy"]);
+    // At the lowest level: 75 and 25 per second; mean 10 and 30 ms against
+    // the mix's (75·10 + 25·30)/100 = 15 ms.
+    assert!((shares[0].weight - 0.75).abs() < 1e-12);
+    assert!((shares[1].time_ratio - 2.0).abs() < 1e-12);
+    let sc = capsim::scenario::load(&opts.out).unwrap();
+    assert_eq!(sc.workload.requests.len(), 2);
+    let w: Vec<f64> = sc.workload.requests.iter().map(|q| q.weight).collect();
+    assert!(
+        (w[0] - 0.75).abs() < 1e-6 && (w[1] - 0.25).abs() < 1e-6,
+        "{w:?}"
+    );
 }
