@@ -36,6 +36,7 @@
 
 pub mod analytic;
 pub mod arch;
+pub mod calibrate;
 pub mod defaults;
 pub mod dist;
 pub mod engine;

@@ -123,6 +123,40 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Fit a scenario to load-test files (pgbench, Locust, k6, JMeter, plain
+    /// CSV), back-test it on the highest levels held out of the fit, and
+    /// write OUT.toml, calibration.csv and calibration.png beside it.
+    Calibrate {
+        /// The load-test files: one load level per file or per window.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Their format (default: told from the content).
+        #[arg(long, value_enum, value_name = "F")]
+        format: Option<capsim::calibrate::formats::Format>,
+        /// Share of the levels, the highest, held out of the fit and predicted.
+        #[arg(long, value_name = "FRACTION", default_value_t = capsim::calibrate::DEFAULT_HOLD_OUT)]
+        hold_out: f64,
+        /// The scenario to write (calibration.csv and .png go beside it).
+        #[arg(
+            short,
+            long,
+            value_name = "OUT.toml",
+            default_value = "calibrated.toml"
+        )]
+        out: PathBuf,
+        /// Servers of the queueing station: the cores the measured service ran on.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        servers: u32,
+        /// Users of a file that does not say (Locust's _stats.csv).
+        #[arg(long, value_name = "N")]
+        users: Option<f64>,
+        /// Seed of the simulations.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// Write no calibration.png.
+        #[arg(long)]
+        no_plots: bool,
+    },
 }
 
 fn parse_precision(s: &str) -> Result<f64, String> {
@@ -164,6 +198,31 @@ fn main() {
             quiet,
         };
         exit_on_failure(run::merge::merge(&opts));
+        return;
+    }
+    if let Some(Command::Calibrate {
+        files,
+        format,
+        hold_out,
+        out,
+        servers,
+        users,
+        seed,
+        no_plots,
+    }) = cli.command
+    {
+        let opts = capsim::calibrate::CalibrateOptions {
+            files,
+            format,
+            hold_out,
+            out,
+            servers,
+            users,
+            seed,
+            plots: !no_plots,
+            ..Default::default()
+        };
+        exit_on_failure(capsim::calibrate::run(&opts).map(|_| ()));
         return;
     }
     let shard = match cli.shard.as_deref() {

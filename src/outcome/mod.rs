@@ -55,6 +55,9 @@ pub struct LoadPoint {
     /// Utilisation of every resource group (identical app hosts folded), in
     /// model order, each over the point's replications.
     pub groups: Vec<GroupUtilisation>,
+    /// The scenario was calibrated and this load lies beyond twice the
+    /// largest it was measured at.
+    pub extrapolated: bool,
 }
 
 impl LoadPoint {
@@ -134,6 +137,7 @@ impl<'p> Outcome<'p> {
                     .filter(|r| r.point.phase == phase && r.point.users == users);
                 LoadPoint {
                     groups: utilisation::of_groups(&plan.models[phase], mine),
+                    extrapolated: sc.calibration.is_some_and(|c| c.extrapolated(users)),
                     estimate,
                 }
             })

@@ -76,9 +76,31 @@ pub fn judge(sc: &Scenario, result: &SweepResult) -> Vec<ClaimVerdict> {
             if v.break_even.is_empty() {
                 v.break_even = "not a function of think time alone".into();
             }
+            flag_extrapolation(sc, c, &mut v);
             v
         })
         .collect()
+}
+
+/// A calibrated scenario knows how far it was measured: a verdict resting
+/// on a load beyond twice that (the claim's users, or the capacity found)
+/// says it is an extrapolation.
+fn flag_extrapolation(sc: &Scenario, c: &Claim, v: &mut ClaimVerdict) {
+    let Some(cal) = sc.calibration else {
+        return;
+    };
+    let users = match c.metric {
+        Metric::CapacityUsers if v.value.mean.is_finite() => Some(v.value.mean.round() as u32),
+        _ => c.users,
+    };
+    if users.is_some_and(|u| cal.extrapolated(u)) {
+        v.reason = format!(
+            "{}{}extrapolated: beyond twice the largest measured load ({} users)",
+            v.reason,
+            if v.reason.is_empty() { "" } else { "; " },
+            cal.measured_max_users
+        );
+    }
 }
 
 fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> ClaimVerdict {

@@ -41,6 +41,7 @@ pub const SWEEP_COLUMNS: &[&str] = &[
     "bound_throughput_rps",
     "mva_throughput_rps",
     "mva_mean_ms",
+    "extrapolated",
 ];
 
 fn pair(e: &Estimate, decimals: usize) -> [String; 2] {
@@ -79,6 +80,7 @@ pub fn write_sweep_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             row.push(num(p.bound_throughput_rps, 3));
             row.push(num(p.mva_throughput_rps, 3));
             row.push(num(p.mva_mean_ms, 3));
+            row.push(lp.extrapolated.to_string());
             out.write_record(&row)?;
         }
         out.flush()?;

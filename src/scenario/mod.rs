@@ -57,6 +57,24 @@ pub struct Scenario {
     pub phases: Vec<Phase>,
     /// What the guide says each phase achieves.
     pub claims: Vec<Claim>,
+    /// `[calibration]`: the scenario was fitted to measurements by
+    /// `simulate calibrate`; `None` for a scenario written by hand.
+    pub calibration: Option<Calibrated>,
+}
+
+/// `[calibration]` of a scenario `simulate calibrate` wrote.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Calibrated {
+    /// `calibration.measured_max_users`: the largest load measured (1–1e7
+    /// users). Points beyond twice it are extrapolations.
+    pub measured_max_users: u32,
+}
+
+impl Calibrated {
+    /// Whether `users` lies beyond twice the largest measured load.
+    pub fn extrapolated(&self, users: u32) -> bool {
+        u64::from(users) > 2 * u64::from(self.measured_max_users)
+    }
 }
 
 /// `[workload]`: the population and the request types it sends.
@@ -569,6 +587,22 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
     let claims = claims::check_claims(d, &raw.claim, &names);
+    let calibration = match &raw.calibration {
+        None => Some(None),
+        Some(c) => int_in(
+            d,
+            &c.get_ref().measured_max_users,
+            "calibration.measured_max_users",
+            1,
+            10_000_000,
+            "a whole number of users from 1 to 10,000,000",
+        )
+        .map(|n| {
+            Some(Calibrated {
+                measured_max_users: n as u32,
+            })
+        }),
+    };
     // The sweep also visits every user count a claim is about: one cap on
     // the points simulated, however they are asked for.
     let sweep = sweep.and_then(|mut s| {
@@ -613,6 +647,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         slo: slo?,
         phases: phases?,
         claims: claims?,
+        calibration: calibration?,
     };
     if d.has_errors() {
         return None;

@@ -22,6 +22,7 @@ pub(super) struct RawScenario {
     pub workload: S<RawWorkload>,
     pub sweep: Option<S<RawSweep>>,
     pub slo: Option<S<RawSlo>>,
+    pub calibration: Option<S<RawCalibration>>,
     #[serde(default)]
     pub phase: Vec<S<RawPhase>>,
     #[serde(default)]
@@ -131,6 +132,12 @@ pub(super) struct RawGrid {
     pub from: S<Num>,
     pub to: S<Num>,
     pub points: S<Num>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCalibration {
+    pub measured_max_users: S<Num>,
 }
 
 #[derive(Deserialize)]

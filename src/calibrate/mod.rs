@@ -1,0 +1,370 @@
+//! `simulate calibrate`: a scenario fitted to a team's own load-test files,
+//! with a back-test that says how far it can be trusted.
+//!
+//! A job on top, like [`crate::run`]: [`formats`] read what the tools wrote
+//! into [`measure::Level`]s, [`fit`] turns the levels into the numbers of
+//! a scenario (with [`lm`] and, beside it, the [`usl`] cross-check), and the
+//! back-test fits on the lowest levels only and predicts the held-out
+//! higher ones by simulating the fitted scenario through the path every
+//! `simulate` run takes ([`crate::run::analyse`]). [`scenario_file`] writes
+//! the scenario, [`output`] calibration.csv and calibration.png.
+
+pub mod fit;
+pub mod formats;
+pub mod lm;
+pub mod measure;
+pub mod output;
+pub mod scenario_file;
+pub mod usl;
+
+use crate::run::{self, Failure, EXIT_INVALID_INPUT, EXIT_RUNTIME};
+use crate::scenario;
+use crate::sweep::{self, Silent, SweepOptions};
+use fit::{Calibration, Point};
+use formats::Format;
+use std::path::{Path, PathBuf};
+
+/// The default share of levels held out: the top third.
+pub const DEFAULT_HOLD_OUT: f64 = 1.0 / 3.0;
+
+/// What `simulate calibrate` was asked.
+#[derive(Clone, Debug)]
+pub struct CalibrateOptions {
+    /// The load-test files.
+    pub files: Vec<PathBuf>,
+    /// Their format, when not detected from the content.
+    pub format: Option<Format>,
+    /// Share of the levels (the highest) held out of the fit and predicted.
+    pub hold_out: f64,
+    /// The scenario to write; calibration.csv and calibration.png go beside it.
+    pub out: PathBuf,
+    /// Servers of the queueing station (the cores the service runs on).
+    pub servers: u32,
+    /// Users of a file that does not say (Locust's _stats.csv).
+    pub users: Option<f64>,
+    /// Seed of the simulations.
+    pub seed: u64,
+    /// Requests measured per simulated run.
+    pub measured_requests: u64,
+    /// Replications per simulated level.
+    pub replications: u32,
+    /// Draw calibration.png.
+    pub plots: bool,
+}
+
+impl Default for CalibrateOptions {
+    fn default() -> Self {
+        CalibrateOptions {
+            files: Vec::new(),
+            format: None,
+            hold_out: DEFAULT_HOLD_OUT,
+            out: PathBuf::from("calibrated.toml"),
+            servers: 1,
+            users: None,
+            seed: 1,
+            measured_requests: 20_000,
+            replications: 3,
+            plots: true,
+        }
+    }
+}
+
+/// One level of the back-test: measured, in-sample, predicted.
+#[derive(Clone, Debug)]
+pub struct BackTestPoint {
+    /// The measured level.
+    pub measured: Point,
+    /// Held out of the back-test's fit (predicted), or fitted on.
+    pub held_out: bool,
+    /// The full calibration simulated at this level (throughput, p50, p95,
+    /// p99, error rate).
+    pub fitted: Simulated,
+    /// The back-test model (fitted on the lower levels only) simulated here.
+    pub predicted: Simulated,
+    /// The USL fitted on the lower levels, at this level.
+    pub usl_rps: f64,
+}
+
+impl BackTestPoint {
+    /// Relative throughput error of the prediction.
+    pub fn capsim_error(&self) -> f64 {
+        self.predicted.throughput_rps / self.measured.throughput_rps - 1.0
+    }
+    /// Relative throughput error of the USL.
+    pub fn usl_error(&self) -> f64 {
+        self.usl_rps / self.measured.throughput_rps - 1.0
+    }
+}
+
+/// What one simulated level came to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Simulated {
+    /// Requests per second.
+    pub throughput_rps: f64,
+    /// Percentiles, ms.
+    pub p50_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Failed fraction.
+    pub error_rate: f64,
+}
+
+/// Everything a calibration found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The fit on every level: what OUT.toml holds.
+    pub full: Calibration,
+    /// The fit on the lower levels only.
+    pub back: Option<Calibration>,
+    /// USL on every level.
+    pub usl_full: Option<usl::Usl>,
+    /// USL on the lower levels.
+    pub usl_back: Option<usl::Usl>,
+    /// Every level, ascending.
+    pub points: Vec<BackTestPoint>,
+    /// The scenario text written.
+    pub scenario: String,
+}
+
+impl Report {
+    /// Median and worst |error| over the held-out levels: (capsim, USL).
+    pub fn held_out_errors(&self) -> Option<((f64, f64), (f64, f64))> {
+        let held: Vec<&BackTestPoint> = self.points.iter().filter(|p| p.held_out).collect();
+        if held.is_empty() {
+            return None;
+        }
+        let stat = |f: &dyn Fn(&BackTestPoint) -> f64| {
+            let mut v: Vec<f64> = held.iter().map(|p| f(p).abs()).collect();
+            v.sort_by(f64::total_cmp);
+            let med = if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+            };
+            (med, *v.last().unwrap_or(&f64::NAN))
+        };
+        Some((stat(&|p| p.capsim_error()), stat(&|p| p.usl_error())))
+    }
+
+    /// The one-line summary printed on standard output.
+    pub fn summary(&self, out: &Path) -> String {
+        let c = &self.full;
+        let mut s = format!(
+            "calibrated {} levels (N = {}–{}) → {}: demand {} ms, delay {} ms, think {} ms, cv {}",
+            c.points.len(),
+            c.points.first().map_or(0, |p| p.users),
+            c.points.last().map_or(0, |p| p.users),
+            out.display(),
+            scenario_file::sig(c.demand.value),
+            scenario_file::sig(c.delay.value),
+            scenario_file::sig(c.think.value),
+            scenario_file::sig(c.cv.value),
+        );
+        if let Some(((cm, cw), (um, uw))) = self.held_out_errors() {
+            let held: Vec<String> = self
+                .points
+                .iter()
+                .filter(|p| p.held_out)
+                .map(|p| p.measured.users.to_string())
+                .collect();
+            s.push_str(&format!(
+                "; back-test at N = {}: capsim throughput error median {:.1}% worst {:.1}%, USL median {:.1}% worst {:.1}%",
+                held.join(", "),
+                100.0 * cm,
+                100.0 * cw,
+                100.0 * um,
+                100.0 * uw
+            ));
+        }
+        s
+    }
+}
+
+fn invalid(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        code: EXIT_INVALID_INPUT,
+        error: e.into(),
+    }
+}
+
+/// Read, fit, back-test; nothing is written.
+pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
+    if !(0.0..1.0).contains(&opts.hold_out) {
+        return Err(invalid(anyhow::anyhow!(
+            "--hold-out {} is not a share of the levels; give a fraction from 0 to below 1, e.g. 0.33",
+            opts.hold_out
+        )));
+    }
+    let levels = formats::read_all(&opts.files, opts.format, opts.users).map_err(|errors| {
+        invalid(anyhow::anyhow!(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")))
+    })?;
+    let (points, requests) = fit::points(&levels);
+    if points.is_empty() {
+        return Err(invalid(anyhow::anyhow!(
+            "no load level with a throughput above 0 in the files"
+        )));
+    }
+    let servers = opts.servers.max(1);
+    let full = fit::fit(&points, requests.clone(), servers)
+        .ok_or_else(|| invalid(anyhow::anyhow!("the levels could not be fitted")))?;
+    let held = held_out_count(points.len(), opts.hold_out);
+    let lower = &points[..points.len() - held];
+    let back = if held > 0 {
+        fit::fit(lower, requests, servers)
+    } else {
+        None
+    };
+    let pairs = |ps: &[Point]| {
+        ps.iter()
+            .map(|p| (p.users as f64, p.throughput_rps))
+            .collect::<Vec<_>>()
+    };
+    let usl_full = usl::fit(&pairs(&points));
+    let usl_back = if held > 0 {
+        usl::fit(&pairs(lower))
+    } else {
+        None
+    };
+    let users: Vec<u32> = points.iter().map(|p| p.users).collect();
+    let name = format!(
+        "Calibrated from {}",
+        opts.files
+            .iter()
+            .map(|f| f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let text = scenario_file::scenario_text(
+        &full,
+        &scenario_file::ScenarioText {
+            name: &name,
+            users: &sweep_users(&users),
+            measured_requests: 50_000,
+            seed: opts.seed,
+        },
+    );
+    let fitted = simulate(&full, &users, opts)?;
+    let predicted = match &back {
+        Some(b) => simulate(b, &users, opts)?,
+        None => fitted.clone(),
+    };
+    let usl_at = |n: u32| {
+        usl_back
+            .as_ref()
+            .or(usl_full.as_ref())
+            .map_or(f64::NAN, |u| u.throughput(n as f64))
+    };
+    let pts = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| BackTestPoint {
+            measured: p.clone(),
+            held_out: i >= points.len() - held,
+            fitted: fitted[i],
+            predicted: predicted[i],
+            usl_rps: usl_at(p.users),
+        })
+        .collect();
+    Ok(Report {
+        full,
+        back,
+        usl_full,
+        usl_back,
+        points: pts,
+        scenario: text,
+    })
+}
+
+/// Levels held out of `n`: `share` of them rounded, leaving at least two
+/// to fit on (none held out below three levels).
+pub fn held_out_count(n: usize, share: f64) -> usize {
+    if n < 3 {
+        return 0;
+    }
+    ((n as f64 * share).round() as usize).min(n - 2)
+}
+
+/// The measured levels, then a log grid up to four times the largest: the
+/// sweep shows the range measured and what lies beyond.
+fn sweep_users(measured: &[u32]) -> Vec<u32> {
+    let max = measured.iter().copied().max().unwrap_or(1);
+    let mut u = measured.to_vec();
+    u.extend([max * 3 / 2, max * 2, max * 3, max * 4]);
+    u.sort_unstable();
+    u.dedup();
+    u.retain(|&x| x >= 1);
+    u
+}
+
+/// Simulate a calibration at `users` through the path `simulate` runs: the
+/// scenario text loaded by the normal loader, planned, swept, analysed.
+pub fn simulate(
+    c: &Calibration,
+    users: &[u32],
+    opts: &CalibrateOptions,
+) -> Result<Vec<Simulated>, Failure> {
+    let text = scenario_file::scenario_text(
+        c,
+        &scenario_file::ScenarioText {
+            name: "back-test",
+            users,
+            measured_requests: opts.measured_requests,
+            seed: opts.seed,
+        },
+    );
+    let sc = scenario::parse(Path::new("calibrated.toml"), &text).map_err(|e| Failure {
+        code: EXIT_RUNTIME,
+        error: anyhow::anyhow!("the fitted scenario does not load (a bug in capsim): {e}\n{text}"),
+    })?;
+    let opts = SweepOptions {
+        users: Some(users.to_vec()),
+        replications: Some(opts.replications),
+        measured_requests: Some(opts.measured_requests),
+        warmup_requests: Some(opts.measured_requests / 10),
+        ..SweepOptions::default()
+    };
+    let plan = sweep::plan(&sc, &opts).map_err(|e| Failure {
+        code: EXIT_RUNTIME,
+        error: e.into(),
+    })?;
+    let outcome = run::analyse(&plan, &Silent);
+    Ok(users
+        .iter()
+        .map(|&u| {
+            outcome
+                .points
+                .iter()
+                .find(|p| p.users() == u)
+                .map_or(Simulated::default(), |p| {
+                    let e = &p.estimate;
+                    Simulated {
+                        throughput_rps: e.throughput_rps.mean,
+                        p50_ms: e.p50_ms.mean,
+                        p95_ms: e.p95_ms.mean,
+                        p99_ms: e.p99_ms.mean,
+                        error_rate: e.error_rate.mean,
+                    }
+                })
+        })
+        .collect())
+}
+
+/// `simulate calibrate`: fit, back-test, write OUT.toml, calibration.csv
+/// and calibration.png (atomically), print the summary line.
+pub fn run(opts: &CalibrateOptions) -> Result<Report, Failure> {
+    let report = calibrate(opts)?;
+    output::write(&report, opts).map_err(|error| Failure {
+        code: EXIT_RUNTIME,
+        error,
+    })?;
+    Ok(report)
+}
