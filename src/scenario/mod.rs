@@ -8,12 +8,14 @@ mod diag;
 mod dists;
 mod network;
 mod path;
+mod ranges;
 mod raw;
 mod scale;
 mod sweep;
 mod value;
 
 pub use claims::{Claim, Metric};
+pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
 use dists::check_dist;
@@ -57,6 +59,9 @@ pub struct Scenario {
     pub phases: Vec<Phase>,
     /// What the guide says each phase achieves.
     pub claims: Vec<Claim>,
+    /// The fields given as ranges, and `[uncertainty]`; every range's
+    /// field above holds its mid value (the point scenario).
+    pub uncertainty: Uncertainty,
 }
 
 /// `[workload]`: the population and the request types it sends.
@@ -438,7 +443,55 @@ fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> ScenarioError 
 }
 
 /// Validate scenario text; `path` names it in errors and gives the slug.
+///
+/// Fields given as ranges are read at their mid values (see
+/// [`Uncertainty`]); the scenario must also be valid with every range at
+/// its low end and at its high end.
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
+    let mut d = Diagnostics::new(path, source);
+    let found = ranges::find(&mut d, source).unwrap_or_default();
+    if d.has_errors() {
+        return d.finish(None);
+    }
+    if found.is_empty() {
+        return parse_text(path, source);
+    }
+    let at = |pick: &dyn Fn(&ParamRange) -> f64| {
+        let values: Vec<f64> = found.iter().map(pick).collect();
+        ranges::substitute(source, &found, &values)
+    };
+    let mut sc = parse_text(path, &at(&|r| r.mid()))
+        .map_err(|e| ranges::relabel(e, source, &found, "at its mid value"))?;
+    for (end, pick) in [
+        ("low", &(|r: &ParamRange| r.low) as &dyn Fn(&ParamRange) -> f64),
+        ("high", &|r: &ParamRange| r.high),
+    ] {
+        parse_text(path, &at(pick)).map_err(|e| {
+            ranges::relabel_all(e, &format!("with every range at its {end} end"))
+        })?;
+    }
+    sc.uncertainty.ranges = found;
+    sc.uncertainty.source = Some(source.into());
+    Ok(sc)
+}
+
+impl Scenario {
+    /// The scenario with its ranges at `values` (one per range, in
+    /// [`Uncertainty::ranges`] order), checked by the same path as the file:
+    /// one design of an uncertainty study. The result has no ranges.
+    pub fn at(&self, values: &[f64]) -> Result<Scenario, ScenarioError> {
+        let Some(source) = &self.uncertainty.source else {
+            return Ok(self.clone());
+        };
+        let text = ranges::substitute(source, &self.uncertainty.ranges, values);
+        let mut sc = parse_text(&self.path, &text)?;
+        sc.uncertainty.designs = 0;
+        Ok(sc)
+    }
+}
+
+/// Validate scenario text without ranges.
+fn parse_text(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let mut d = Diagnostics::new(path, source);
     let raw: RawScenario = match toml::from_str(source) {
         Ok(r) => r,
@@ -542,6 +595,18 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
             }
         },
     };
+    let designs = match raw.uncertainty.as_ref().and_then(|u| u.get_ref().designs.as_ref()) {
+        None => Some(ranges::DEFAULT_DESIGNS),
+        Some(n) => int_in(
+            d,
+            n,
+            "uncertainty.designs",
+            0,
+            ranges::MAX_DESIGNS,
+            "the designs of the uncertainty study (0: the point run alone)",
+        )
+        .map(|n| n as u32),
+    };
     let workload = check_workload(d, &raw.workload);
     let is_open = workload.as_ref().is_some_and(|w| w.is_open());
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
@@ -597,6 +662,10 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         slo: slo?,
         phases: phases?,
         claims: claims?,
+        uncertainty: Uncertainty {
+            designs: designs?,
+            ..Uncertainty::default()
+        },
     };
     if d.has_errors() {
         return None;

@@ -1,0 +1,159 @@
+//! The uncertainty study of a planned scenario: its designs (a Latin
+//! hypercube over the scenario's ranges, [`crate::sweep::design`]) and the
+//! tornado's end runs (each range at its low and at its high end, the others
+//! at mid), every one a whole sweep and capacity search of the scenario at
+//! those values, planned with the point run's options.
+//!
+//! Common random numbers: a run's seed depends on (seed, phase, users,
+//! replication) only, never on the design, so every design sees the same
+//! random streams and differences between designs are the ranges' doing,
+//! not noise. The variants run side by side on the rayon pool and are
+//! collected in order, so the study does not depend on `--jobs`.
+
+use crate::outcome::uncertainty::{self, DesignRun, Study};
+use crate::scenario::Scenario;
+use crate::sweep::{self, design, Capacity, Progress, SweepPlan};
+use rayon::prelude::*;
+
+/// The values of every variant of `plan`'s study: its designs, then for
+/// each range its low-end and high-end runs. Empty without a study.
+fn variants(plan: &SweepPlan) -> (Vec<Vec<f64>>, usize) {
+    if plan.designs == 0 {
+        return (Vec::new(), 0);
+    }
+    let ranges = &plan.scenario.uncertainty.ranges;
+    let mut all = design::latin_hypercube(plan.seed, plan.designs, ranges);
+    let n = all.len();
+    let mid: Vec<f64> = ranges.iter().map(|r| r.mid()).collect();
+    for (i, r) in ranges.iter().enumerate() {
+        for end in [r.low, r.high] {
+            let mut v = mid.clone();
+            v[i] = end;
+            all.push(v);
+        }
+    }
+    (all, n)
+}
+
+/// A variant's name in messages: "design 3" or "the low end of `x`".
+fn variant_name(plan: &SweepPlan, designs: usize, k: usize) -> String {
+    if k < designs {
+        format!("design {}", k + 1)
+    } else {
+        let i = (k - designs) / 2;
+        let end = if (k - designs) % 2 == 0 { "low" } else { "high" };
+        format!(
+            "the tornado run at the {end} end of `{}`",
+            plan.scenario.uncertainty.ranges[i].label
+        )
+    }
+}
+
+/// The scenario of one variant, planned like the point run.
+fn plan_variant<'s>(plan: &SweepPlan, sc: &'s Scenario) -> Result<SweepPlan<'s>, String> {
+    let mut opts = plan.options.clone();
+    opts.designs = Some(0);
+    let mut p = sweep::plan(sc, &opts).map_err(|e| e.to_string())?;
+    p.cancel = plan.cancel;
+    Ok(p)
+}
+
+/// Check that every variant of the study is a valid scenario that can be
+/// planned, before anything runs: the ends of each range were checked with
+/// the file, but a combination inside the ranges may still break a rule
+/// (a minimum above a maximum, say).
+pub fn check(plan: &SweepPlan) -> Result<(), String> {
+    let (all, designs) = variants(plan);
+    for (k, values) in all.iter().enumerate() {
+        let fail = |e: String| {
+            format!(
+                "{}: {} ({}) is not a valid scenario: {e}",
+                plan.scenario.path.display(),
+                variant_name(plan, designs, k),
+                describe(plan, values)
+            )
+        };
+        let sc = plan.scenario.at(values).map_err(|e| fail(format!("{e}")))?;
+        plan_variant(plan, &sc).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// "x = 3, y = 0.5": a variant's values.
+fn describe(plan: &SweepPlan, values: &[f64]) -> String {
+    plan.scenario
+        .uncertainty
+        .ranges
+        .iter()
+        .zip(values)
+        .map(|(r, v)| format!("{} = {v}", r.label))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The runs of a study's variants, in variant order.
+pub struct VariantRuns(Vec<Result<DesignRun, String>>);
+
+/// Sweep every variant of `plan`'s study (none without a study).
+pub fn run(plan: &SweepPlan, progress: &dyn Progress) -> VariantRuns {
+    let (all, _) = variants(plan);
+    VariantRuns(
+        all.par_iter()
+            .map(|values| {
+                let sc = plan.scenario.at(values).map_err(|e| format!("{e}"))?;
+                let p = plan_variant(plan, &sc)?;
+                Ok(DesignRun::of(&sc, values.clone(), p.run(progress)))
+            })
+            .collect(),
+    )
+}
+
+/// The study of `plan` from its variants' runs (`None` when it has none);
+/// `point` is the point run's capacities. A variant that is not a valid
+/// scenario (which [`check`] rules out before `simulate` runs anything) is
+/// left out of the study and named in [`Study::invalid`].
+pub fn summarise(plan: &SweepPlan, runs: VariantRuns, point: &[Capacity]) -> Option<Study> {
+    let runs = runs.0;
+    if runs.is_empty() {
+        return None;
+    }
+    let designs = plan.designs as usize;
+    let mut invalid = Vec::new();
+    let mut kept = Vec::new();
+    let mut ends = Vec::new();
+    let mut it = runs.into_iter().enumerate();
+    for (k, r) in it.by_ref().take(designs) {
+        match r {
+            Ok(d) => kept.push(d),
+            Err(e) => invalid.push(format!("{}: {e}", variant_name(plan, designs, k))),
+        }
+    }
+    let rest: Vec<(usize, Result<DesignRun, String>)> = it.collect();
+    for pair in rest.chunks(2) {
+        match (&pair[0], &pair[1]) {
+            ((_, Ok(lo)), (_, Ok(hi))) => ends.push((lo.clone(), hi.clone())),
+            ((k, Err(e)), _) | (_, (k, Err(e))) => {
+                invalid.push(format!("{}: {e}", variant_name(plan, designs, *k)));
+                ends.push((empty(), empty()));
+            }
+        }
+    }
+    let mut study = uncertainty::study(
+        plan.scenario,
+        plan.scenario.uncertainty.ranges.clone(),
+        kept,
+        &ends,
+        point,
+    );
+    study.invalid = invalid;
+    Some(study)
+}
+
+/// A variant that did not run: no capacity, no claims.
+fn empty() -> DesignRun {
+    DesignRun {
+        values: Vec::new(),
+        capacity: Vec::new(),
+        claims: Vec::new(),
+    }
+}
