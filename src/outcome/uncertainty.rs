@@ -198,8 +198,11 @@ pub struct Influence {
 /// The study of one scenario's ranges.
 #[derive(Clone, Debug)]
 pub struct Study {
-    /// The ranges explored, in file order.
+    /// The parameters explored, in file order, each by its first range
+    /// (ranges sharing a name are one parameter).
     pub ranges: Vec<ParamRange>,
+    /// The dotted paths of each parameter's fields, same order.
+    pub fields: Vec<Vec<String>>,
     /// Every design, in design order (design 1 first).
     pub designs: Vec<DesignRun>,
     /// One per phase run, in the point run's order.
@@ -315,6 +318,7 @@ pub fn study(
         ranking.extend(inf);
     }
     Study {
+        fields: ranges.iter().map(|r| vec![r.path.clone()]).collect(),
         ranges,
         designs,
         capacity,

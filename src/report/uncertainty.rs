@@ -151,10 +151,15 @@ pub fn robust_section(o: &Outcome, study: &Study, tornado_png: bool) -> String {
         study.designs.len()
     );
     let _ = writeln!(s, "| range | field | values (point run) |\n|---|---|---|");
-    for r in &study.ranges {
+    for (r, fields) in study.ranges.iter().zip(&study.fields) {
+        let more = if fields.len() > 1 {
+            format!(" (and {} more fields, moved together)", fields.len() - 1)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "| {} | `{}` | {} ({}) |",
+            "| {} | `{}`{more} | {} ({}) |",
             cell(&r.label),
             r.path,
             cell(&r.describe()),

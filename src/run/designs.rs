@@ -21,14 +21,16 @@ fn variants(plan: &SweepPlan) -> (Vec<Vec<f64>>, usize) {
     if plan.designs == 0 {
         return (Vec::new(), 0);
     }
-    let ranges = &plan.scenario.uncertainty.ranges;
-    let mut all = design::latin_hypercube(plan.seed, plan.designs, ranges);
+    let u = &plan.scenario.uncertainty;
+    let mut all = design::designs(plan.seed, plan.designs, u);
     let n = all.len();
-    let mid: Vec<f64> = ranges.iter().map(|r| r.mid()).collect();
-    for (i, r) in ranges.iter().enumerate() {
-        for end in [r.low, r.high] {
+    let mid: Vec<f64> = u.ranges.iter().map(|r| r.mid()).collect();
+    for members in u.params() {
+        for low in [true, false] {
             let mut v = mid.clone();
-            v[i] = end;
+            for &i in &members {
+                v[i] = if low { u.ranges[i].low } else { u.ranges[i].high };
+            }
             all.push(v);
         }
     }
@@ -42,9 +44,10 @@ fn variant_name(plan: &SweepPlan, designs: usize, k: usize) -> String {
     } else {
         let i = (k - designs) / 2;
         let end = if (k - designs) % 2 == 0 { "low" } else { "high" };
+        let u = &plan.scenario.uncertainty;
         format!(
             "the tornado run at the {end} end of `{}`",
-            plan.scenario.uncertainty.ranges[i].label
+            u.ranges[u.params()[i][0]].label
         )
     }
 }
@@ -138,13 +141,27 @@ pub fn summarise(plan: &SweepPlan, runs: VariantRuns, point: &[Capacity]) -> Opt
             }
         }
     }
+    // The study speaks of parameters: each by its first range (those that
+    // share a name move together).
+    let u = &plan.scenario.uncertainty;
+    let params = u.params();
+    let first = |d: &mut DesignRun| {
+        if !d.values.is_empty() {
+            d.values = params.iter().map(|m| d.values[m[0]]).collect();
+        }
+    };
+    kept.iter_mut().for_each(first);
     let mut study = uncertainty::study(
         plan.scenario,
-        plan.scenario.uncertainty.ranges.clone(),
+        params.iter().map(|m| u.ranges[m[0]].clone()).collect(),
         kept,
         &ends,
         point,
     );
+    study.fields = params
+        .iter()
+        .map(|m| m.iter().map(|&i| u.ranges[i].path.clone()).collect())
+        .collect();
     study.invalid = invalid;
     Some(study)
 }

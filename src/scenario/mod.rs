@@ -617,7 +617,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .iter()
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
-    let claims = claims::check_claims(d, &raw.claim, &names);
+    let claims = claims::check_claims(d, &raw.claim, &names, is_open);
     // The sweep also visits every user count a claim is about: one cap on
     // the points simulated, however they are asked for.
     let sweep = sweep.and_then(|mut s| {

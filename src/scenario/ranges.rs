@@ -45,6 +45,23 @@ pub struct Uncertainty {
     pub(super) source: Option<Arc<str>>,
 }
 
+impl Uncertainty {
+    /// The parameters of the study: ranges that share a `name` are one
+    /// parameter (they move together, each at the same quantile of its own
+    /// range); each unnamed range is one. Indices into [`Self::ranges`], in
+    /// order of first appearance.
+    pub fn params(&self) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in self.ranges.iter().enumerate() {
+            match out.iter_mut().find(|g| self.ranges[g[0]].label == r.label) {
+                Some(g) => g.push(i),
+                None => out.push(vec![i]),
+            }
+        }
+        out
+    }
+}
+
 /// Keys a range table may hold.
 const KEYS: [&str; 5] = ["low", "mode", "high", "scale", "name"];
 
@@ -71,7 +88,9 @@ pub enum Spread {
 pub struct ParamRange {
     /// Dotted path of the field (`workload.think_time.mean_s`).
     pub path: String,
-    /// `name`: the label of reports; the path when absent.
+    /// `name`: the label of reports; the path when absent. Ranges that
+    /// share a name are one parameter of the study (see
+    /// [`Uncertainty::params`]).
     pub label: String,
     /// `low`: the smallest value.
     pub low: f64,

@@ -6,20 +6,22 @@
 //! point inside it: every range is covered evenly even by few designs,
 //! which plain random sampling does not promise. The values are the
 //! strata's quantiles of each range's spread
-//! ([`crate::scenario::ParamRange::quantile`]).
+//! ([`crate::scenario::ParamRange::quantile`]); ranges that share a name are
+//! one parameter and take the same quantile.
 
-use crate::scenario::ParamRange;
+use crate::scenario::Uncertainty;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// `n` designs over `ranges`: one value per range each, design-major. The
-/// same (seed, n, ranges) always give the same designs.
-pub fn latin_hypercube(seed: u64, n: u32, ranges: &[ParamRange]) -> Vec<Vec<f64>> {
+/// `n` points of a Latin hypercube in `dims` dimensions: each a quantile
+/// (0–1) per dimension, design-major. The same (seed, n, dims) always give
+/// the same points.
+pub fn latin_hypercube(seed: u64, n: u32, dims: usize) -> Vec<Vec<f64>> {
     let n = n as usize;
     // A stream of its own: the runs' streams derive from the same seed.
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6c68_735f_6465_7369); // "lhs_desi"
-    let mut designs = vec![Vec::with_capacity(ranges.len()); n];
-    for r in ranges {
+    let mut designs = vec![Vec::with_capacity(dims); n];
+    for _ in 0..dims {
         let mut strata: Vec<usize> = (0..n).collect();
         // Fisher–Yates, by hand so the order is fixed by this code alone.
         for i in (1..n).rev() {
@@ -27,11 +29,28 @@ pub fn latin_hypercube(seed: u64, n: u32, ranges: &[ParamRange]) -> Vec<Vec<f64>
             strata.swap(i, j);
         }
         for (d, &s) in designs.iter_mut().zip(&strata) {
-            let u = (s as f64 + rng.random::<f64>()) / n as f64;
-            d.push(r.quantile(u));
+            d.push((s as f64 + rng.random::<f64>()) / n as f64);
         }
     }
     designs
+}
+
+/// `n` designs over the scenario's ranges: one value per range each (in
+/// [`Uncertainty::ranges`] order), a Latin hypercube over its parameters.
+pub fn designs(seed: u64, n: u32, u: &Uncertainty) -> Vec<Vec<f64>> {
+    let params = u.params();
+    latin_hypercube(seed, n, params.len())
+        .into_iter()
+        .map(|q| {
+            let mut values = vec![0.0; u.ranges.len()];
+            for (k, members) in params.iter().enumerate() {
+                for &i in members {
+                    values[i] = u.ranges[i].quantile(q[k]);
+                }
+            }
+            values
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -40,7 +59,7 @@ mod tests {
     use crate::scenario::parse;
     use std::path::Path;
 
-    fn ranges() -> Vec<ParamRange> {
+    fn ranges() -> Uncertainty {
         let text = r#"
 [workload]
 think_time = { dist = "exponential", mean_s = { low = 10, high = 60 } }
@@ -52,15 +71,15 @@ app_cpu = { dist = "exponential", mean_ms = { low = 1.0, high = 100.0, scale = "
 name = "p"
 app = { hosts = 1, cores_per_host = 2 }
 "#;
-        parse(Path::new("t.toml"), text).unwrap().uncertainty.ranges
+        parse(Path::new("t.toml"), text).unwrap().uncertainty
     }
 
     #[test]
     fn every_stratum_of_every_range_is_taken_once() {
         let rs = ranges();
-        assert_eq!(rs.len(), 2);
+        assert_eq!(rs.ranges.len(), 2);
         let n = 16;
-        let d = latin_hypercube(7, n, &rs);
+        let d = designs(7, n, &rs);
         assert_eq!(d.len(), n as usize);
         // Think time is uniform 10–60: stratum k is [10 + 50k/n, 10 + 50(k+1)/n).
         let mut seen: Vec<usize> = d
@@ -76,7 +95,7 @@ app = { hosts = 1, cores_per_host = 2 }
             .collect();
         seen.sort_unstable();
         assert_eq!(seen, (0..n as usize).collect::<Vec<_>>());
-        assert_eq!(d, latin_hypercube(7, n, &rs), "not reproducible");
-        assert_ne!(d, latin_hypercube(8, n, &rs), "ignores the seed");
+        assert_eq!(d, designs(7, n, &rs), "not reproducible");
+        assert_ne!(d, designs(8, n, &rs), "ignores the seed");
     }
 }
