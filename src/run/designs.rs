@@ -12,7 +12,7 @@
 
 use crate::outcome::uncertainty::{self, DesignRun, Study};
 use crate::scenario::Scenario;
-use crate::sweep::{self, design, Capacity, Progress, SweepPlan};
+use crate::sweep::{self, design, Capacity, CapacityStatus, Progress, SweepPlan, SweepResult};
 use rayon::prelude::*;
 
 /// The values of every variant of `plan`'s study: its designs, then for
@@ -61,6 +61,63 @@ fn plan_variant<'s>(plan: &SweepPlan, sc: &'s Scenario) -> Result<SweepPlan<'s>,
     Ok(p)
 }
 
+/// Shared work: a design needs each phase's capacity and its claims, not
+/// the curve far past saturation. In a closed system X ≤ 1/D_max, so a
+/// population N has a mean response of at least N·D_max − Z; it cannot meet
+/// a p95 objective P once N > (Z + P)/D_max (the mean of a response time is
+/// below its 95th percentile for every distribution the models produce).
+/// Grid points beyond twice that bound, but the first (the failing end of
+/// the bracket), are dropped, claims' user counts kept. Returns whether any
+/// point was dropped.
+fn trim_grid(p: &mut SweepPlan) -> bool {
+    let sc = p.scenario;
+    let crate::model::Population::Closed { think } = sc.workload.population else {
+        return false;
+    };
+    if !p.bisect {
+        return false;
+    }
+    let z = think.mean_ns() / 1e9;
+    let slo = sc.slo.p95_ms / 1e3;
+    let bound = p
+        .phases
+        .iter()
+        .map(|&ph| 2.0 * (z + slo) * p.analytic[ph].max_throughput_rps())
+        .fold(0.0f64, f64::max);
+    if !bound.is_finite() {
+        return false;
+    }
+    let claimed: Vec<u32> = sc.claims.iter().filter_map(|c| c.users).collect();
+    let first_above = p.users.iter().copied().find(|&u| f64::from(u) > bound);
+    let before = p.users.len();
+    p.users
+        .retain(|&u| f64::from(u) <= bound || Some(u) == first_above || claimed.contains(&u));
+    let kept = p.users.clone();
+    p.points.retain(|pt| kept.contains(&pt.users));
+    p.users.len() < before
+}
+
+/// Sweep one variant: on the trimmed grid, and again on the whole grid in
+/// the rare case a phase met the objective at every point kept.
+fn sweep_variant(
+    plan: &SweepPlan,
+    sc: &Scenario,
+    progress: &dyn Progress,
+) -> Result<SweepResult, String> {
+    let mut p = plan_variant(plan, sc)?;
+    let trimmed = trim_grid(&mut p);
+    let result = p.run(progress);
+    if trimmed
+        && result
+            .capacity
+            .iter()
+            .any(|c| c.status == CapacityStatus::AboveGrid)
+    {
+        return Ok(plan_variant(plan, sc)?.run(progress));
+    }
+    Ok(result)
+}
+
 /// Check that every variant of the study is a valid scenario that can be
 /// planned, before anything runs: the ends of each range were checked with
 /// the file, but a combination inside the ranges may still break a rule
@@ -104,8 +161,8 @@ pub fn run(plan: &SweepPlan, progress: &dyn Progress) -> VariantRuns {
         all.par_iter()
             .map(|values| {
                 let sc = plan.scenario.at(values).map_err(|e| format!("{e}"))?;
-                let p = plan_variant(plan, &sc)?;
-                Ok(DesignRun::of(&sc, values.clone(), p.run(progress)))
+                let result = sweep_variant(plan, &sc, progress)?;
+                Ok(DesignRun::of(&sc, values.clone(), result))
             })
             .collect(),
     )
