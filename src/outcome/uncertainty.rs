@@ -266,7 +266,13 @@ pub fn study(
             };
             let y: Vec<f64> = judged
                 .iter()
-                .map(|c| if c.value.is_finite() { c.value } else { f64::NAN })
+                .map(|c| {
+                    if c.value.is_finite() {
+                        c.value
+                    } else {
+                        f64::NAN
+                    }
+                })
                 .collect();
             let depends_on = strongest(&designs, &ranges, &y);
             ClaimSpread {
@@ -477,15 +483,21 @@ mod tests {
         let tail_at_least = |p: f64| -> f64 {
             (k..=n)
                 .map(|i| {
-                    let c: f64 = (0..i).map(|j| f64::from(n - j) / f64::from(j + 1)).product();
+                    let c: f64 = (0..i)
+                        .map(|j| f64::from(n - j) / f64::from(j + 1))
+                        .product();
                     c * p.powi(i as i32) * (1.0 - p).powi((n - i) as i32)
                 })
                 .sum()
         };
         assert!((tail_at_least(lo) - 0.025).abs() < 1e-6, "{lo}");
-        let tail_at_most = |p: f64| 1.0 - tail_at_least(p) + {
-            let c: f64 = (0..k).map(|j| f64::from(n - j) / f64::from(j + 1)).product();
-            c * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32)
+        let tail_at_most = |p: f64| {
+            1.0 - tail_at_least(p) + {
+                let c: f64 = (0..k)
+                    .map(|j| f64::from(n - j) / f64::from(j + 1))
+                    .product();
+                c * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32)
+            }
         };
         assert!((tail_at_most(hi) - 0.025).abs() < 1e-6, "{hi}");
         assert_eq!(clopper_pearson(0, 10).0, 0.0);

@@ -235,7 +235,10 @@ pub fn robust_section(o: &Outcome, study: &Study, tornado_png: bool) -> String {
             let _ = writeln!(s, "{}", tornado_row(o, study, b));
         }
         if tornado_png {
-            let _ = writeln!(s, "\n![Tornado: capacity at each range's ends](tornado.png)");
+            let _ = writeln!(
+                s,
+                "\n![Tornado: capacity at each range's ends](tornado.png)"
+            );
         }
     }
     let _ = writeln!(s, "\nData: `uncertainty.csv`, `tornado.csv`.\n");

@@ -29,7 +29,11 @@ fn variants(plan: &SweepPlan) -> (Vec<Vec<f64>>, usize) {
         for low in [true, false] {
             let mut v = mid.clone();
             for &i in &members {
-                v[i] = if low { u.ranges[i].low } else { u.ranges[i].high };
+                v[i] = if low {
+                    u.ranges[i].low
+                } else {
+                    u.ranges[i].high
+                };
             }
             all.push(v);
         }
@@ -43,7 +47,11 @@ fn variant_name(plan: &SweepPlan, designs: usize, k: usize) -> String {
         format!("design {}", k + 1)
     } else {
         let i = (k - designs) / 2;
-        let end = if (k - designs) % 2 == 0 { "low" } else { "high" };
+        let end = if (k - designs) % 2 == 0 {
+            "low"
+        } else {
+            "high"
+        };
         let u = &plan.scenario.uncertainty;
         format!(
             "the tornado run at the {end} end of `{}`",

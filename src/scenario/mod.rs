@@ -15,11 +15,11 @@ mod sweep;
 mod value;
 
 pub use claims::{Claim, Metric};
-pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
 pub use diag::{Diagnostic, ScenarioError};
 use dists::check_dist;
 use network::check_network;
+pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 pub use sweep::log_grid;
 use sweep::{check_slo, check_sweep};
@@ -463,12 +463,14 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let mut sc = parse_text(path, &at(&|r| r.mid()))
         .map_err(|e| ranges::relabel(e, source, &found, "at its mid value"))?;
     for (end, pick) in [
-        ("low", &(|r: &ParamRange| r.low) as &dyn Fn(&ParamRange) -> f64),
+        (
+            "low",
+            &(|r: &ParamRange| r.low) as &dyn Fn(&ParamRange) -> f64,
+        ),
         ("high", &|r: &ParamRange| r.high),
     ] {
-        parse_text(path, &at(pick)).map_err(|e| {
-            ranges::relabel_all(e, &format!("with every range at its {end} end"))
-        })?;
+        parse_text(path, &at(pick))
+            .map_err(|e| ranges::relabel_all(e, &format!("with every range at its {end} end")))?;
     }
     sc.uncertainty.ranges = found;
     sc.uncertainty.source = Some(source.into());
@@ -595,7 +597,11 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
             }
         },
     };
-    let designs = match raw.uncertainty.as_ref().and_then(|u| u.get_ref().designs.as_ref()) {
+    let designs = match raw
+        .uncertainty
+        .as_ref()
+        .and_then(|u| u.get_ref().designs.as_ref())
+    {
         None => Some(ranges::DEFAULT_DESIGNS),
         Some(n) => int_in(
             d,

@@ -218,7 +218,11 @@ fn walk_value(
 /// anything else (a distribution, a grid, a plan whose requests happen to be
 /// called `low`) is left to the field's own check.
 fn is_range(t: &DeTable) -> bool {
-    let key = |k: &str| t.iter().find(|(name, _)| name.get_ref() == k).map(|(_, v)| v);
+    let key = |k: &str| {
+        t.iter()
+            .find(|(name, _)| name.get_ref() == k)
+            .map(|(_, v)| v)
+    };
     let numeric = |v: Option<&Spanned<DeValue>>| {
         v.is_some_and(|v| matches!(v.get_ref(), DeValue::Integer(_) | DeValue::Float(_)))
     };
@@ -255,7 +259,11 @@ fn check(
         );
         return None;
     }
-    let get = |k: &str| t.iter().find(|(name, _)| name.get_ref() == k).map(|(_, v)| v);
+    let get = |k: &str| {
+        t.iter()
+            .find(|(name, _)| name.get_ref() == k)
+            .map(|(_, v)| v)
+    };
     let mut ok = true;
     let mut read = |d: &mut Diagnostics, k: &str| -> Option<(f64, bool)> {
         let v = get(k)?;

@@ -69,7 +69,7 @@ weight = 1
 app_cpu = { dist = "exponential", mean_ms = { low = 1.0, high = 100.0, scale = "log" } }
 [[phase]]
 name = "p"
-app = { hosts = 1, cores_per_host = 2 }
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
 "#;
         parse(Path::new("t.toml"), text).unwrap().uncertainty
     }

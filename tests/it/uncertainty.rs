@@ -201,7 +201,10 @@ fn designs_0_is_the_point_run_alone_and_equals_the_scenario_at_mid() {
     let o = capsim::run::analyse(&p, &Silent);
     assert!(o.uncertainty.is_none());
     // The point run is the scenario written with the mid value: same runs.
-    let mid = parse("closed_range.toml", &closed("").replace("{ low = 0.5, high = 2.0 }", "1.25"));
+    let mid = parse(
+        "closed_range.toml",
+        &closed("").replace("{ low = 0.5, high = 2.0 }", "1.25"),
+    );
     let p2 = plan(&mid, &opts);
     let o2 = capsim::run::analyse(&p2, &Silent);
     assert_eq!(o.verdicts[0].value.mean, o2.verdicts[0].value.mean);
@@ -239,7 +242,12 @@ fn study_outputs_are_byte_identical_across_jobs_and_runs() {
     };
     let names = files(&a);
     assert_eq!(names, files(&b));
-    for f in ["uncertainty.csv", "tornado.csv", "tornado.png", "claims.csv"] {
+    for f in [
+        "uncertainty.csv",
+        "tornado.csv",
+        "tornado.png",
+        "claims.csv",
+    ] {
         assert!(names.iter().any(|n| n.ends_with(f)), "no {f}");
     }
     assert!(!names.iter().any(|n| n.ends_with("sensitivity.csv")));
@@ -255,7 +263,11 @@ fn study_outputs_are_byte_identical_across_jobs_and_runs() {
     assert_eq!(unc.lines().count(), 1 + 12, "a row per design × phase");
     assert!(unc.lines().next().unwrap().contains("server time"));
     let claims = std::fs::read_to_string(a.join("claims.csv")).unwrap();
-    assert!(claims.lines().next().unwrap().ends_with("robust_verdict,depends_most_on"));
+    assert!(claims
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("robust_verdict,depends_most_on"));
     let report = std::fs::read_to_string(a.join("report.md")).unwrap();
     assert!(report.contains("## Robust verdicts"));
 }
@@ -273,10 +285,16 @@ fn bad_ranges_are_refused_with_place_field_and_what_is_valid() {
     let base = closed("");
     let with = |r: &str| base.replace("{ low = 0.5, high = 2.0 }", r);
     let e = errors(&with("{ low = 2, high = 1 }"));
-    assert!(e.contains("bad.toml:7:") && e.contains("workload.think_time.mean_s"), "{e}");
+    assert!(
+        e.contains("bad.toml:7:") && e.contains("workload.think_time.mean_s"),
+        "{e}"
+    );
     assert!(e.contains("low (2) must be below high (1)"), "{e}");
     let e = errors(&with("{ low = 1, mode = 5, high = 2 }"));
-    assert!(e.contains("workload.think_time.mean_s.mode") && e.contains("must lie from low"), "{e}");
+    assert!(
+        e.contains("workload.think_time.mean_s.mode") && e.contains("must lie from low"),
+        "{e}"
+    );
     let e = errors(&with("{ low = 0, high = 2, scale = \"log\" }"));
     assert!(e.contains("needs low above 0"), "{e}");
     let e = errors(&with("{ low = 1, high = 2, scale = \"cubic\" }"));
@@ -284,7 +302,10 @@ fn bad_ranges_are_refused_with_place_field_and_what_is_valid() {
     // Each end must be a valid value of the field: a negative think time is not.
     let e = errors(&with("{ low = -1, high = 2 }"));
     assert!(e.contains("with every range at its low end"), "{e}");
-    assert!(e.contains("bad.toml:7:") && e.contains("workload.think_time"), "{e}");
+    assert!(
+        e.contains("bad.toml:7:") && e.contains("workload.think_time"),
+        "{e}"
+    );
     let e = errors(&base.replace("designs = 40", "designs = -3"));
     assert!(e.contains("uncertainty.designs"), "{e}");
 }
