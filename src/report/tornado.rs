@@ -9,6 +9,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+/// One bar: the parameter, capacity at its low end, at mid, at its high end.
+type Bar = (String, f64, f64, f64);
+
 /// Ranges shown per phase: the widest few keep the bars readable.
 const MAX_BARS: usize = 8;
 
@@ -16,11 +19,11 @@ const MAX_BARS: usize = 8;
 /// drawn (an open workload, or no finite capacity, gives nothing).
 pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyhow::Result<bool> {
     let sc = o.scenario();
-    let panels: Vec<(String, Vec<(String, f64, f64, f64)>)> = o
+    let panels: Vec<(String, Vec<Bar>)> = o
         .phases
         .iter()
         .map(|ph| {
-            let bars: Vec<(String, f64, f64, f64)> = study
+            let bars: Vec<Bar> = study
                 .tornado
                 .iter()
                 .filter(|b| b.phase == ph.phase)
@@ -63,11 +66,7 @@ pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyh
     Ok(true)
 }
 
-fn panel(
-    area: &DrawingArea<BitMapBackend<'_>, Shift>,
-    name: &str,
-    bars: &[(String, f64, f64, f64)],
-) -> DrawResult<()> {
+fn panel(area: &DrawingArea<BitMapBackend<'_>, Shift>, name: &str, bars: &[Bar]) -> DrawResult<()> {
     let lo = bars
         .iter()
         .flat_map(|b| [b.1, b.2, b.3])

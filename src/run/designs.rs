@@ -47,7 +47,7 @@ fn variant_name(plan: &SweepPlan, designs: usize, k: usize) -> String {
         format!("design {}", k + 1)
     } else {
         let i = (k - designs) / 2;
-        let end = if (k - designs) % 2 == 0 {
+        let end = if (k - designs).is_multiple_of(2) {
             "low"
         } else {
             "high"
