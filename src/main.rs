@@ -70,6 +70,11 @@ struct Cli {
     #[arg(long, value_name = "FRACTION", value_parser = parse_precision)]
     precision: Option<f64>,
 
+    /// Designs of the uncertainty study over a scenario's ranges (overrides
+    /// `[uncertainty] designs`, default 32); 0 runs the point scenario alone.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    designs: Option<u32>,
+
     /// Validate the scenario files and exit without running.
     #[arg(long)]
     check: bool,
@@ -260,6 +265,7 @@ fn main() {
             measured_requests: cli.measured_requests,
             warmup_requests: None,
             precision: cli.precision,
+            designs: cli.designs,
         },
     };
     exit_on_failure(run::run(&opts));

@@ -11,6 +11,7 @@
 pub mod bottleneck;
 pub mod cost;
 pub mod sensitivity;
+pub mod uncertainty;
 pub mod utilisation;
 pub mod verdict;
 
@@ -44,6 +45,10 @@ pub struct Outcome<'p> {
     pub verdicts: Vec<ClaimVerdict>,
     /// How far halving or doubling an assumption moves each capacity.
     pub sensitivity: Vec<Sensitivity>,
+    /// The study of the scenario's ranges (`None` without ranges, or with
+    /// `--designs 0`); where present, its re-simulated tornado replaces the
+    /// extrapolated `sensitivity` in the outputs.
+    pub uncertainty: Option<uncertainty::Study>,
 }
 
 /// One (phase, users) point: the sweep's estimate and the utilisation of
@@ -168,6 +173,7 @@ impl<'p> Outcome<'p> {
             migration,
             verdicts,
             sensitivity,
+            uncertainty: None,
         }
     }
 

@@ -117,7 +117,7 @@ pub struct PlanStep {
     pub usd_month: Option<f64>,
 }
 
-type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+pub(super) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Register the embedded fonts with plotters, once per process.
 fn fonts() -> anyhow::Result<()> {
@@ -133,7 +133,7 @@ fn fonts() -> anyhow::Result<()> {
 }
 
 /// Draw into an RGB buffer with `draw`, then write it as a PNG, atomically.
-fn render(
+pub(super) fn render(
     path: &Path,
     meta: &ChartMeta,
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>,
@@ -228,15 +228,15 @@ fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
         .with_light_points(light)
 }
 
-fn title_style() -> TextStyle<'static> {
+pub(super) fn title_style() -> TextStyle<'static> {
     (FONT, TITLE_PX, FontStyle::Bold).into_font().color(&INK)
 }
 
-fn axis_style() -> TextStyle<'static> {
+pub(super) fn axis_style() -> TextStyle<'static> {
     (FONT, AXIS_PX).into_font().color(&INK)
 }
 
-fn tick_style() -> TextStyle<'static> {
+pub(super) fn tick_style() -> TextStyle<'static> {
     (FONT, TICK_PX).into_font().color(&INK)
 }
 

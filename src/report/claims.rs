@@ -29,11 +29,16 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(CLAIMS_COLUMNS)?;
+        let study = o.uncertainty.as_ref();
+        let mut head: Vec<&str> = CLAIMS_COLUMNS.to_vec();
+        if study.is_some() {
+            head.extend(super::uncertainty::CLAIMS_STUDY_COLUMNS);
+        }
+        out.write_record(&head)?;
         for v in &o.verdicts {
             let c = &sc.claims[v.claim];
             let opt = |x: Option<f64>| x.map_or(String::new(), |x| num(x, 3));
-            out.write_record([
+            let mut row = vec![
                 sc.slug.clone(),
                 c.id.clone(),
                 sc.phases[c.phase].name.clone(),
@@ -50,7 +55,11 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 c.quote.clone(),
                 c.source.clone().unwrap_or_default(),
                 c.note.clone().unwrap_or_default(),
-            ])?;
+            ];
+            if let Some(study) = study {
+                row.extend(super::uncertainty::claim_cells(study, v.claim));
+            }
+            out.write_record(&row)?;
         }
         out.flush()?;
         Ok(())

@@ -88,6 +88,13 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
     }
     let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    if let Some(study) = &o.uncertainty {
+        s.push_str(&super::uncertainty::robust_section(
+            o,
+            study,
+            charts.contains(&"tornado.png"),
+        ));
+    }
 
     if !users.iter().any(|&u| u > 0) {
         open_results(&mut s, sc, o);
@@ -294,7 +301,7 @@ fn claims_section(o: &Outcome) -> String {
     if !sc.claims.is_empty() {
         section.push_str(&claims_table(sc, &o.verdicts));
     }
-    if !o.sensitivity.is_empty() {
+    if !o.sensitivity.is_empty() && o.uncertainty.is_none() {
         section.push_str(
             "\n### What moves the capacity\n\nEach phase's capacity with one assumption halved or doubled, \
              extrapolated from the simulated capacity by the asymptotic law N ∝ X_max·(Z+R) \

@@ -14,6 +14,8 @@ pub mod manifest;
 pub mod markdown;
 mod runs;
 mod sweep;
+mod tornado;
+pub mod uncertainty;
 
 pub use atomic::write_atomically;
 pub use claims::{write_claims_csv, write_sensitivity_csv, CLAIMS_COLUMNS, SENSITIVITY_COLUMNS};
@@ -43,7 +45,7 @@ pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result
 
 /// Every file a scenario's folder may hold from capsim: a rerun replaces
 /// these, and keeps any other file there (the user's).
-pub const OUTPUT_FILES: [&str; 16] = [
+pub const OUTPUT_FILES: [&str; 19] = [
     manifest::FILE,
     "runs.csv",
     "resources.csv",
@@ -60,6 +62,9 @@ pub const OUTPUT_FILES: [&str; 16] = [
     "throughput.png",
     "utilisation.png",
     "cost.png",
+    "uncertainty.csv",
+    "tornado.csv",
+    "tornado.png",
 ];
 
 /// Every output file of one scenario, into `dir`; report.md last, since it
@@ -75,16 +80,26 @@ fn write_files(dir: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
     if !sc.claims.is_empty() {
         write_claims_csv(&dir.join("claims.csv"), o)?;
     }
-    if !o.sensitivity.is_empty() {
+    // Where ranges were explored, the re-simulated tornado replaces the
+    // extrapolated sensitivity.
+    if let Some(study) = &o.uncertainty {
+        uncertainty::write_uncertainty_csv(&dir.join("uncertainty.csv"), o, study)?;
+        uncertainty::write_tornado_csv(&dir.join("tornado.csv"), o, study)?;
+    } else if !o.sensitivity.is_empty() {
         write_sensitivity_csv(&dir.join("sensitivity.csv"), o)?;
     }
     write_costs_csv(&dir.join("costs.csv"), o)?;
     write_plan_csv(&dir.join("plan.csv"), o)?;
-    let charts = if plots {
+    let mut charts = if plots {
         write_charts(dir, o)?
     } else {
         Vec::new()
     };
+    if let (true, Some(study)) = (plots && o.has_users(), &o.uncertainty) {
+        if tornado::write_tornado_png(&dir.join("tornado.png"), o, study)? {
+            charts.push("tornado.png");
+        }
+    }
     markdown::write_report_md(&dir.join("report.md"), o, &charts)
 }
 

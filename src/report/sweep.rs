@@ -135,7 +135,12 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let open = sc.workload.is_open();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(CAPACITY_COLUMNS)?;
+        let study = o.uncertainty.as_ref();
+        let mut head: Vec<&str> = CAPACITY_COLUMNS.to_vec();
+        if study.is_some() {
+            head.extend(super::uncertainty::CAPACITY_STUDY_COLUMNS);
+        }
+        out.write_record(&head)?;
         for ph in &o.phases {
             let c = &ph.capacity;
             let b = &ph.bounds;
@@ -174,6 +179,9 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             row.push(num(b.max_throughput_rps, 3));
             row.push(b.bottleneck.clone().unwrap_or_default());
             row.push(num(b.mva_max_throughput_rps, 3));
+            if let Some(study) = study {
+                row.extend(super::uncertainty::capacity_cells(study, c.phase));
+            }
             out.write_record(&row)?;
         }
         out.flush()?;

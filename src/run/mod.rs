@@ -2,6 +2,7 @@
 //! — on one machine, or as one shard of a job spread over many ([`units`],
 //! [`shards`], [`merge`]).
 
+pub mod designs;
 pub mod merge;
 pub mod shards;
 pub mod units;
@@ -144,6 +145,10 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             code: EXIT_INVALID_INPUT,
             error: e.into(),
         })?;
+        designs::check(&plan).map_err(|e| Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(e),
+        })?;
         plans.push(plan);
     }
     let cancel = interrupt_flag();
@@ -165,6 +170,17 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     }
     if opts.list_units || opts.shard.is_some() {
         refuse_shards_slug(&scenarios)?;
+        if let Some(p) = plans.iter().find(|p| p.designs > 0) {
+            return Err(Failure {
+                code: EXIT_INVALID_INPUT,
+                error: anyhow::anyhow!(
+                    "{}: has ranges, and a sharded job does not spread an uncertainty study's \
+                     designs over machines yet; run it on one machine, or shard its point run \
+                     alone with --designs 0",
+                    p.scenario.path.display()
+                ),
+            });
+        }
         let sources = read_sources(&scenarios)?;
         let all = units::units(&plans, &sources);
         if opts.list_units {
@@ -418,9 +434,14 @@ enum Ended {
 }
 
 /// Sweep a planned scenario and analyse it: the path every `simulate` run
-/// takes, and the one tests and benches call.
+/// takes, and the one tests and benches call. A scenario with ranges also
+/// runs its uncertainty study ([`designs`]) beside the point run.
 pub fn analyse<'p>(plan: &'p SweepPlan<'p>, progress: &dyn Progress) -> Outcome<'p> {
-    Outcome::of(plan, plan.run(progress))
+    let (point, variants) = rayon::join(|| plan.run(progress), || designs::run(plan, progress));
+    let mut o = Outcome::of(plan, point);
+    let capacity: Vec<_> = o.phases.iter().map(|p| p.capacity.clone()).collect();
+    o.uncertainty = designs::summarise(plan, variants, &capacity);
+    o
 }
 
 /// Sweep one scenario and write its outputs; its one-line summary goes to

@@ -147,6 +147,7 @@ pub(super) fn check_claims(
     d: &mut Diagnostics,
     raw: &[S<RawClaim>],
     phase_names: &[String],
+    open: bool,
 ) -> Option<Vec<Claim>> {
     let mut out = Vec::new();
     let mut ok = true;
@@ -246,7 +247,8 @@ pub(super) fn check_claims(
             ok = false;
         }
         match (users, metric.is_phase_level()) {
-            (Some(None), false) => {
+            // An open workload has one point, at its arrival rate.
+            (Some(None), false) if !open => {
                 d.error(
                     c.span(),
                     f("users"),

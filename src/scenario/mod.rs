@@ -8,6 +8,7 @@ mod diag;
 mod dists;
 mod network;
 mod path;
+mod ranges;
 mod raw;
 mod scale;
 mod sweep;
@@ -18,6 +19,7 @@ pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqli
 pub use diag::{Diagnostic, ScenarioError};
 use dists::check_dist;
 use network::check_network;
+pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
 pub use sweep::log_grid;
 use sweep::{check_slo, check_sweep};
@@ -57,6 +59,9 @@ pub struct Scenario {
     pub phases: Vec<Phase>,
     /// What the guide says each phase achieves.
     pub claims: Vec<Claim>,
+    /// The fields given as ranges, and `[uncertainty]`; every range's
+    /// field above holds its mid value (the point scenario).
+    pub uncertainty: Uncertainty,
     /// `[calibration]`: the scenario was fitted to measurements by
     /// `simulate calibrate`; `None` for a scenario written by hand.
     pub calibration: Option<Calibrated>,
@@ -472,7 +477,57 @@ fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> ScenarioError 
 }
 
 /// Validate scenario text; `path` names it in errors and gives the slug.
+///
+/// Fields given as ranges are read at their mid values (see
+/// [`Uncertainty`]); the scenario must also be valid with every range at
+/// its low end and at its high end.
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
+    let mut d = Diagnostics::new(path, source);
+    let found = ranges::find(&mut d, source).unwrap_or_default();
+    if d.has_errors() {
+        return d.finish(None);
+    }
+    if found.is_empty() {
+        return parse_text(path, source);
+    }
+    let at = |pick: &dyn Fn(&ParamRange) -> f64| {
+        let values: Vec<f64> = found.iter().map(pick).collect();
+        ranges::substitute(source, &found, &values)
+    };
+    let mut sc = parse_text(path, &at(&|r| r.mid()))
+        .map_err(|e| ranges::relabel(e, source, &found, "at its mid value"))?;
+    for (end, pick) in [
+        (
+            "low",
+            &(|r: &ParamRange| r.low) as &dyn Fn(&ParamRange) -> f64,
+        ),
+        ("high", &|r: &ParamRange| r.high),
+    ] {
+        parse_text(path, &at(pick))
+            .map_err(|e| ranges::relabel_all(e, &format!("with every range at its {end} end")))?;
+    }
+    sc.uncertainty.ranges = found;
+    sc.uncertainty.source = Some(source.into());
+    Ok(sc)
+}
+
+impl Scenario {
+    /// The scenario with its ranges at `values` (one per range, in
+    /// [`Uncertainty::ranges`] order), checked by the same path as the file:
+    /// one design of an uncertainty study. The result has no ranges.
+    pub fn at(&self, values: &[f64]) -> Result<Scenario, ScenarioError> {
+        let Some(source) = &self.uncertainty.source else {
+            return Ok(self.clone());
+        };
+        let text = ranges::substitute(source, &self.uncertainty.ranges, values);
+        let mut sc = parse_text(&self.path, &text)?;
+        sc.uncertainty.designs = 0;
+        Ok(sc)
+    }
+}
+
+/// Validate scenario text without ranges.
+fn parse_text(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let mut d = Diagnostics::new(path, source);
     let raw: RawScenario = match toml::from_str(source) {
         Ok(r) => r,
@@ -576,6 +631,22 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
             }
         },
     };
+    let designs = match raw
+        .uncertainty
+        .as_ref()
+        .and_then(|u| u.get_ref().designs.as_ref())
+    {
+        None => Some(ranges::DEFAULT_DESIGNS),
+        Some(n) => int_in(
+            d,
+            n,
+            "uncertainty.designs",
+            0,
+            ranges::MAX_DESIGNS,
+            "the designs of the uncertainty study (0: the point run alone)",
+        )
+        .map(|n| n as u32),
+    };
     let workload = check_workload(d, &raw.workload);
     let is_open = workload.as_ref().is_some_and(|w| w.is_open());
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
@@ -586,7 +657,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .iter()
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
-    let claims = claims::check_claims(d, &raw.claim, &names);
+    let claims = claims::check_claims(d, &raw.claim, &names, is_open);
     let calibration = match &raw.calibration {
         None => Some(None),
         Some(c) => int_in(
@@ -648,6 +719,10 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         phases: phases?,
         claims: claims?,
         calibration: calibration?,
+        uncertainty: Uncertainty {
+            designs: designs?,
+            ..Uncertainty::default()
+        },
     };
     if d.has_errors() {
         return None;

@@ -27,6 +27,7 @@ pub(super) struct RawScenario {
     pub phase: Vec<S<RawPhase>>,
     #[serde(default)]
     pub claim: Vec<S<super::claims::RawClaim>>,
+    pub uncertainty: Option<S<super::ranges::RawUncertainty>>,
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@
 //! call the same entry points as `simulate`.
 
 mod capacity;
+pub mod design;
 mod point;
 mod record;
 mod replication;
@@ -53,6 +54,10 @@ pub struct SweepOptions {
     pub warmup_requests: Option<u64>,
     /// Target relative half-width of the 95% interval of mean response.
     pub precision: Option<f64>,
+    /// Designs of the uncertainty study (`--designs`), instead of the
+    /// scenario's `[uncertainty] designs`; 0 runs the point scenario alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designs: Option<u32>,
 }
 
 /// One run to do.
@@ -107,6 +112,12 @@ pub struct SweepPlan<'s> {
     /// Size each point's runs by its load (see [`run_length_scale`]); off
     /// when the run length was given on the command line: then it is exact.
     pub scale_run_length: bool,
+    /// Designs of the uncertainty study over the scenario's ranges (0 when
+    /// it has none, or with `--designs 0`): each a whole sweep of the
+    /// scenario at the design's values.
+    pub designs: u32,
+    /// The options the plan was made with, to plan each design alike.
+    pub options: SweepOptions,
     /// Once set (Ctrl-C, SIGTERM), runs stop within a few ms, no new run
     /// starts and the sweep returns early; its result is then incomplete
     /// and must be thrown away (see [`SweepPlan::interrupted`]).
@@ -206,6 +217,12 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
         points,
         config,
         scale_run_length: opts.measured_requests.is_none(),
+        designs: if scenario.uncertainty.ranges.is_empty() {
+            0
+        } else {
+            opts.designs.unwrap_or(scenario.uncertainty.designs)
+        },
+        options: opts.clone(),
         cancel: None,
     })
 }

@@ -16,6 +16,8 @@ fn verdicts(name: &str, seed: u64) -> Vec<(String, Verdict, String)> {
         seed: Some(seed),
         replications: Some(3),
         measured_requests: Some(8_000),
+        // The point run: the guides' ranges at their mid values.
+        designs: Some(0),
         ..SweepOptions::default()
     };
     let plan = plan(&sc, &opts);

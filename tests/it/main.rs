@@ -36,4 +36,5 @@ mod readme;
 mod scale_examples;
 mod shards;
 mod sweep;
+mod uncertainty;
 mod validation;

@@ -122,13 +122,16 @@ fn help_documents_force_and_every_exit_status() {
 
 #[test]
 fn every_file_a_run_writes_is_one_a_rerun_replaces() {
-    // A guide writes every kind of file (claims, sensitivity, charts).
+    // A guide writes every kind of file (claims, charts, and with its
+    // ranges the uncertainty study's).
     let tmp = temp_dir();
     let out = tmp.path().join("out");
     simulate()
         .args([
             "scenarios/ferreteria.toml",
             "--quiet",
+            "--designs",
+            "3",
             "--users",
             "10,3000",
             "--out",
