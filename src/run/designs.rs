@@ -60,10 +60,19 @@ fn variant_name(plan: &SweepPlan, designs: usize, k: usize) -> String {
     }
 }
 
-/// The scenario of one variant, planned like the point run.
+/// Replications of every point of a design or tornado end, exactly, unless
+/// the command line fixes them (`--replications`). A variant is read for
+/// which side of each claim it falls on and where its capacity lies; the
+/// spread across designs dwarfs the run-to-run noise three replications
+/// leave, and the point run keeps its own precision rule.
+pub const VARIANT_REPLICATIONS: u32 = 3;
+
+/// The scenario of one variant, planned like the point run but for its
+/// replications ([`VARIANT_REPLICATIONS`]).
 fn plan_variant<'s>(plan: &SweepPlan, sc: &'s Scenario) -> Result<SweepPlan<'s>, String> {
     let mut opts = plan.options.clone();
     opts.designs = Some(0);
+    opts.replications = opts.replications.or(Some(VARIANT_REPLICATIONS));
     let mut p = sweep::plan(sc, &opts).map_err(|e| e.to_string())?;
     p.cancel = plan.cancel;
     Ok(p)
