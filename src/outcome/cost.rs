@@ -38,6 +38,11 @@ pub struct PhaseCost {
     pub usd_month_fixed: f64,
     /// Largest simulated user count meeting the SLO; `None` if none does.
     pub capacity_users: Option<u32>,
+    /// `capacity_users` is only a lower bound (every simulated load met the
+    /// SLO), so the costs "at capacity" are what carrying that many costs and
+    /// the cost per 1,000 users an upper bound: writers leave them blank
+    /// where a value is expected, and say "≥" / "≤" where they show bounds.
+    pub capacity_is_lower_bound: bool,
     /// Monthly cost with load-scaled components sized for the capacity
     /// (`None` without a capacity).
     pub usd_month_at_capacity: Option<f64>,
@@ -60,11 +65,39 @@ impl PhaseCost {
                 .map(|c| c.usd_month)
                 .sum(),
             capacity_users,
+            capacity_is_lower_bound: false,
             usd_month_at_capacity: at_cap,
             usd_per_1k_users: capacity_users
                 .zip(at_cap)
                 .and_then(|(u, c)| usd_per_1k_users(c, u)),
         }
+    }
+}
+
+impl PhaseCost {
+    /// The same, with `capacity_users` marked as only a lower bound when
+    /// `bound` is true.
+    pub fn with_lower_bound(mut self, bound: bool) -> Self {
+        self.capacity_is_lower_bound = bound && self.capacity_users.is_some();
+        self
+    }
+
+    /// The capacity as a value (`None` when unknown or only a bound).
+    pub fn measured_capacity(&self) -> Option<u32> {
+        self.capacity_users
+            .filter(|_| !self.capacity_is_lower_bound)
+    }
+
+    /// The monthly cost at a measured capacity (`None` when only a bound).
+    pub fn measured_usd_month(&self) -> Option<f64> {
+        self.usd_month_at_capacity
+            .filter(|_| !self.capacity_is_lower_bound)
+    }
+
+    /// The cost per 1,000 users at a measured capacity (`None` when only a bound).
+    pub fn measured_usd_per_1k(&self) -> Option<f64> {
+        self.usd_per_1k_users
+            .filter(|_| !self.capacity_is_lower_bound)
     }
 }
 

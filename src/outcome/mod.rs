@@ -213,12 +213,9 @@ fn phase_outcome(
     c: Capacity,
 ) -> PhaseOutcome {
     let ph = c.phase;
-    let capacity_users = match c.status {
-        CapacityStatus::Found | CapacityStatus::Bracketed | CapacityStatus::AboveGrid => {
-            Some(c.users)
-        }
-        CapacityStatus::None | CapacityStatus::Open => None,
-    };
+    // What the phase is known to carry: a value, or the grid's top as a
+    // lower bound (the cost then says it is one).
+    let capacity_users = c.at_least();
     let index_at = |u: u32| {
         points
             .iter()
@@ -232,7 +229,8 @@ fn phase_outcome(
     let open = sc.workload.is_open();
     PhaseOutcome {
         phase: ph,
-        cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity_users),
+        cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity_users)
+            .with_lower_bound(c.status == CapacityStatus::AboveGrid),
         at_capacity,
         beyond_capacity,
         bounds: PhaseBounds {

@@ -14,6 +14,8 @@ pub const COSTS_COLUMNS: &[&str] = &[
     "capacity_users",
     "usd_month_at_capacity",
     "usd_per_1k_users_at_capacity",
+    "capacity_status",
+    "capacity_users_at_least",
 ];
 
 /// The columns of `plan.csv`: one row per simulated user count.
@@ -40,7 +42,15 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "bottleneck_beyond_capacity_utilisation",
     "usd_month_at_capacity",
     "usd_per_1k_users_at_capacity",
+    "capacity_status",
+    "capacity_users_at_least",
 ];
+
+/// A count, or a blank cell when there is none: never a 0 that a
+/// spreadsheet would read as measured.
+fn count(u: Option<u32>) -> String {
+    u.map(|u| u.to_string()).unwrap_or_default()
+}
 
 /// Write `costs.csv`.
 pub fn write_costs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
@@ -53,10 +63,12 @@ pub fn write_costs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             out.write_record([
                 slug.clone(),
                 c.phase.clone(),
-                num(c.usd_month_min, 2),
-                c.capacity_users.map(|u| u.to_string()).unwrap_or_default(),
-                num(c.usd_month_at_capacity.unwrap_or(f64::NAN), 2),
-                num(c.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+                num(c.usd_month_min),
+                count(c.measured_capacity()),
+                num(c.measured_usd_month().unwrap_or(f64::NAN)),
+                num(c.measured_usd_per_1k().unwrap_or(f64::NAN)),
+                p.capacity.status.name().to_string(),
+                count(p.capacity.at_least()),
             ])?;
         }
         out.flush()?;
@@ -79,8 +91,8 @@ pub fn write_plan_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 sc.slug.clone(),
                 p.users.to_string(),
                 phase,
-                num(p.usd_month.unwrap_or(f64::NAN), 2),
-                num(p.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+                num(p.usd_month.unwrap_or(f64::NAN)),
+                num(p.usd_per_1k_users.unwrap_or(f64::NAN)),
             ])?;
         }
         out.flush()?;
@@ -105,16 +117,18 @@ pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
                 sc.slug.clone(),
                 sc.name.clone(),
                 o.seed().to_string(),
-                num(sc.slo.p95_ms, 3),
-                num(sc.slo.error_rate, 6),
+                num(sc.slo.p95_ms),
+                num(sc.slo.error_rate),
                 c.phase.clone(),
-                c.capacity_users.map(|u| u.to_string()).unwrap_or_default(),
-                num(at.map_or(f64::NAN, |a| a.p95_ms.mean), 3),
-                num(at.map_or(f64::NAN, |a| a.throughput_rps.mean), 3),
+                count(c.measured_capacity()),
+                num(at.map_or(f64::NAN, |a| a.p95_ms.mean)),
+                num(at.map_or(f64::NAN, |a| a.throughput_rps.mean)),
                 bn.to_string(),
-                num(bu, 4),
-                num(c.usd_month_at_capacity.unwrap_or(f64::NAN), 2),
-                num(c.usd_per_1k_users.unwrap_or(f64::NAN), 4),
+                num(bu),
+                num(c.measured_usd_month().unwrap_or(f64::NAN)),
+                num(c.measured_usd_per_1k().unwrap_or(f64::NAN)),
+                p.capacity.status.name().to_string(),
+                count(p.capacity.at_least()),
             ]
         })
         .collect()

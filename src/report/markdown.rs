@@ -8,7 +8,7 @@ use crate::outcome::cost;
 use crate::outcome::sensitivity::PARAMETERS;
 use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
 use crate::scenario::Scenario;
-use crate::sweep::CapacityStatus;
+use crate::sweep::{Capacity, CapacityStatus};
 use crate::sweep::{FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -151,15 +151,7 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
             s,
             "| {} | {} | {} | {} | {} |",
             cell(&sc.phases[p.phase].name),
-            p.cost
-                .capacity_users
-                .map_or("none simulated".to_string(), |u| {
-                    if p.capacity.status == CapacityStatus::AboveGrid {
-                        format!("≥ {} (every load simulated meets the SLO)", thousands(u))
-                    } else {
-                        thousands(u)
-                    }
-                }),
+            capacity_cell(&p.capacity),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
             p.beyond_capacity
@@ -170,6 +162,21 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
                     b.utilisation.mean * 100.0
                 )),
         );
+    }
+}
+
+/// A capacity as report.md shows it: a value, or the bound it is known by.
+fn capacity_cell(c: &Capacity) -> String {
+    match (c.status, c.measured(), c.at_least()) {
+        (_, Some(u), _) => thousands(u),
+        (CapacityStatus::AboveGrid, None, Some(u)) => {
+            format!("≥ {} (every load simulated meets the SLO)", thousands(u))
+        }
+        (CapacityStatus::BelowGrid, ..) => format!(
+            "< {} (the smallest load simulated misses the SLO)",
+            c.fails_at.map_or("–".into(), thousands)
+        ),
+        _ => "none (not even one user meets the SLO)".into(),
     }
 }
 
@@ -237,8 +244,20 @@ fn cost_table(s: &mut String, sc: &Scenario, o: &Outcome) {
                 cell(&items.join("; "))
             },
             fmt_money(p.cost.usd_month_min),
-            p.cost.usd_month_at_capacity.map_or("–".into(), fmt_money),
-            p.cost.usd_per_1k_users.map_or("–".into(), fmt_money),
+            p.cost.usd_month_at_capacity.map_or("–".into(), |x| {
+                if p.cost.capacity_is_lower_bound {
+                    format!("≥ {}", fmt_money(x))
+                } else {
+                    fmt_money(x)
+                }
+            }),
+            p.cost.usd_per_1k_users.map_or("–".into(), |x| {
+                if p.cost.capacity_is_lower_bound {
+                    format!("≤ {}", fmt_money(x))
+                } else {
+                    fmt_money(x)
+                }
+            }),
         );
     }
 }
@@ -320,7 +339,9 @@ fn claims_table(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
             (None, None) => String::new(),
         };
         let at = c.users.map_or(String::new(), |u| format!(" at {u} users"));
-        let value = if v.value.mean.is_finite() {
+        let value = if let Some((lo, hi)) = v.bound {
+            bound_text(lo, hi)
+        } else if v.value.mean.is_finite() {
             if v.value.half_width.is_finite() && v.value.half_width > 0.0 {
                 format!("{} ± {}", sig(v.value.mean), sig(v.value.half_width))
             } else {
@@ -344,6 +365,21 @@ fn claims_table(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
         ));
     }
     out
+}
+
+/// A value known only to lie in [lo, hi], either end possibly infinite.
+fn bound_text(lo: f64, hi: f64) -> String {
+    if !lo.is_finite() {
+        "∞".into()
+    } else if !hi.is_finite() {
+        format!("≥ {}", sig(lo))
+    } else if lo <= 0.0 && hi <= 0.0 {
+        "< 1".into()
+    } else if lo <= 0.0 {
+        format!("≤ {}", sig(hi))
+    } else {
+        format!("{} – {}", sig(lo), sig(hi))
+    }
 }
 
 /// A number with about three significant digits, for reading.

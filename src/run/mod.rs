@@ -541,6 +541,9 @@ fn summary_line(o: &Outcome, started: Instant, dir: &Path) -> String {
                     c.fails_at.unwrap_or(c.users)
                 )),
                 CapacityStatus::None => Some(format!("{name} none")),
+                CapacityStatus::BelowGrid => {
+                    Some(format!("{name} < {} users", c.fails_at.unwrap_or(c.users)))
+                }
                 CapacityStatus::Open => None,
             }
         })

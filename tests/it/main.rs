@@ -26,6 +26,7 @@ mod kill;
 mod layering;
 mod output_folders;
 mod overload;
+mod planning_documents;
 mod planning_outputs;
 mod readme;
 mod scale_examples;

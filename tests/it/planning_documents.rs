@@ -1,0 +1,144 @@
+//! What an architect pastes into a planning document stands on its own:
+//! bounds are written as bounds (a blank and a status, never a 0 read as
+//! measured), the plan keeps headroom and refuses a step within the noise,
+//! numbers keep their significant digits, and every resource has one
+//! readable name.
+
+use crate::helpers::{csv_rows, simulate, temp_dir};
+use std::path::Path;
+
+/// A closed model with one FCFS server of 10 ms and a 1 s think time
+/// (saturates near 101 users), priced at $50 a month, with the SLO and the
+/// claims given.
+fn one_server(slo: &str, claims: &str) -> String {
+    format!(
+        r#"
+name = "One server"
+seed = 7
+
+[workload]
+think_time = {{ dist = "exponential", mean_s = 1 }}
+
+[[workload.request]]
+name = "job"
+weight = 1.0
+
+[slo]
+{slo}
+
+[sweep]
+users = [5, 10, 20]
+replications = 2
+measured_requests = 2000
+
+[[phase]]
+name = "Single"
+cost = [{{ item = "server", usd_month = 50 }}]
+[[phase.station]]
+name = "server"
+discipline = "fcfs"
+servers = 1
+[phase.plan]
+job = [{{ use = "server", demand = {{ dist = "exponential", mean_ms = 10 }} }}]
+
+{claims}
+"#
+    )
+}
+
+fn run(dir: &Path, text: &str, extra: &[&str]) -> std::path::PathBuf {
+    let file = dir.join("one.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    simulate()
+        .arg(&file)
+        .args(["--out", out.to_str().unwrap(), "--quiet", "--no-plots"])
+        .args(extra)
+        .assert()
+        .success();
+    out
+}
+
+#[test]
+fn an_unknown_capacity_is_a_blank_with_a_status_never_0() {
+    let dir = temp_dir();
+    // No response is ever faster than a microsecond: not one user meets it.
+    let out = run(dir.path(), &one_server("p95_ms = 0.001", ""), &[]);
+    for (file, status) in [
+        ("one/capacity.csv", "status"),
+        ("one/costs.csv", "capacity_status"),
+        ("summary.csv", "capacity_status"),
+    ] {
+        let rows = csv_rows(&out.join(file));
+        assert_eq!(rows.len(), 1, "{file}");
+        let r = &rows[0];
+        assert_eq!(r[status], "none", "{file}: {r:?}");
+        assert_eq!(r["capacity_users"], "", "{file}: a blank, not 0: {r:?}");
+        assert_eq!(r["capacity_users_at_least"], "", "{file}: {r:?}");
+    }
+    let costs = &csv_rows(&out.join("one/costs.csv"))[0];
+    assert_eq!(costs["usd_per_1k_users_at_capacity"], "");
+    assert_eq!(costs["usd_month_at_capacity"], "");
+
+    // Without bisection (--users given), a first count that already misses
+    // the SLO leaves the capacity below the grid, not 0.
+    let out = run(
+        dir.path(),
+        &one_server("p95_ms = 0.001", ""),
+        &["--users", "5,10"],
+    );
+    let r = &csv_rows(&out.join("one/capacity.csv"))[0];
+    assert_eq!(r["status"], "below_grid", "{r:?}");
+    assert_eq!(r["capacity_users"], "");
+    assert_eq!(r["fails_at_users"], "5");
+}
+
+#[test]
+fn a_capacity_above_the_grid_is_a_lower_bound_and_verdicts_on_it_wait_for_the_bound_to_decide() {
+    let dir = temp_dir();
+    // Every load up to 20 users meets a 10 s p95: capacity ≥ 20, unknown above.
+    let claims = r#"
+[[claim]]
+id = "LOOSE"
+phase = "Single"
+quote = "under $5,000 per 1k users"
+expect = { cost_per_1k_users = { max = 5000 } }
+
+[[claim]]
+id = "TIGHT"
+phase = "Single"
+quote = "under $100 per 1k users"
+expect = { cost_per_1k_users = { max = 100 } }
+
+[[claim]]
+id = "CAP"
+phase = "Single"
+quote = "at most 10 users"
+expect = { capacity_users = { max = 10 } }
+"#;
+    let out = run(dir.path(), &one_server("p95_ms = 10000", claims), &[]);
+    let cap = &csv_rows(&out.join("one/capacity.csv"))[0];
+    assert_eq!(cap["status"], "above_grid");
+    assert_eq!(cap["capacity_users"], "", "a bound is not a measurement");
+    assert_eq!(cap["capacity_users_at_least"], "20");
+    let costs = &csv_rows(&out.join("one/costs.csv"))[0];
+    assert_eq!(costs["capacity_users"], "");
+    assert_eq!(costs["usd_per_1k_users_at_capacity"], "");
+    assert_eq!(costs["capacity_users_at_least"], "20");
+
+    let claims = csv_rows(&out.join("one/claims.csv"));
+    let by = |id: &str| claims.iter().find(|c| c["claim"] == id).unwrap();
+    // $50 over ≥ 20 users is at most $2,500 per 1k: that bound decides ≤ 5000…
+    let loose = by("LOOSE");
+    assert_eq!(loose["verdict"], "supported", "{loose:?}");
+    assert_eq!(loose["simulated"], "");
+    let at_most: f64 = loose["simulated_at_most"].parse().unwrap();
+    assert!((at_most - 50.0 / 20.0 * 1000.0).abs() < 1e-6, "{loose:?}");
+    // …but not ≤ 100: a larger capacity might bring it there.
+    assert_eq!(by("TIGHT")["verdict"], "inconclusive", "{:?}", by("TIGHT"));
+    // Capacity ≥ 20 does decide "at most 10 users".
+    let cap_claim = by("CAP");
+    assert_eq!(cap_claim["verdict"], "refuted");
+    assert_eq!(cap_claim["simulated_at_least"], "20");
+    assert_eq!(cap_claim["simulated"], "");
+}
