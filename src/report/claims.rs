@@ -34,7 +34,7 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
         out.write_record(CLAIMS_COLUMNS)?;
         for v in &o.verdicts {
             let c = &sc.claims[v.claim];
-            let opt = |x: Option<f64>| x.map_or(String::new(), |x| num(x));
+            let opt = |x: Option<f64>| x.map_or(String::new(), num);
             out.write_record([
                 sc.slug.clone(),
                 c.id.clone(),
