@@ -25,6 +25,9 @@ pub const PLAN_COLUMNS: &[&str] = &[
     "cheapest_phase",
     "usd_month",
     "usd_per_1k_users",
+    "step",
+    "within_noise_of",
+    "headroom",
 ];
 
 /// The columns of `output/summary.csv`: one row per scenario × phase.
@@ -87,12 +90,16 @@ pub fn write_plan_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 .phase
                 .map(|i| sc.phases[o.phases[i].phase].name.clone())
                 .unwrap_or_default();
+            let name = |i: usize| sc.phases[o.phases[i].phase].name.clone();
             out.write_record([
                 sc.slug.clone(),
                 p.users.to_string(),
                 phase,
                 num(p.usd_month.unwrap_or(f64::NAN)),
                 num(p.usd_per_1k_users.unwrap_or(f64::NAN)),
+                p.step.name().to_string(),
+                p.within_noise.map(name).unwrap_or_default(),
+                num(sc.slo.headroom),
             ])?;
         }
         out.flush()?;

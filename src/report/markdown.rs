@@ -100,7 +100,12 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         let _ = writeln!(s, "\n## The plan\n");
         let _ = writeln!(
             s,
-            "The cheapest phase that meets the SLO at each simulated load: when to migrate, and what it costs.\n"
+            "The cheapest phase that meets the SLO at each simulated load with {}% of its capacity kept in reserve \
+             (`[slo] headroom = {}`): when to migrate, and what it costs. A migration is planned only for a \
+             capacity gain beyond the noise — the phase's capacity interval (`capacity.csv`: \
+             `capacity_users_surely_met` to `_surely_missed`) above the previous phase's.\n",
+            fmt_num(sc.slo.headroom * 100.0),
+            fmt_num(sc.slo.headroom)
         );
         for line in plan_lines(sc, o) {
             let _ = writeln!(s, "- {line}");
@@ -270,7 +275,7 @@ fn plan_lines(sc: &Scenario, o: &Outcome) -> Vec<String> {
         let first = &o.migration[i];
         let j = i + o.migration[i..]
             .iter()
-            .take_while(|p| p.phase == first.phase)
+            .take_while(|p| p.phase == first.phase && p.within_noise == first.within_noise)
             .count();
         let last = &o.migration[j - 1];
         // A phase is shown to carry only the loads simulated, so a range
@@ -297,7 +302,13 @@ fn plan_lines(sc: &Scenario, o: &Outcome) -> Vec<String> {
                 };
                 format!("**{}** — {}", sc.phases[o.phases[p].phase].name, price)
             }
-            None => "no simulated phase meets the SLO".to_string(),
+            None => match first.within_noise {
+                Some(w) => format!(
+                    "no migration: **{}** has room, but its capacity is above the previous phase's only within the noise",
+                    sc.phases[o.phases[w].phase].name
+                ),
+                None => "no simulated phase meets the SLO with the headroom kept".to_string(),
+            },
         };
         lines.push(format!("{range}: {what}"));
         i = j;

@@ -126,6 +126,8 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
     "bound_bottleneck",
     "mva_max_throughput_rps",
     "capacity_users_at_least",
+    "capacity_users_surely_met",
+    "capacity_users_surely_missed",
 ];
 
 /// Write `capacity.csv`: one row per phase.
@@ -173,6 +175,19 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             row.push(b.bottleneck.clone().unwrap_or_default());
             row.push(num(b.mva_max_throughput_rps));
             row.push(c.at_least().map_or(String::new(), |u| u.to_string()));
+            // The capacity's interval once the points' own intervals are read.
+            let noise = ph.noise;
+            row.push(if open || noise.surely_meets == 0 {
+                String::new()
+            } else {
+                noise.surely_meets.to_string()
+            });
+            row.push(
+                noise
+                    .surely_fails
+                    .filter(|_| !open)
+                    .map_or(String::new(), |u| u.to_string()),
+            );
             out.write_record(&row)?;
         }
         out.flush()?;

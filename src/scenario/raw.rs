@@ -138,6 +138,7 @@ pub(super) struct RawGrid {
 pub(super) struct RawSlo {
     pub p95_ms: Option<S<Num>>,
     pub error_rate: Option<S<Num>>,
+    pub headroom: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -142,3 +142,15 @@ expect = { capacity_users = { max = 10 } }
     assert_eq!(cap_claim["simulated_at_least"], "20");
     assert_eq!(cap_claim["simulated"], "");
 }
+
+#[test]
+fn a_headroom_of_the_whole_capacity_is_refused_with_what_would_be_valid() {
+    let dir = temp_dir();
+    let file = dir.path().join("one.toml");
+    std::fs::write(&file, one_server("p95_ms = 100\nheadroom = 1", "")).unwrap();
+    let out = simulate().arg(&file).arg("--check").assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("one.toml:14:12"), "{err}");
+    assert!(err.contains("slo.headroom"), "{err}");
+    assert!(err.contains("from 0 to below 1"), "{err}");
+}
