@@ -3,7 +3,7 @@
 //! `requests.csv` (one row per run × request type).
 
 use super::{num, write_atomically};
-use crate::engine::stats::ErrorCause;
+use crate::engine::stats::{ErrorCause, WaitStats};
 use crate::model::Discipline;
 use crate::outcome::Outcome;
 use std::path::Path;
@@ -144,7 +144,26 @@ pub const RESOURCES_COLUMNS: &[&str] = &[
     "mean_busy",
     "mean_present",
     "mean_waiting",
+    "served",
+    "p_wait",
+    "mean_wait_ms",
+    "p95_wait_ms",
+    "p99_wait_ms",
 ];
+
+/// The wait columns of a resources.csv row (blank where nothing queues).
+fn wait_cells(w: Option<&WaitStats>) -> [String; 5] {
+    match w {
+        Some(w) => [
+            w.served.to_string(),
+            num(w.p_wait()),
+            num(w.mean_wait_ms),
+            num(w.p95_wait_ms),
+            num(w.p99_wait_ms),
+        ],
+        None => Default::default(),
+    }
+}
 
 /// Write `resources.csv`: one row per run × station or resource.
 pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
@@ -169,43 +188,58 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     Discipline::GroupCommit => "group_commit",
                 };
                 let waiting = r.station_waiting(k);
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    kind.to_string(),
-                    if st.utilisation.is_some() {
-                        s.servers.to_string()
-                    } else {
-                        String::new()
-                    },
-                    num(st.utilisation.unwrap_or(f64::NAN)),
-                    num(st.mean_busy.unwrap_or(f64::NAN)),
-                    num(st.mean_present),
-                    num(waiting),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            s.name.clone(),
+                            kind.to_string(),
+                            if st.utilisation.is_some() {
+                                s.servers.to_string()
+                            } else {
+                                String::new()
+                            },
+                            num(st.utilisation.unwrap_or(f64::NAN)),
+                            num(st.mean_busy.unwrap_or(f64::NAN)),
+                            num(st.mean_present),
+                            num(waiting),
+                        ])
+                        .chain(wait_cells(st.wait.as_ref())),
+                )?;
             }
             for (s, st) in m.resources.iter().zip(&r.resources) {
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    "pool".to_string(),
-                    s.capacity.to_string(),
-                    num(st.utilisation),
-                    num(st.mean_held),
-                    num(st.mean_held + st.mean_waiting),
-                    num(st.mean_waiting),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            s.name.clone(),
+                            "pool".to_string(),
+                            s.capacity.to_string(),
+                            num(st.utilisation),
+                            num(st.mean_held),
+                            num(st.mean_held + st.mean_waiting),
+                            num(st.mean_waiting),
+                        ])
+                        .chain(wait_cells(Some(&st.wait))),
+                )?;
             }
             // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
             for (k, (s, st)) in m.db.pools.iter().zip(&r.db.pools).enumerate() {
                 let capacity = s.size + s.reserve;
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    "server_pool".to_string(),
-                    capacity.to_string(),
-                    num(r.pool_utilisation(k, capacity)),
-                    num(st.mean_held),
-                    num(st.mean_held + st.mean_waiting),
-                    num(st.mean_waiting),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            s.name.clone(),
+                            "server_pool".to_string(),
+                            capacity.to_string(),
+                            num(r.pool_utilisation(k, capacity)),
+                            num(st.mean_held),
+                            num(st.mean_held + st.mean_waiting),
+                            num(st.mean_waiting),
+                        ])
+                        .chain(wait_cells(Some(&st.wait))),
+                )?;
             }
         }
         out.flush()?;

@@ -154,3 +154,58 @@ fn a_headroom_of_the_whole_capacity_is_refused_with_what_would_be_valid() {
     assert!(err.contains("slo.headroom"), "{err}");
     assert!(err.contains("from 0 to below 1"), "{err}");
 }
+
+/// Erlang C: the probability that an arrival to M/M/c with offered load
+/// `a` erlangs waits for a server.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0; // a^k / k!
+    let mut below = 0.0;
+    for k in 0..c {
+        below += term;
+        term *= a / f64::from(k + 1);
+    }
+    let top = term * f64::from(c) / (f64::from(c) - a);
+    top / (below + top)
+}
+
+#[test]
+fn the_wait_for_a_server_of_m_m_8_matches_erlang_c() {
+    let dir = temp_dir();
+    let out = dir.path().join("out");
+    simulate()
+        .arg(crate::helpers::validation_scenario("mmc8.toml"))
+        .args(["--out", out.to_str().unwrap(), "--quiet", "--no-plots"])
+        .args(["--replications", "4", "--measured-requests", "200000"])
+        .assert()
+        .success();
+    // λ = 128/s, service 50 ms (μ = 20/s), c = 8: a = 6.4 erlangs.
+    let (c, lambda, mu) = (8, 128.0, 20.0);
+    let p_wait = erlang_c(c, lambda / mu);
+    let drain = f64::from(c) * mu - lambda; // cμ − λ, per second
+    let mean_wait_ms = p_wait / drain * 1e3;
+    // P(Wq > t) = C·e^(−(cμ−λ)t).
+    let p95_wait_ms = (p_wait / 0.05).ln() / drain * 1e3;
+    let rows = csv_rows(&out.join("mmc8/resources.csv"));
+    assert_eq!(rows.len(), 4, "one station × 4 replications");
+    let mean_of = |col: &str| {
+        rows.iter()
+            .map(|r| {
+                r[col]
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| panic!("{col}: {r:?}"))
+            })
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    for (col, exact) in [
+        ("p_wait", p_wait),
+        ("mean_wait_ms", mean_wait_ms),
+        ("p95_wait_ms", p95_wait_ms),
+    ] {
+        let got = mean_of(col);
+        assert!(
+            (got - exact).abs() <= 0.05 * exact,
+            "{col}: simulated {got}, Erlang C {exact}"
+        );
+    }
+}
