@@ -21,7 +21,10 @@ pub const WIDTH: u32 = 1600;
 /// Height of every chart, in pixels, footer included.
 pub const HEIGHT: u32 = 1000;
 
-const FOOTER_PX: u32 = 46;
+const FOOTER_PX: u32 = 72;
+/// Longest assumptions line a footer holds at its font size; a longer one
+/// is cut and points to report.md, which has them all.
+const FOOTER_CHARS: usize = 150;
 const FONT: &str = "sans-serif";
 const TITLE_PX: u32 = 40;
 const AXIS_PX: u32 = 28;
@@ -56,6 +59,9 @@ pub struct ChartMeta {
     /// Seed of the sweep, in the footer: with the scenario it reproduces
     /// the chart.
     pub seed: u64,
+    /// The assumptions the chart rests on, in one line (think time, mix,
+    /// demands, SLO), in the footer: a chart pasted alone still says them.
+    pub assumptions: String,
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
@@ -174,8 +180,15 @@ fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -
             env!("CARGO_PKG_VERSION")
         ),
         &style,
-        (24, 13),
+        (24, 10),
     )?;
+    let line = if meta.assumptions.chars().count() > FOOTER_CHARS {
+        let cut: String = meta.assumptions.chars().take(FOOTER_CHARS - 20).collect();
+        format!("{cut}… (all in report.md)")
+    } else {
+        meta.assumptions.clone()
+    };
+    area.draw_text(&line, &style, (24, 40))?;
     Ok(())
 }
 
@@ -961,6 +974,7 @@ mod tests {
         ChartMeta {
             scenario: "test".into(),
             seed: 1,
+            assumptions: "Assumed: think 1 s".into(),
             slo_p95_ms: 100.0,
         }
     }

@@ -28,6 +28,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
     let meta = ChartMeta {
         scenario: sc.name.clone(),
         seed: o.seed(),
+        assumptions: super::markdown::assumptions_footer(o),
         slo_p95_ms: sc.slo.p95_ms,
     };
     let mut written = Vec::new();

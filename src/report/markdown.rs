@@ -4,10 +4,12 @@
 
 use super::figures::CHART_FILES;
 use super::write_atomically;
+use crate::dist::Dist;
+use crate::model::Population;
 use crate::outcome::cost;
 use crate::outcome::sensitivity::PARAMETERS;
 use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
-use crate::scenario::Scenario;
+use crate::scenario::{RequestKind, Scenario};
 use crate::sweep::{Capacity, CapacityStatus};
 use crate::sweep::{FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE};
 use std::fmt::Write as _;
@@ -88,6 +90,7 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
     }
     let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    s.push_str(&assumptions_block(o));
 
     if !users.iter().any(|&u| u > 0) {
         open_results(&mut s, sc, o);
@@ -135,6 +138,131 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         "Data: `runs.csv`, `resources.csv`, `requests.csv`, `costs.csv`, `plan.csv` in this folder."
     );
     s
+}
+
+/// Marks the assumptions block so that tools can find it.
+pub const ASSUMPTIONS_MARKER: &str = "<!-- capsim:assumptions -->";
+
+/// What every number of the report rests on, stated where a reader who
+/// pastes the report elsewhere still sees it: the workload (think time or
+/// arrival rate), the request mix with each type's demands, the SLO and the
+/// plan's headroom, the seed and capsim's version.
+pub fn assumptions_block(o: &Outcome) -> String {
+    let sc = o.scenario();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## Assumptions
+
+{ASSUMPTIONS_MARKER}
+"
+    );
+    let workload = match sc.workload.population {
+        Population::Closed { think } => format!(
+            "closed users, each with a think time of {} (mean; {}) between a response and their next request",
+            ms_or_s(think.mean_ns()),
+            dist_name(&think)
+        ),
+        Population::Open { rate_per_s } => format!(
+            "open: Poisson arrivals at {} requests/s, whatever the response times",
+            fmt_num(rate_per_s)
+        ),
+    };
+    let _ = writeln!(s, "- **Workload:** {workload}");
+    let _ = writeln!(
+        s,
+        "- **Request mix** (share; app CPU and database time per request, means):"
+    );
+    for r in &sc.workload.requests {
+        let kind = match r.kind {
+            RequestKind::Read if r.cacheable => "read, cacheable",
+            RequestKind::Read => "read",
+            RequestKind::Write => "write",
+        };
+        let demand = |d: &Option<Dist>| {
+            d.as_ref().map_or("none".to_string(), |d| {
+                format!("{} ({})", ms_or_s(d.mean_ns()), dist_name(d))
+            })
+        };
+        let demands = if r.app_cpu.is_none() && r.db.is_none() {
+            "demands as each phase's `plan` gives them".to_string()
+        } else {
+            format!("app CPU {}, database {}", demand(&r.app_cpu), demand(&r.db))
+        };
+        let _ = writeln!(
+            s,
+            "  - `{}` {}% ({kind}): {demands}",
+            cell(&r.name),
+            fmt_num(r.weight * 100.0),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- **SLO:** p95 ≤ {} ms, error rate ≤ {}%; the plan keeps {}% of each capacity in reserve (`[slo] headroom`)",
+        fmt_num(sc.slo.p95_ms),
+        fmt_num(sc.slo.error_rate * 100.0),
+        fmt_num(sc.slo.headroom * 100.0)
+    );
+    let _ = writeln!(
+        s,
+        "- **Seed** {}, **capsim** {}; each phase's hosts, pools and settings are in the scenario file\n",
+        o.seed(),
+        env!("CARGO_PKG_VERSION")
+    );
+    s
+}
+
+/// The one-line form of the assumptions, for a chart's footer (the seed
+/// and version are on the line above it).
+pub fn assumptions_footer(o: &Outcome) -> String {
+    let sc = o.scenario();
+    let workload = match sc.workload.population {
+        Population::Closed { think } => format!("think {}", ms_or_s(think.mean_ns())),
+        Population::Open { rate_per_s } => format!("{} req/s open", fmt_num(rate_per_s)),
+    };
+    let mix: Vec<String> = sc
+        .workload
+        .requests
+        .iter()
+        .map(|r| {
+            let ms = |d: &Option<Dist>| d.as_ref().map_or(0.0, |d| d.mean_ns() / 1e6);
+            format!(
+                "{} {}% cpu {} ms db {} ms",
+                r.name,
+                fmt_num(r.weight * 100.0),
+                fmt_num(ms(&r.app_cpu)),
+                fmt_num(ms(&r.db))
+            )
+        })
+        .collect();
+    format!(
+        "Assumed: {workload}; {}; SLO p95 ≤ {} ms, errors ≤ {}%, headroom {}%",
+        mix.join(", "),
+        fmt_num(sc.slo.p95_ms),
+        fmt_num(sc.slo.error_rate * 100.0),
+        fmt_num(sc.slo.headroom * 100.0)
+    )
+}
+
+/// A duration in ns as ms below a second, else s.
+fn ms_or_s(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{} s", fmt_num(ns / 1e9))
+    } else if ns > 0.0 && ns < 1e6 {
+        format!("{} µs", fmt_num(ns / 1e3))
+    } else {
+        format!("{} ms", fmt_num(ns / 1e6))
+    }
+}
+
+fn dist_name(d: &Dist) -> &'static str {
+    match d {
+        Dist::Constant { .. } => "constant",
+        Dist::Exponential { .. } => "exponential",
+        Dist::LogNormal { .. } => "lognormal",
+        Dist::Gamma { .. } => "gamma",
+        Dist::Uniform { .. } => "uniform",
+    }
 }
 
 fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {

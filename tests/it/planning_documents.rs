@@ -209,3 +209,44 @@ fn the_wait_for_a_server_of_m_m_8_matches_erlang_c() {
         );
     }
 }
+
+#[test]
+fn report_md_states_its_assumptions() {
+    let dir = temp_dir();
+    let out = dir.path().join("out");
+    simulate()
+        .arg(crate::helpers::repo("scenarios/examples/shop_growth.toml"))
+        .args(["--out", out.to_str().unwrap(), "--quiet", "--no-plots"])
+        .args([
+            "--users",
+            "100",
+            "--replications",
+            "2",
+            "--measured-requests",
+            "2000",
+        ])
+        .assert()
+        .success();
+    let report = crate::helpers::read(&out.join("shop_growth/report.md"));
+    let start = report.find("## Assumptions").expect("an assumptions block");
+    let end = start
+        + report[start..]
+            .find("\n## Capacity")
+            .expect("capacity after it");
+    let block = &report[start..end];
+    // What must be in it, whatever its wording: think time, the mix, the
+    // demands, the SLO, the headroom, the seed and the version.
+    for needle in [
+        "think",
+        "%",
+        "app CPU",
+        "database",
+        "p95 ≤",
+        "headroom",
+        "Seed",
+        env!("CARGO_PKG_VERSION"),
+    ] {
+        assert!(block.contains(needle), "no `{needle}` in:\n{block}");
+    }
+    insta::assert_snapshot!("shop_growth_assumptions", block);
+}
