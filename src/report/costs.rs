@@ -141,15 +141,52 @@ pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Write `summary.csv` from the rows of every scenario of a run.
+/// Write `summary.csv` from the rows of every scenario of a run, keeping
+/// the rows an earlier run wrote for other scenarios: a scenario's rows are
+/// replaced by its new ones, the others stay (columns matched by name, so a
+/// file from an older capsim keeps what it can). Rows are ordered by
+/// scenario, so the file does not depend on the order of runs.
 pub fn write_summary_csv(path: &Path, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let rerun: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    let mut all: Vec<Vec<String>> = earlier_rows(path)
+        .into_iter()
+        .filter(|r| !rerun.contains(r[0].as_str()))
+        .collect();
+    all.extend(rows.iter().cloned());
+    all.sort_by(|a, b| a[0].cmp(&b[0]));
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         out.write_record(SUMMARY_COLUMNS)?;
-        for r in rows {
+        for r in &all {
             out.write_record(r)?;
         }
         out.flush()?;
         Ok(())
     })
+}
+
+/// The rows of an existing summary.csv in today's columns (none if there
+/// is no such file or it cannot be read as one).
+fn earlier_rows(path: &Path) -> Vec<Vec<String>> {
+    let Ok(mut r) = csv::Reader::from_path(path) else {
+        return Vec::new();
+    };
+    let Ok(head) = r.headers().cloned() else {
+        return Vec::new();
+    };
+    let at: Vec<Option<usize>> = SUMMARY_COLUMNS
+        .iter()
+        .map(|c| head.iter().position(|h| h == *c))
+        .collect();
+    if at[0].is_none() {
+        return Vec::new();
+    }
+    r.records()
+        .filter_map(Result::ok)
+        .map(|rec| {
+            at.iter()
+                .map(|i| i.and_then(|i| rec.get(i)).unwrap_or("").to_string())
+                .collect()
+        })
+        .collect()
 }

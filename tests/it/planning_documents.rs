@@ -250,3 +250,39 @@ fn report_md_states_its_assumptions() {
     }
     insta::assert_snapshot!("shop_growth_assumptions", block);
 }
+
+#[test]
+fn summary_csv_keeps_the_rows_of_scenarios_not_rerun() {
+    let dir = temp_dir();
+    let out = dir.path().join("out");
+    let run = |files: &[&str]| {
+        let mut cmd = simulate();
+        for f in files {
+            cmd.arg(crate::helpers::data(f));
+        }
+        cmd.args(["--out", out.to_str().unwrap(), "--quiet", "--no-plots"])
+            .args([
+                "--users",
+                "10",
+                "--replications",
+                "2",
+                "--measured-requests",
+                "1000",
+            ])
+            .assert()
+            .success();
+    };
+    let scenarios = |rows: &[std::collections::HashMap<String, String>]| {
+        let mut s: Vec<String> = rows.iter().map(|r| r["scenario"].clone()).collect();
+        s.dedup();
+        s
+    };
+    run(&["claims.toml", "interrupt_small.toml"]);
+    let both = csv_rows(&out.join("summary.csv"));
+    assert_eq!(scenarios(&both), ["claims", "interrupt_small"]);
+    // Rerunning one scenario replaces its rows and keeps the other's.
+    run(&["interrupt_small.toml"]);
+    let after = csv_rows(&out.join("summary.csv"));
+    assert_eq!(after, both, "same scenario, same seed: the same rows");
+    assert_eq!(scenarios(&after), ["claims", "interrupt_small"]);
+}
