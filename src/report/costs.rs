@@ -3,6 +3,7 @@
 //! per scenario × phase, across the scenarios of a run).
 
 use super::{num, write_atomically};
+use crate::outcome::utilisation::display_name;
 use crate::outcome::Outcome;
 use std::path::Path;
 
@@ -47,6 +48,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "usd_per_1k_users_at_capacity",
     "capacity_status",
     "capacity_users_at_least",
+    "bottleneck_beyond_capacity_id",
 ];
 
 /// A count, or a blank cell when there is none: never a 0 that a
@@ -130,12 +132,13 @@ pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
                 count(c.measured_capacity()),
                 num(at.map_or(f64::NAN, |a| a.p95_ms.mean)),
                 num(at.map_or(f64::NAN, |a| a.throughput_rps.mean)),
-                bn.to_string(),
+                display_name(bn),
                 num(bu),
                 num(c.measured_usd_month().unwrap_or(f64::NAN)),
                 num(c.measured_usd_per_1k().unwrap_or(f64::NAN)),
                 p.capacity.status.name().to_string(),
                 count(p.capacity.at_least()),
+                bn.to_string(),
             ]
         })
         .collect()

@@ -3,6 +3,7 @@
 //! [`super::charts`].
 
 use super::charts::{self, ChartMeta, CostBar, Curve, Panel, PlanStep};
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{Estimate, LoadPoint, Outcome};
 use std::path::Path;
 
@@ -116,7 +117,7 @@ fn utilisation_panels(o: &Outcome) -> Vec<Panel> {
             let mine: Vec<&LoadPoint> = o.points_of(ph.phase).collect();
             let names: Vec<String> = mine
                 .first()
-                .map(|p| p.groups.iter().map(|g| g.name.clone()).collect())
+                .map(|p| p.groups.iter().map(|g| display_name(&g.name)).collect())
                 .unwrap_or_default();
             let mut peak: Vec<(usize, f64)> = (0..names.len())
                 .map(|k| {

@@ -8,6 +8,7 @@ use crate::dist::Dist;
 use crate::model::Population;
 use crate::outcome::cost;
 use crate::outcome::sensitivity::PARAMETERS;
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
 use crate::scenario::{RequestKind, Scenario};
 use crate::sweep::{Capacity, CapacityStatus};
@@ -290,8 +291,8 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
             p.beyond_capacity
                 .as_ref()
                 .map_or("not reached".to_string(), |b| format!(
-                    "`{}` ({:.0}% busy)",
-                    b.name,
+                    "{} ({:.0}% busy)",
+                    display_name(&b.name),
                     b.utilisation.mean * 100.0
                 )),
         );

@@ -5,6 +5,7 @@
 use super::{num, write_atomically};
 use crate::engine::stats::{ErrorCause, WaitStats};
 use crate::model::Discipline;
+use crate::outcome::utilisation::display_name;
 use crate::outcome::Outcome;
 use std::path::Path;
 
@@ -60,6 +61,7 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "row_lock_waits_per_s",
     "row_lock_wait_ms",
     "commits_per_flush",
+    "bottleneck_id",
 ];
 
 /// Write `runs.csv`: one row per run.
@@ -99,7 +101,7 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 num(r.max_ms),
                 num(r.mean_in_system),
                 num(r.little_xr),
-                bn.to_string(),
+                display_name(bn),
                 num(bu),
                 r.total_started.to_string(),
                 r.total_completed.to_string(),
@@ -124,6 +126,7 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 num(r.row_lock_waits_per_s()),
                 num(r.row_lock_wait_ms()),
                 num(r.commits_per_flush()),
+                bn.to_string(),
             ])?;
         }
         out.flush()?;
@@ -149,6 +152,7 @@ pub const RESOURCES_COLUMNS: &[&str] = &[
     "mean_wait_ms",
     "p95_wait_ms",
     "p99_wait_ms",
+    "resource_id",
 ];
 
 /// The wait columns of a resources.csv row (blank where nothing queues).
@@ -192,7 +196,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     head.iter()
                         .cloned()
                         .chain([
-                            s.name.clone(),
+                            display_name(&s.name),
                             kind.to_string(),
                             if st.utilisation.is_some() {
                                 s.servers.to_string()
@@ -204,7 +208,8 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                             num(st.mean_present),
                             num(waiting),
                         ])
-                        .chain(wait_cells(st.wait.as_ref())),
+                        .chain(wait_cells(st.wait.as_ref()))
+                        .chain([s.name.clone()]),
                 )?;
             }
             for (s, st) in m.resources.iter().zip(&r.resources) {
@@ -212,7 +217,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     head.iter()
                         .cloned()
                         .chain([
-                            s.name.clone(),
+                            display_name(&s.name),
                             "pool".to_string(),
                             s.capacity.to_string(),
                             num(st.utilisation),
@@ -220,7 +225,8 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                             num(st.mean_held + st.mean_waiting),
                             num(st.mean_waiting),
                         ])
-                        .chain(wait_cells(Some(&st.wait))),
+                        .chain(wait_cells(Some(&st.wait)))
+                        .chain([s.name.clone()]),
                 )?;
             }
             // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
@@ -230,7 +236,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     head.iter()
                         .cloned()
                         .chain([
-                            s.name.clone(),
+                            display_name(&s.name),
                             "server_pool".to_string(),
                             capacity.to_string(),
                             num(r.pool_utilisation(k, capacity)),
@@ -238,7 +244,8 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                             num(st.mean_held + st.mean_waiting),
                             num(st.mean_waiting),
                         ])
-                        .chain(wait_cells(Some(&st.wait))),
+                        .chain(wait_cells(Some(&st.wait)))
+                        .chain([s.name.clone()]),
                 )?;
             }
         }

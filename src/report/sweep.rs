@@ -3,6 +3,7 @@
 //! companion) and `capacity.csv` (one row per phase).
 
 use super::{num, write_atomically};
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{Busiest, Estimate, Outcome};
 use crate::scenario::Scenario;
 use std::path::Path;
@@ -41,6 +42,7 @@ pub const SWEEP_COLUMNS: &[&str] = &[
     "bound_throughput_rps",
     "mva_throughput_rps",
     "mva_mean_ms",
+    "bottleneck_id",
 ];
 
 fn pair(e: &Estimate) -> [String; 2] {
@@ -73,12 +75,13 @@ pub fn write_sweep_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             }
             row.extend(pair(&p.error_rate));
             let (name, util) = busiest_cells(lp.busiest().as_ref());
-            row.push(name);
+            row.push(display_name(&name));
             row.extend(pair(&util));
             row.push(p.meets(&sc.slo).to_string());
             row.push(num(p.bound_throughput_rps));
             row.push(num(p.mva_throughput_rps));
             row.push(num(p.mva_mean_ms));
+            row.push(name);
             out.write_record(&row)?;
         }
         out.flush()?;
@@ -128,6 +131,8 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
     "capacity_users_at_least",
     "capacity_users_surely_met",
     "capacity_users_surely_missed",
+    "bottleneck_id",
+    "bottleneck_beyond_capacity_id",
 ];
 
 /// Write `capacity.csv`: one row per phase.
@@ -164,15 +169,20 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
             } else {
                 o.at_capacity(ph)
             };
-            let (name, util) = busiest_cells(at_point.and_then(|p| p.busiest()).as_ref());
-            row.push(name);
+            let (at_id, util) = busiest_cells(at_point.and_then(|p| p.busiest()).as_ref());
+            row.push(display_name(&at_id));
             row.push(num(util.mean));
-            let (name, util) = busiest_cells(ph.beyond_capacity.as_ref());
-            row.push(name);
+            let (beyond_id, util) = busiest_cells(ph.beyond_capacity.as_ref());
+            row.push(display_name(&beyond_id));
             row.push(num(util.mean));
             row.push(num(b.knee_users));
             row.push(num(b.max_throughput_rps));
-            row.push(b.bottleneck.clone().unwrap_or_default());
+            row.push(
+                b.bottleneck
+                    .as_deref()
+                    .map(display_name)
+                    .unwrap_or_default(),
+            );
             row.push(num(b.mva_max_throughput_rps));
             row.push(c.at_least().map_or(String::new(), |u| u.to_string()));
             // The capacity's interval once the points' own intervals are read.
@@ -188,6 +198,8 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     .filter(|_| !open)
                     .map_or(String::new(), |u| u.to_string()),
             );
+            row.push(at_id);
+            row.push(beyond_id);
             out.write_record(&row)?;
         }
         out.flush()?;

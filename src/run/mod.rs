@@ -462,7 +462,7 @@ fn sweep_and_write(plan: &SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
             if !opts.quiet {
                 // Progress, on standard error: the line itself closes the
                 // run on standard output, in scenario order.
-                bar.println(&format!("done: {}", plan.scenario.name));
+                bar.println(&format!("done: {} → {}", plan.scenario.name, dir.display()));
             }
             Ended::Written {
                 dir,
