@@ -43,7 +43,7 @@ pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result
 
 /// Every file a scenario's folder may hold from capsim: a rerun replaces
 /// these, and keeps any other file there (the user's).
-pub const OUTPUT_FILES: [&str; 16] = [
+pub const OUTPUT_FILES: [&str; 17] = [
     manifest::FILE,
     "runs.csv",
     "resources.csv",
@@ -57,6 +57,7 @@ pub const OUTPUT_FILES: [&str; 16] = [
     "report.md",
     "plan.png",
     "latency.png",
+    "errors.png",
     "throughput.png",
     "utilisation.png",
     "cost.png",
