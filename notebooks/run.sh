@@ -8,6 +8,8 @@
 #   NOTEBOOK_VENV   reuse this virtualenv (default: a fresh one in the temp folder)
 #   SIMULATE        the `simulate` binary (default: cargo run --release)
 #   NOTEBOOK_KEEP   write the executed notebook here, with its outputs
+#                   (default: output/capacity.executed.ipynb, beside simulate's results;
+#                   empty to keep nothing)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,7 +32,7 @@ fi
 "${simulate[@]}" "$root/scenarios/examples/shop_growth.toml" --out "$work/out" --quiet --no-plots \
     --users 100,1000,5000,10000,20000,50000 --replications 2 --measured-requests 5000
 
-CAPSIM_OUT="$work/out" NOTEBOOK="$here/capacity.ipynb" KEEP="${NOTEBOOK_KEEP:-}" \
+CAPSIM_OUT="$work/out" NOTEBOOK="$here/capacity.ipynb" KEEP="${NOTEBOOK_KEEP-$root/output/capacity.executed.ipynb}" \
     "$venv/bin/python" - <<'PY'
 import os
 import nbformat
@@ -41,5 +43,6 @@ NotebookClient(nb, timeout=600, kernel_name="python3",
                resources={"metadata": {"path": os.path.dirname(os.environ["NOTEBOOK"])}}).execute()
 if os.environ["KEEP"]:
     nbformat.write(nb, os.environ["KEEP"])
+    print(f"executed copy, with its charts: {os.environ['KEEP']}")
 print(f"notebooks/capacity.ipynb: {len(nb.cells)} cells ran without error")
 PY

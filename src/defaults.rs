@@ -9,6 +9,17 @@
 //! a scenario about spinning disks should override `fsync_ms`/`wal_flush_ms`.
 
 // ---------------------------------------------------------------------------
+// Planning.
+// ---------------------------------------------------------------------------
+
+/// Share of a phase's capacity the plan keeps in reserve (`slo.headroom`).
+/// A convention, not a measurement: capacity planners commonly size for
+/// peaks at 70–80% of what a system carries, so that a burst, a slow
+/// dependency or a wrong assumption does not land at the SLO's edge; we take
+/// the laxer end, 20% in reserve. report.md states the value used.
+pub const PLAN_HEADROOM: f64 = 0.2;
+
+// ---------------------------------------------------------------------------
 // Scaling tier: network, caches, replicas.
 // ---------------------------------------------------------------------------
 

@@ -162,6 +162,8 @@ fn chart(r: &Report, path: &Path, seed: u64) -> anyhow::Result<()> {
     let meta = ChartMeta {
         scenario: "calibration".into(),
         seed,
+        assumptions: "fitted to the load-test files named in calibration.csv".into(),
+        slo_error_rate: f64::NAN,
         slo_p95_ms: f64::NAN,
     };
     throughput_chart(path, &meta, &curves, &[])

@@ -85,7 +85,7 @@ impl Waiting {
 
 /// Longest response time the histogram resolves: one hour. Longer responses
 /// are counted at one hour (and still exactly in the mean).
-const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
+pub(crate) const HISTOGRAM_MAX_NS: u64 = 3_600_000_000_000;
 
 /// A response-time histogram: 1 ns to [`HISTOGRAM_MAX_NS`], 3 significant
 /// digits (0.1% resolution at every scale).
@@ -1007,14 +1007,19 @@ impl<'m> Engine<'m> {
         for r in &mut self.resources.states {
             r.held_avg.restart(now);
             r.line.avg.restart(now);
+            r.line.wait.restart();
         }
         for p in &mut self.pools.states {
             p.restart(now);
         }
         for s in &mut self.stations {
-            if let station::StationKind::GroupCommit(g) = &mut s.kind {
-                g.flushes = 0;
-                g.commits = 0;
+            match &mut s.kind {
+                station::StationKind::GroupCommit(g) => {
+                    g.flushes = 0;
+                    g.commits = 0;
+                }
+                station::StationKind::Fcfs(f) => f.wait.restart(),
+                _ => {}
             }
         }
     }
@@ -1041,6 +1046,7 @@ impl<'m> Engine<'m> {
                 max_open: p.max_open,
                 mean_waiting: mean(&p.line.avg),
                 reserve_opened: p.reserve_opened,
+                wait: p.line.wait.summary(),
             })
             .collect();
         for g in &self.model.db.memory {
@@ -1085,6 +1091,10 @@ impl<'m> Engine<'m> {
                         mean_present: mean(&s.present),
                         mean_busy: servers.map(|_| mean(&s.busy)),
                         utilisation: servers.map(|c| mean(&s.busy) / c),
+                        wait: match &s.kind {
+                            station::StationKind::Fcfs(f) => Some(f.wait.summary()),
+                            _ => None,
+                        },
                     }
                 })
                 .collect(),
@@ -1096,6 +1106,7 @@ impl<'m> Engine<'m> {
                     mean_held: mean(&r.held_avg),
                     utilisation: mean(&r.held_avg) / r.capacity() as f64,
                     mean_waiting: mean(&r.line.avg),
+                    wait: r.line.wait.summary(),
                 })
                 .collect(),
             total_started: self.total_started,

@@ -51,6 +51,7 @@ impl ResourceState {
         if self.held < self.capacity {
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
+            self.line.granted_at_once();
             Acquire::Granted
         } else if self
             .policy

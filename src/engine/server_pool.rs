@@ -192,11 +192,13 @@ impl ServerPoolState {
         if self.held < self.open {
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
+            self.line.granted_at_once();
             PoolGrant::Granted { connect: false }
         } else if self.open < self.size {
             self.set_open(now, self.open + 1);
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
+            self.line.granted_at_once();
             PoolGrant::Granted { connect: true }
         } else {
             self.line.push(job, token, now);
@@ -242,6 +244,7 @@ impl ServerPoolState {
 
     /// Start of measurement: forget the past.
     pub(super) fn restart(&mut self, now: u64) {
+        self.line.wait.restart();
         self.held_avg.restart(now);
         self.open_avg.restart(now);
         self.line.avg.restart(now);

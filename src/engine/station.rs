@@ -3,7 +3,7 @@
 use super::calendar::{later, Calendar, EventKind};
 use super::group_commit::GroupCommitDisk;
 use super::quad_heap::QuadHeap;
-use super::stats::TimeAverage;
+use super::stats::{TimeAverage, WaitRecorder};
 use super::time_slice::TimeSliced;
 use super::JobId;
 use crate::model::{Discipline, Station};
@@ -13,8 +13,11 @@ use std::collections::VecDeque;
 pub(super) struct FcfsStation {
     servers: u32,
     busy: u32,
-    /// Waiting jobs with their already-drawn service demand.
-    queue: VecDeque<(JobId, u64)>,
+    /// Waiting jobs with their already-drawn service demand and the time
+    /// they joined the queue.
+    queue: VecDeque<(JobId, u64, u64)>,
+    /// How long jobs waited for a server.
+    pub(super) wait: WaitRecorder,
 }
 
 /// Processor sharing over `cores`: n jobs each progress at min(1, cores/n).
@@ -66,6 +69,7 @@ impl StationState {
                 servers: spec.servers,
                 busy: 0,
                 queue: VecDeque::new(),
+                wait: WaitRecorder::new(super::HISTOGRAM_MAX_NS),
             }),
             Discipline::ProcessorSharing => StationKind::Ps(PsStation {
                 cores: spec.servers as f64,
@@ -115,9 +119,10 @@ impl StationState {
                 if s.busy < s.servers {
                     s.busy += 1;
                     self.busy.set(now, s.busy as f64);
+                    s.wait.served(0);
                     cal.schedule(later(now, demand), EventKind::Done, job, 0);
                 } else {
-                    s.queue.push_back((job, demand));
+                    s.queue.push_back((job, demand, now));
                 }
             }
             StationKind::Ps(s) => {
@@ -216,7 +221,8 @@ impl StationState {
         self.present.add(now, -1.0);
         match &mut self.kind {
             StationKind::Fcfs(s) => {
-                if let Some((next, demand)) = s.queue.pop_front() {
+                if let Some((next, demand, since)) = s.queue.pop_front() {
+                    s.wait.served(now - since);
                     cal.schedule(later(now, demand), EventKind::Done, next, 0);
                 } else {
                     s.busy -= 1;

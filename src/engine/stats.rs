@@ -126,6 +126,110 @@ pub struct TypeStats {
     pub response_sum_ns: f64,
 }
 
+/// How long requests waited for a server or a unit: counted in the hot
+/// loop into fixed-size storage (a histogram sized once, when the run is
+/// set up), so recording allocates nothing.
+#[derive(Clone, Debug)]
+pub struct WaitRecorder {
+    /// Requests that got a server or a unit.
+    served: u64,
+    /// Of those, the ones that had to wait first.
+    waited: u64,
+    /// Their waits summed, in ns.
+    wait_sum_ns: f64,
+    /// The waits of those that waited (the others waited 0).
+    hist: Histogram<u64>,
+}
+
+impl WaitRecorder {
+    /// A recorder whose histogram resolves waits from 1 ns to `max_ns`.
+    pub fn new(max_ns: u64) -> Self {
+        WaitRecorder {
+            served: 0,
+            waited: 0,
+            wait_sum_ns: 0.0,
+            hist: Histogram::new_with_bounds(1, max_ns.max(2), 3)
+                .expect("static histogram bounds are valid"),
+        }
+    }
+
+    /// A request got its server or unit after waiting `wait_ns` (0: at once).
+    #[inline]
+    pub fn served(&mut self, wait_ns: u64) {
+        self.served += 1;
+        if wait_ns > 0 {
+            self.waited += 1;
+            self.wait_sum_ns += wait_ns as f64;
+            self.hist.saturating_record(wait_ns);
+        }
+    }
+
+    /// Forget the warm-up: measurement starts now.
+    pub fn restart(&mut self) {
+        self.served = 0;
+        self.waited = 0;
+        self.wait_sum_ns = 0.0;
+        self.hist.reset();
+    }
+
+    /// The wait's quantile `q` over every request served, those that did
+    /// not wait counting as 0, in ms.
+    fn quantile_ms(&self, q: f64) -> f64 {
+        if self.served == 0 {
+            return f64::NAN;
+        }
+        let p_wait = self.waited as f64 / self.served as f64;
+        if q <= 1.0 - p_wait {
+            return 0.0;
+        }
+        let within = ((q - (1.0 - p_wait)) / p_wait).clamp(0.0, 1.0);
+        self.hist.value_at_quantile(within) as f64 / 1e6
+    }
+
+    /// What a report shows of the waits (NaN throughout when nothing was
+    /// served).
+    pub fn summary(&self) -> WaitStats {
+        let n = self.served as f64;
+        WaitStats {
+            served: self.served,
+            waited: self.waited,
+            mean_wait_ms: if self.served == 0 {
+                f64::NAN
+            } else {
+                self.wait_sum_ns / n / 1e6
+            },
+            p95_wait_ms: self.quantile_ms(0.95),
+            p99_wait_ms: self.quantile_ms(0.99),
+        }
+    }
+}
+
+/// The waits at one station or resource over the measured window.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct WaitStats {
+    /// Requests served (given a server or a unit).
+    pub served: u64,
+    /// Of those, the ones that waited first.
+    pub waited: u64,
+    /// Mean wait over every request served, in ms.
+    pub mean_wait_ms: f64,
+    /// 95th percentile of the wait over every request served, in ms.
+    pub p95_wait_ms: f64,
+    /// 99th percentile, in ms.
+    pub p99_wait_ms: f64,
+}
+
+impl WaitStats {
+    /// The share of requests that waited, P(wait) (NaN when none was served).
+    pub fn p_wait(&self) -> f64 {
+        if self.served == 0 {
+            f64::NAN
+        } else {
+            self.waited as f64 / self.served as f64
+        }
+    }
+}
+
 /// Per active station, over the measured window.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StationStats {
@@ -135,6 +239,9 @@ pub struct StationStats {
     pub mean_busy: Option<f64>,
     /// Busy servers over servers, in [0, 1] (`None` for delays).
     pub utilisation: Option<f64>,
+    /// Waits for a server (`None` where nothing queues for one: processor
+    /// sharing, delays, group commit).
+    pub wait: Option<WaitStats>,
 }
 
 /// Per passive resource, over the measured window.
@@ -146,6 +253,8 @@ pub struct ResourceStats {
     pub utilisation: f64,
     /// Mean number of requests waiting for a unit.
     pub mean_waiting: f64,
+    /// Waits of the requests granted a unit (one that gave up is an error).
+    pub wait: WaitStats,
 }
 
 /// Per pooler pool of server connections, over the measured window.
@@ -161,6 +270,9 @@ pub struct PoolStats {
     pub mean_waiting: f64,
     /// Reserve connections opened for clients that waited `reserve_pool_timeout`.
     pub reserve_opened: u64,
+    /// Waits of the clients lent a connection from the pool (one given a
+    /// reserve connection or that gave up is not counted).
+    pub wait: WaitStats,
 }
 
 /// What the database mechanisms measured, over the measured window.

@@ -3,18 +3,31 @@
 //! its entry behind, stale, and the entry is skipped when it reaches the
 //! front. Removal from the middle would cost O(n); this costs nothing.
 
-use super::stats::TimeAverage;
+use super::stats::{TimeAverage, WaitRecorder};
 use super::JobId;
 use std::collections::VecDeque;
 
-#[derive(Default)]
 pub(super) struct WaitLine {
-    /// (job, wait token): an entry is live while the job's token still matches.
-    line: VecDeque<(JobId, u32)>,
+    /// (job, wait token, time it joined): an entry is live while the job's
+    /// token still matches.
+    line: VecDeque<(JobId, u32, u64)>,
     /// Live waiters (the line may also hold stale entries).
     waiting: u32,
     /// Time-average of live waiters.
     pub avg: TimeAverage,
+    /// How long the requests granted a unit waited for it.
+    pub wait: WaitRecorder,
+}
+
+impl Default for WaitLine {
+    fn default() -> Self {
+        WaitLine {
+            line: VecDeque::new(),
+            waiting: 0,
+            avg: TimeAverage::default(),
+            wait: WaitRecorder::new(super::HISTOGRAM_MAX_NS),
+        }
+    }
 }
 
 impl WaitLine {
@@ -28,7 +41,13 @@ impl WaitLine {
     pub(super) fn push(&mut self, job: JobId, token: u32, now: u64) {
         self.waiting += 1;
         self.avg.set(now, self.waiting as f64);
-        self.line.push_back((job, token));
+        self.line.push_back((job, token, now));
+    }
+
+    /// A request got its unit without waiting.
+    #[inline]
+    pub(super) fn granted_at_once(&mut self) {
+        self.wait.served(0);
     }
 
     /// A waiter left without being served: its entry is now stale.
@@ -45,9 +64,10 @@ impl WaitLine {
         now: u64,
         is_live: impl Fn(JobId, u32) -> bool,
     ) -> Option<JobId> {
-        while let Some((job, token)) = self.line.pop_front() {
+        while let Some((job, token, since)) = self.line.pop_front() {
             if is_live(job, token) {
                 self.abandon(now);
+                self.wait.served(now - since);
                 return Some(job);
             }
         }

@@ -17,13 +17,13 @@ pub mod verdict;
 
 pub use crate::stats::Estimate;
 pub use bottleneck::Busiest;
-pub use cost::{PhaseCost, PlanPoint};
+pub use cost::{PhaseCost, PlanCandidate, PlanPoint, PlanStep};
 pub use sensitivity::Sensitivity;
 pub use utilisation::GroupUtilisation;
 pub use verdict::{ClaimVerdict, Verdict};
 
 use crate::analytic::Analytic;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Slo};
 use crate::sweep::{Capacity, CapacityStatus, PointEstimate, RunRecord, SweepPlan, SweepResult};
 
 /// What one scenario's sweep came to: everything its outputs show.
@@ -89,6 +89,8 @@ pub struct PhaseOutcome {
     pub phase: usize,
     /// The capacity search's result (as in capacity.csv).
     pub capacity: Capacity,
+    /// Where the capacity lies once the points' 95% intervals are read.
+    pub noise: CapacityNoise,
     /// What the phase costs, at capacity and per 1,000 users.
     pub cost: PhaseCost,
     /// Index into [`Outcome::points`] of the point at capacity.
@@ -98,6 +100,54 @@ pub struct PhaseOutcome {
     pub beyond_capacity: Option<Busiest>,
     /// The analytic companions of the phase.
     pub bounds: PhaseBounds,
+}
+
+/// A capacity read with the noise of its points: the largest simulated
+/// user count whose whole 95% intervals of p95 and error rate meet the SLO,
+/// and the smallest above it whose intervals surely miss it (or that is
+/// saturated). The true capacity lies between the two as far as the
+/// replications can tell; a gain inside that interval is not a gain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityNoise {
+    /// Largest simulated count that surely meets the SLO (0: none does).
+    pub surely_meets: u32,
+    /// Smallest simulated count above `surely_meets` that surely misses
+    /// it (`None`: none simulated does).
+    pub surely_fails: Option<u32>,
+}
+
+impl CapacityNoise {
+    /// The interval of one phase, read off its points (ascending users).
+    pub fn of<'a>(slo: &Slo, points: impl Iterator<Item = &'a PointEstimate>) -> Self {
+        let up = |e: &Estimate| e.mean + finite_or_zero(e.half_width);
+        let down = |e: &Estimate| e.mean - finite_or_zero(e.half_width);
+        let meets = |p: &PointEstimate| {
+            p.stable && up(&p.p95_ms) <= slo.p95_ms && up(&p.error_rate) <= slo.error_rate
+        };
+        let fails = |p: &PointEstimate| {
+            !p.stable || down(&p.p95_ms) > slo.p95_ms || down(&p.error_rate) > slo.error_rate
+        };
+        let pts: Vec<&PointEstimate> = points.filter(|p| p.key.users > 0).collect();
+        // Below the first sure failure, the last sure pass.
+        let first_fail = pts.iter().position(|p| fails(p));
+        let below = &pts[..first_fail.unwrap_or(pts.len())];
+        CapacityNoise {
+            surely_meets: below
+                .iter()
+                .rev()
+                .find(|p| meets(p))
+                .map_or(0, |p| p.key.users),
+            surely_fails: first_fail.map(|i| pts[i].key.users),
+        }
+    }
+}
+
+fn finite_or_zero(x: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
+    }
 }
 
 /// The analytic (asymptotic-bound and mean-value) facts of one phase.
@@ -159,11 +209,15 @@ impl<'p> Outcome<'p> {
             .into_iter()
             .map(|c| phase_outcome(sc, &plan.analytic[c.phase], &points, &users, c))
             .collect();
-        let candidates: Vec<_> = phases
+        let candidates: Vec<PlanCandidate> = phases
             .iter()
-            .map(|o| (&sc.phases[o.phase].costs[..], o.cost.capacity_users))
+            .map(|o| PlanCandidate {
+                costs: &sc.phases[o.phase].costs,
+                capacity_users: o.cost.capacity_users,
+                noise: o.noise,
+            })
             .collect();
-        let migration = cost::cheapest_plan(&candidates, &users);
+        let migration = cost::cheapest_plan(&candidates, &users, sc.slo.headroom);
         Outcome {
             plan,
             points,
@@ -223,12 +277,9 @@ fn phase_outcome(
     c: Capacity,
 ) -> PhaseOutcome {
     let ph = c.phase;
-    let capacity_users = match c.status {
-        CapacityStatus::Found | CapacityStatus::Bracketed | CapacityStatus::AboveGrid => {
-            Some(c.users)
-        }
-        CapacityStatus::None | CapacityStatus::Open => None,
-    };
+    // What the phase is known to carry: a value, or the grid's top as a
+    // lower bound (the cost then says it is one).
+    let capacity_users = c.at_least();
     let index_at = |u: u32| {
         points
             .iter()
@@ -240,9 +291,18 @@ fn phase_outcome(
         .and_then(index_at)
         .and_then(|i| points[i].busiest());
     let open = sc.workload.is_open();
+    let noise = CapacityNoise::of(
+        &sc.slo,
+        points
+            .iter()
+            .filter(|p| p.phase() == ph)
+            .map(|p| &p.estimate),
+    );
     PhaseOutcome {
         phase: ph,
-        cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity_users),
+        noise,
+        cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity_users)
+            .with_lower_bound(c.status == CapacityStatus::AboveGrid),
         at_capacity,
         beyond_capacity,
         bounds: PhaseBounds {

@@ -93,7 +93,8 @@ pub fn capacity_users(c: &Capacity) -> f64 {
             f64::from(c.users)
         }
         CapacityStatus::None => 0.0,
-        CapacityStatus::Open => f64::NAN,
+        // Below the smallest count given, by how much unknown.
+        CapacityStatus::Open | CapacityStatus::BelowGrid => f64::NAN,
     }
 }
 

@@ -85,9 +85,89 @@ pub fn group_name(name: &str) -> String {
     name.to_string()
 }
 
+/// The name a reader sees for a station, resource or group id: `app0.cpu`
+/// → `app host 1 CPU`, `app.cpu` (the folded hosts) → `app hosts' CPU`,
+/// `pgbouncer.main.pool` → `PgBouncer pool main`, `db.replica0.cpu` → `db
+/// replica 1 CPU`. Ids capsim did not make (a scenario's own stations) are
+/// their own names. Every output uses this name; the id keeps its own
+/// column where a table has one.
+pub fn display_name(id: &str) -> String {
+    let parts: Vec<&str> = id.split('.').collect();
+    let numbered = |s: &str, prefix: &str| -> Option<u32> {
+        s.strip_prefix(prefix)
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u32>().ok())
+    };
+    let what = |tail: &str| -> Option<String> {
+        if let Some(l) = numbered(tail, "loop") {
+            return Some(format!("event loop {}", l + 1));
+        }
+        Some(
+            match tail {
+                "cpu" => "CPU",
+                "workers" => "workers",
+                "concurrency" => "concurrency limit",
+                "locmem" => "local-memory cache",
+                "connections" => "connections",
+                "wal" => "WAL flush",
+                "rows" => "row locks",
+                "disk" => "disk",
+                "lock" => "write lock",
+                "replicas" => "replicas",
+                _ => return None,
+            }
+            .to_string(),
+        )
+    };
+    match parts.as_slice() {
+        ["app", tail] => match what(tail) {
+            Some(w) if *tail == "cpu" => Some(format!("app hosts' {w}")),
+            Some(w) => Some(format!("app {w}")),
+            None => None,
+        },
+        [head, tail] if numbered(head, "app").is_some() => {
+            let h = numbered(head, "app").unwrap_or(0);
+            what(tail).map(|w| format!("app host {} {w}", h + 1))
+        }
+        ["pgbouncer", name, "pool"] => Some(format!("PgBouncer pool {name}")),
+        [db, replica, tail] if numbered(replica, "replica").is_some() => {
+            let k = numbered(replica, "replica").unwrap_or(0);
+            what(tail).map(|w| format!("{} replica {} {w}", shard_or(db), k + 1))
+        }
+        [db, tail] => what(tail).map(|w| format!("{} {w}", shard_or(db))),
+        _ => None,
+    }
+    .unwrap_or_else(|| id.to_string())
+}
+
+/// `shard3` → `shard 4`; other database names as they are.
+fn shard_or(db: &str) -> String {
+    match db.strip_prefix("shard") {
+        Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("shard {}", d.parse::<u32>().map_or(0, |n| n + 1))
+        }
+        _ => db.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resources_have_readable_names() {
+        assert_eq!(display_name("app0.cpu"), "app host 1 CPU");
+        assert_eq!(display_name("app.cpu"), "app hosts' CPU");
+        assert_eq!(display_name("app2.loop0"), "app host 3 event loop 1");
+        assert_eq!(display_name("app.loop0"), "app event loop 1");
+        assert_eq!(display_name("app.workers"), "app workers");
+        assert_eq!(display_name("pgbouncer.main.pool"), "PgBouncer pool main");
+        assert_eq!(display_name("db.cpu"), "db CPU");
+        assert_eq!(display_name("db.replica1.cpu"), "db replica 2 CPU");
+        assert_eq!(display_name("shard0.connections"), "shard 1 connections");
+        assert_eq!(display_name("servers"), "servers");
+        assert_eq!(display_name("db.unknown"), "db.unknown");
+    }
 
     #[test]
     fn app_hosts_fold_into_one_group() {

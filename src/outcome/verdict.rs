@@ -55,6 +55,12 @@ pub struct ClaimVerdict {
     /// interval (for a capacity, the search's bracket); [`Estimate::NONE`]
     /// when there is nothing to judge by.
     pub value: Estimate,
+    /// When the value is known only to lie between two ends (a capacity
+    /// above the grid, a cost per user over such a capacity), those ends —
+    /// either may be infinite — and `value` is [`Estimate::NONE`]: a bound is
+    /// not a measurement, and a verdict on it is inconclusive unless the
+    /// bound itself decides.
+    pub bound: Option<(f64, f64)>,
     /// Where that interval lies against the claim's bounds.
     pub verdict: Verdict,
     /// Why, in a sentence.
@@ -112,6 +118,7 @@ fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> Cl
     let make = |value: Estimate, verdict: Verdict, reason: String| ClaimVerdict {
         claim: index,
         value,
+        bound: None,
         verdict,
         reason,
         break_even_think_s: None,
@@ -169,33 +176,58 @@ fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> Cl
         }
         Metric::CostPer1kUsers => {
             let cost = phase_cost(sc, c.phase);
-            let Some(cap) = cap.filter(|k| k.users > 0) else {
+            let per_1k = |users: f64| cost / users * 1000.0;
+            let Some(cap) = cap.filter(|k| k.status != CapacityStatus::Open) else {
                 return make(
                     Estimate::NONE,
-                    Verdict::Refuted,
-                    "no user count meets the SLO".into(),
+                    Verdict::Inconclusive,
+                    "no capacity in users to divide by".into(),
                 );
             };
-            // The capacity is known to a bracket [users, fails_at).
-            let hi = cost / cap.users as f64 * 1000.0;
-            let lo = cap.fails_at.map_or(hi, |f| cost / f as f64 * 1000.0);
-            let value = Estimate {
-                mean: hi,
-                half_width: (hi - lo) / 2.0,
-                n: 1,
+            let Some(users) = cap.at_least() else {
+                // Below one user, or below the smallest load simulated: the
+                // cost per user is known only from below.
+                let lo = cap.fails_at.map_or(f64::INFINITY, |f| per_1k(f64::from(f)));
+                let verdict = compare_interval(lo, f64::INFINITY, c.min, c.max);
+                let mut v = make(
+                    Estimate::NONE,
+                    verdict,
+                    format!("no simulated user count meets the SLO: ${cost:.0} a month carries fewer than {} users", cap.fails_at.map_or(1, |f| f.max(1))),
+                );
+                v.bound = Some((lo, f64::INFINITY));
+                return v;
             };
-            let verdict = compare_interval(lo, hi, c.min, c.max);
-            let mut v = make(
-                value,
-                verdict,
-                format!("${cost:.0} a month over a capacity of {} users", cap.users),
-            );
+            let hi = per_1k(f64::from(users));
+            let mut v = if cap.measured().is_some() {
+                // The capacity is known to a bracket [users, fails_at).
+                let lo = cap.fails_at.map_or(hi, |f| per_1k(f64::from(f)));
+                let value = Estimate {
+                    mean: hi,
+                    half_width: (hi - lo) / 2.0,
+                    n: 1,
+                };
+                make(
+                    value,
+                    compare_interval(lo, hi, c.min, c.max),
+                    format!("${cost:.0} a month over a capacity of {users} users"),
+                )
+            } else {
+                // Capacity ≥ users: the cost per user is at most `hi`, and
+                // only a claim that this bound decides gets a verdict.
+                let mut v = make(
+                    Estimate::NONE,
+                    compare_interval(0.0, hi, c.min, c.max),
+                    format!("${cost:.0} a month over a capacity of at least {users} users (every load simulated meets the SLO)"),
+                );
+                v.bound = Some((0.0, hi));
+                v
+            };
             if let (Some(z0), Some(max)) = (think_s, c.max) {
                 // Cost per user falls as capacity rises, and capacity rises with think time.
                 let n_needed = cost / max * 1000.0;
                 let r = cap.at.as_ref().map_or(0.0, |p| p.mean_ms.mean / 1e3);
                 let r = if r.is_finite() { r } else { 0.0 };
-                let z = (z0 + r) * n_needed / cap.users as f64 - r;
+                let z = (z0 + r) * n_needed / f64::from(users) - r;
                 v.break_even_think_s = Some(z);
                 v.break_even = format!(
                     "holds if the phase carries {n_needed:.0} users: {}",
@@ -253,6 +285,7 @@ fn judge_point(
     let mut v = ClaimVerdict {
         claim: index,
         value: Estimate::NONE,
+        bound: None,
         verdict: Verdict::Inconclusive,
         reason: String::new(),
         break_even_think_s: None,
@@ -496,7 +529,17 @@ fn judge_capacity(c: &Claim, cap: &Capacity, index: usize) -> ClaimVerdict {
     let fails = cap.fails_at.map(|f| f as f64);
     // The true capacity lies in [users, fails_at).
     let (lo, hi, reason) = match cap.status {
+        // Fewer than one user, or fewer than the smallest load simulated:
+        // the capacity lies in [0, fails_at − 1].
         CapacityStatus::None => (0.0, 0.0, "not even one user meets the SLO".to_string()),
+        CapacityStatus::BelowGrid => (
+            0.0,
+            fails.map_or(0.0, |f| f - 1.0),
+            format!(
+                "the smallest load simulated, {} users, already misses the SLO",
+                cap.fails_at.map_or("—".into(), |f| f.to_string())
+            ),
+        ),
         CapacityStatus::AboveGrid => (
             users,
             f64::INFINITY,
@@ -525,17 +568,24 @@ fn judge_capacity(c: &Claim, cap: &Capacity, index: usize) -> ClaimVerdict {
     } else {
         compare_interval(lo, hi, c.min, c.max)
     };
+    // A measured capacity is a value with its bracket; anything else is
+    // known only by its ends.
+    let (value, bound) = match cap.measured() {
+        Some(_) => (
+            Estimate {
+                mean: users,
+                half_width: (hi - lo) / 2.0,
+                n: 1,
+            },
+            None,
+        ),
+        None if lo.is_nan() => (Estimate::NONE, None),
+        None => (Estimate::NONE, Some((lo, hi))),
+    };
     ClaimVerdict {
         claim: index,
-        value: Estimate {
-            mean: users,
-            half_width: if hi.is_finite() {
-                (hi - lo) / 2.0
-            } else {
-                f64::NAN
-            },
-            n: 1,
-        },
+        value,
+        bound,
         verdict,
         reason,
         break_even_think_s: None,

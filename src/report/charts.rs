@@ -21,7 +21,10 @@ pub const WIDTH: u32 = 1600;
 /// Height of every chart, in pixels, footer included.
 pub const HEIGHT: u32 = 1000;
 
-const FOOTER_PX: u32 = 46;
+const FOOTER_PX: u32 = 76;
+/// Longest assumptions line a footer holds at its font size; a longer one
+/// is cut and points to report.md, which has them all.
+const FOOTER_CHARS: usize = 130;
 const FONT: &str = "sans-serif";
 const TITLE_PX: u32 = 40;
 const AXIS_PX: u32 = 28;
@@ -56,6 +59,11 @@ pub struct ChartMeta {
     /// Seed of the sweep, in the footer: with the scenario it reproduces
     /// the chart.
     pub seed: u64,
+    /// The assumptions the chart rests on, in one line (think time, mix,
+    /// demands, SLO), in the footer: a chart pasted alone still says them.
+    pub assumptions: String,
+    /// The SLO's error rate (0–1), drawn as a line on the error chart.
+    pub slo_error_rate: f64,
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
@@ -104,6 +112,9 @@ pub struct CostBar {
     /// Dollars a month per 1,000 users at that capacity, written above the
     /// bar.
     pub usd_per_1k_users: Option<f64>,
+    /// The capacity is only a lower bound (every load simulated met the
+    /// SLO): the bar says "≥" users and "≤" per 1k users.
+    pub capacity_is_lower_bound: bool,
 }
 
 /// One user count of the plan: the cheapest phase carrying it, if any.
@@ -165,7 +176,7 @@ pub(super) fn render(
 
 fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -> DrawResult<()> {
     area.fill(&RGBColor(245, 245, 245))?;
-    let style = TextStyle::from((FONT, 20).into_font()).color(&RGBColor(90, 90, 90));
+    let style = TextStyle::from((FONT, 22).into_font()).color(&RGBColor(80, 80, 80));
     area.draw_text(
         &format!(
             "Scenario: {}   ·   seed {}   ·   capsim {}",
@@ -174,8 +185,15 @@ fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -
             env!("CARGO_PKG_VERSION")
         ),
         &style,
-        (24, 13),
+        (24, 10),
     )?;
+    let line = if meta.assumptions.chars().count() > FOOTER_CHARS {
+        let cut: String = meta.assumptions.chars().take(FOOTER_CHARS - 20).collect();
+        format!("{cut}… (all in report.md)")
+    } else {
+        meta.assumptions.clone()
+    };
+    area.draw_text(&line, &style, (24, 42))?;
     Ok(())
 }
 
@@ -572,6 +590,103 @@ pub fn latency_chart(
     })
 }
 
+/// Error rate vs users, one line per phase with its 95% band, the SLO's
+/// error rate dashed, and a dotted vertical line at each phase's capacity
+/// (`capacities[i]` for `curves[i]`, in the phase's colour). Past
+/// saturation this is what the latency chart cannot show: the requests that
+/// never completed.
+pub fn error_chart(
+    path: &Path,
+    meta: &ChartMeta,
+    curves: &[Curve],
+    capacities: &[Option<f64>],
+) -> anyhow::Result<()> {
+    render(path, meta, |area| {
+        // The legend above the data, as on the latency chart: the curves
+        // rise to the right and would run under a legend in a corner.
+        let (head, body) = area.split_vertically(130);
+        centred_title(&head, "Error rate vs load")?;
+        let slo = meta.slo_error_rate * 100.0;
+        let mut items: Vec<(String, RGBColor)> = curves
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.label.clone(), colour(i)))
+            .collect();
+        if slo.is_finite() {
+            items.push((format!("SLO: errors ≤ {}%", trim_pct(slo)), SLO_RED));
+        }
+        legend_row(&head, &items, 76)?;
+        let pct: Vec<Curve> = curves
+            .iter()
+            .map(|c| Curve {
+                label: c.label.clone(),
+                users: c.users.clone(),
+                mean: c.mean.iter().map(|v| v * 100.0).collect(),
+                lo: c.lo.iter().map(|v| (v * 100.0).max(0.0)).collect(),
+                hi: c.hi.iter().map(|v| (v * 100.0).min(100.0)).collect(),
+            })
+            .collect();
+        let all: Vec<&Curve> = pct.iter().collect();
+        let x = users_range(&all);
+        let top = all
+            .iter()
+            .flat_map(|c| c.hi.iter().chain(&c.mean).copied())
+            .chain([slo])
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let top = (top * 1.15).clamp(1.0, 105.0);
+        let mut chart = ChartBuilder::on(&body)
+            .margin(20)
+            .margin_right(48)
+            .x_label_area_size(90)
+            .y_label_area_size(130)
+            .build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
+        users_mesh!(
+            chart,
+            "Requests failed or never served (%)",
+            &|v| format!("{}%", trim_pct(*v)),
+            AXIS_PX,
+            TICK_PX
+        );
+        for (i, c) in pct.iter().enumerate() {
+            draw_curve(&mut chart, c, &c.label, colour(i), false, false)?;
+            if let Some(Some(cap)) = capacities.get(i) {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(*cap, 0.0), (*cap, top)],
+                    4,
+                    8,
+                    colour(i).stroke_width(3),
+                ))?;
+            }
+        }
+        if slo.is_finite() {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x.0, slo), (x.1, slo)],
+                18,
+                10,
+                SLO_RED.stroke_width(3),
+            ))?;
+        }
+        // A caption for the markers, in the plot's top left corner where
+        // the curves, at 0% under light load, are not.
+        if capacities.iter().any(Option::is_some) {
+            let style = TextStyle::from((FONT, LEGEND_PX).into_font()).color(&INK);
+            chart.plotting_area().draw(&Text::new(
+                "dotted: each phase's capacity under the SLO",
+                (x.0 * 1.08, top * 0.95),
+                style,
+            ))?;
+        }
+        Ok(())
+    })
+}
+
+/// A percentage without trailing zeros.
+fn trim_pct(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Throughput vs users per phase (log–log), with each phase's analytic
 /// bound dashed in the same colour when given (`bound[i].label` names the
 /// phase it bounds).
@@ -769,6 +884,10 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                 bold.clone(),
             )))?;
             let (l1, l2) = match (b.capacity_users, b.usd_per_1k_users) {
+                (Some(u), Some(k)) if b.capacity_is_lower_bound => (
+                    format!("capacity ≥ {} users", thousands(f64::from(u))),
+                    format!("≤ {} per 1k users", dollars(k)),
+                ),
                 (Some(u), Some(k)) => (
                     format!("capacity {} users", thousands(f64::from(u))),
                     format!("{} per 1k users", dollars(k)),
@@ -867,7 +986,7 @@ pub fn plan_chart(
                     SLO_RED.mix(0.08).filled(),
                 )))?
                 .label(format!(
-                    "no phase meets the SLO beyond {} users",
+                    "no phase meets the SLO with the headroom kept beyond {} users",
                     thousands(u)
                 ))
                 .legend(|(x, y)| {
@@ -961,6 +1080,8 @@ mod tests {
         ChartMeta {
             scenario: "test".into(),
             seed: 1,
+            assumptions: "Assumed: think 1 s".into(),
+            slo_error_rate: 0.01,
             slo_p95_ms: 100.0,
         }
     }
@@ -1032,6 +1153,7 @@ mod tests {
             usd_month: f64::INFINITY,
             capacity_users: Some(0),
             usd_per_1k_users: None,
+            capacity_is_lower_bound: false,
         }];
         cost_chart(&p("c.png"), &meta(), &bars).unwrap();
         plan_chart(&p("p0.png"), &meta(), &[], &[]).unwrap();

@@ -22,6 +22,8 @@ pub const CLAIMS_COLUMNS: &[&str] = &[
     "quote",
     "source",
     "note",
+    "simulated_at_least",
+    "simulated_at_most",
 ];
 
 /// Write `claims.csv`: one row per claim.
@@ -37,7 +39,7 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
         out.write_record(&head)?;
         for v in &o.verdicts {
             let c = &sc.claims[v.claim];
-            let opt = |x: Option<f64>| x.map_or(String::new(), |x| num(x, 3));
+            let opt = |x: Option<f64>| x.map_or(String::new(), num);
             let mut row = vec![
                 sc.slug.clone(),
                 c.id.clone(),
@@ -46,8 +48,8 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 c.users.map_or(String::new(), |u| u.to_string()),
                 opt(c.min),
                 opt(c.max),
-                num(v.value.mean, 3),
-                num(v.value.half_width, 3),
+                num(v.value.mean),
+                num(v.value.half_width),
                 v.verdict.name().to_string(),
                 v.reason.clone(),
                 opt(v.break_even_think_s),
@@ -55,6 +57,10 @@ pub fn write_claims_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 c.quote.clone(),
                 c.source.clone().unwrap_or_default(),
                 c.note.clone().unwrap_or_default(),
+                // A value known only by its ends: `simulated` is blank and
+                // these say where it lies (an infinite end is blank).
+                v.bound.map_or(String::new(), |b| num(b.0)),
+                v.bound.map_or(String::new(), |b| num(b.1)),
             ];
             if let Some(study) = study {
                 row.extend(super::uncertainty::claim_cells(study, v.claim));
@@ -87,9 +93,9 @@ pub fn write_sensitivity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 sc.slug.clone(),
                 sc.phases[r.phase].name.clone(),
                 r.parameter.to_string(),
-                num(r.factor, 2),
-                num(r.capacity_users, 0),
-                num(100.0 * r.change, 1),
+                num(r.factor),
+                num(r.capacity_users),
+                num(100.0 * r.change),
             ])?;
         }
         out.flush()?;

@@ -3,6 +3,7 @@
 //! [`super::charts`].
 
 use super::charts::{self, ChartMeta, CostBar, Curve, Panel, PlanStep};
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{Estimate, LoadPoint, Outcome};
 use std::path::Path;
 
@@ -13,6 +14,10 @@ pub const CHART_FILES: &[(&str, &str)] = &[
         "The plan: cheapest phase meeting the SLO, by load",
     ),
     ("latency.png", "Response time vs load"),
+    (
+        "errors.png",
+        "Error rate vs load, with each phase's capacity",
+    ),
     ("throughput.png", "Throughput vs load"),
     ("utilisation.png", "Utilisation vs load"),
     ("cost.png", "Monthly cost per phase, at capacity"),
@@ -28,6 +33,8 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
     let meta = ChartMeta {
         scenario: sc.name.clone(),
         seed: o.seed(),
+        assumptions: super::markdown::assumptions_footer(o),
+        slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
     };
     let mut written = Vec::new();
@@ -57,6 +64,17 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         &curves(o, |p| p.estimate.p50_ms),
         &curves(o, |p| p.estimate.p95_ms),
     )?;
+    let capacities: Vec<Option<f64>> = o
+        .phases
+        .iter()
+        .map(|p| p.capacity.measured().map(f64::from))
+        .collect();
+    charts::error_chart(
+        &dir.join("errors.png"),
+        &meta,
+        &curves(o, |p| p.estimate.error_rate),
+        &capacities,
+    )?;
     charts::throughput_chart(
         &dir.join("throughput.png"),
         &meta,
@@ -67,6 +85,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
     written.extend([
         "plan.png",
         "latency.png",
+        "errors.png",
         "throughput.png",
         "utilisation.png",
     ]);
@@ -79,6 +98,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
             usd_month: p.cost.usd_month_at_capacity.unwrap_or(p.cost.usd_month_min),
             capacity_users: p.cost.capacity_users,
             usd_per_1k_users: p.cost.usd_per_1k_users,
+            capacity_is_lower_bound: p.cost.capacity_is_lower_bound,
         })
         .collect();
     charts::cost_chart(&dir.join("cost.png"), &meta, &bars)?;
@@ -115,7 +135,7 @@ fn utilisation_panels(o: &Outcome) -> Vec<Panel> {
             let mine: Vec<&LoadPoint> = o.points_of(ph.phase).collect();
             let names: Vec<String> = mine
                 .first()
-                .map(|p| p.groups.iter().map(|g| g.name.clone()).collect())
+                .map(|p| p.groups.iter().map(|g| display_name(&g.name)).collect())
                 .unwrap_or_default();
             let mut peak: Vec<(usize, f64)> = (0..names.len())
                 .map(|k| {

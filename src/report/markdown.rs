@@ -4,11 +4,14 @@
 
 use super::figures::CHART_FILES;
 use super::write_atomically;
+use crate::dist::Dist;
+use crate::model::Population;
 use crate::outcome::cost;
 use crate::outcome::sensitivity::PARAMETERS;
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
-use crate::scenario::Scenario;
-use crate::sweep::CapacityStatus;
+use crate::scenario::{RequestKind, Scenario};
+use crate::sweep::{Capacity, CapacityStatus};
 use crate::sweep::{FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -95,6 +98,7 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
             charts.contains(&"tornado.png"),
         ));
     }
+    s.push_str(&assumptions_block(o));
 
     if !users.iter().any(|&u| u > 0) {
         open_results(&mut s, sc, o);
@@ -107,7 +111,12 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         let _ = writeln!(s, "\n## The plan\n");
         let _ = writeln!(
             s,
-            "The cheapest phase that meets the SLO at each simulated load: when to migrate, and what it costs.\n"
+            "The cheapest phase that meets the SLO at each simulated load with {}% of its capacity kept in reserve \
+             (`[slo] headroom = {}`): when to migrate, and what it costs. A migration is planned only for a \
+             capacity gain beyond the noise — the phase's capacity interval (`capacity.csv`: \
+             `capacity_users_surely_met` to `_surely_missed`) above the previous phase's.\n",
+            fmt_num(sc.slo.headroom * 100.0),
+            fmt_num(sc.slo.headroom)
         );
         for line in plan_lines(sc, o) {
             let _ = writeln!(s, "- {line}");
@@ -139,6 +148,131 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
     s
 }
 
+/// Marks the assumptions block so that tools can find it.
+pub const ASSUMPTIONS_MARKER: &str = "<!-- capsim:assumptions -->";
+
+/// What every number of the report rests on, stated where a reader who
+/// pastes the report elsewhere still sees it: the workload (think time or
+/// arrival rate), the request mix with each type's demands, the SLO and the
+/// plan's headroom, the seed and capsim's version.
+pub fn assumptions_block(o: &Outcome) -> String {
+    let sc = o.scenario();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## Assumptions
+
+{ASSUMPTIONS_MARKER}
+"
+    );
+    let workload = match sc.workload.population {
+        Population::Closed { think } => format!(
+            "closed users, each with a think time of {} (mean; {}) between a response and their next request",
+            ms_or_s(think.mean_ns()),
+            dist_name(&think)
+        ),
+        Population::Open { rate_per_s } => format!(
+            "open: Poisson arrivals at {} requests/s, whatever the response times",
+            fmt_num(rate_per_s)
+        ),
+    };
+    let _ = writeln!(s, "- **Workload:** {workload}");
+    let _ = writeln!(
+        s,
+        "- **Request mix** (share; app CPU and database time per request, means):"
+    );
+    for r in &sc.workload.requests {
+        let kind = match r.kind {
+            RequestKind::Read if r.cacheable => "read, cacheable",
+            RequestKind::Read => "read",
+            RequestKind::Write => "write",
+        };
+        let demand = |d: &Option<Dist>| {
+            d.as_ref().map_or("none".to_string(), |d| {
+                format!("{} ({})", ms_or_s(d.mean_ns()), dist_name(d))
+            })
+        };
+        let demands = if r.app_cpu.is_none() && r.db.is_none() {
+            "demands as each phase's `plan` gives them".to_string()
+        } else {
+            format!("app CPU {}, database {}", demand(&r.app_cpu), demand(&r.db))
+        };
+        let _ = writeln!(
+            s,
+            "  - `{}` {}% ({kind}): {demands}",
+            cell(&r.name),
+            fmt_num(r.weight * 100.0),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "- **SLO:** p95 ≤ {} ms, error rate ≤ {}%; the plan keeps {}% of each capacity in reserve (`[slo] headroom`)",
+        fmt_num(sc.slo.p95_ms),
+        fmt_num(sc.slo.error_rate * 100.0),
+        fmt_num(sc.slo.headroom * 100.0)
+    );
+    let _ = writeln!(
+        s,
+        "- **Seed** {}, **capsim** {}; each phase's hosts, pools and settings are in the scenario file\n",
+        o.seed(),
+        env!("CARGO_PKG_VERSION")
+    );
+    s
+}
+
+/// The one-line form of the assumptions, for a chart's footer (the seed
+/// and version are on the line above it).
+pub fn assumptions_footer(o: &Outcome) -> String {
+    let sc = o.scenario();
+    let workload = match sc.workload.population {
+        Population::Closed { think } => format!("think {}", ms_or_s(think.mean_ns())),
+        Population::Open { rate_per_s } => format!("{} req/s open", fmt_num(rate_per_s)),
+    };
+    let mix: Vec<String> = sc
+        .workload
+        .requests
+        .iter()
+        .map(|r| {
+            let ms = |d: &Option<Dist>| d.as_ref().map_or(0.0, |d| d.mean_ns() / 1e6);
+            format!(
+                "{} {}% cpu {} ms db {} ms",
+                r.name,
+                fmt_num(r.weight * 100.0),
+                fmt_num(ms(&r.app_cpu)),
+                fmt_num(ms(&r.db))
+            )
+        })
+        .collect();
+    format!(
+        "Assumed: {workload}; {}; SLO p95 ≤ {} ms, errors ≤ {}%, headroom {}%",
+        mix.join(", "),
+        fmt_num(sc.slo.p95_ms),
+        fmt_num(sc.slo.error_rate * 100.0),
+        fmt_num(sc.slo.headroom * 100.0)
+    )
+}
+
+/// A duration in ns as ms below a second, else s.
+fn ms_or_s(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{} s", fmt_num(ns / 1e9))
+    } else if ns > 0.0 && ns < 1e6 {
+        format!("{} µs", fmt_num(ns / 1e3))
+    } else {
+        format!("{} ms", fmt_num(ns / 1e6))
+    }
+}
+
+fn dist_name(d: &Dist) -> &'static str {
+    match d {
+        Dist::Constant { .. } => "constant",
+        Dist::Exponential { .. } => "exponential",
+        Dist::LogNormal { .. } => "lognormal",
+        Dist::Gamma { .. } => "gamma",
+        Dist::Uniform { .. } => "uniform",
+    }
+}
+
 fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
     let _ = writeln!(s, "## Capacity\n");
     let _ = writeln!(
@@ -158,25 +292,32 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
             s,
             "| {} | {} | {} | {} | {} |",
             cell(&sc.phases[p.phase].name),
-            p.cost
-                .capacity_users
-                .map_or("none simulated".to_string(), |u| {
-                    if p.capacity.status == CapacityStatus::AboveGrid {
-                        format!("≥ {} (every load simulated meets the SLO)", thousands(u))
-                    } else {
-                        thousands(u)
-                    }
-                }),
+            capacity_cell(&p.capacity),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
             p.beyond_capacity
                 .as_ref()
                 .map_or("not reached".to_string(), |b| format!(
-                    "`{}` ({:.0}% busy)",
-                    b.name,
+                    "{} ({:.0}% busy)",
+                    display_name(&b.name),
                     b.utilisation.mean * 100.0
                 )),
         );
+    }
+}
+
+/// A capacity as report.md shows it: a value, or the bound it is known by.
+fn capacity_cell(c: &Capacity) -> String {
+    match (c.status, c.measured(), c.at_least()) {
+        (_, Some(u), _) => thousands(u),
+        (CapacityStatus::AboveGrid, None, Some(u)) => {
+            format!("≥ {} (every load simulated meets the SLO)", thousands(u))
+        }
+        (CapacityStatus::BelowGrid, ..) => format!(
+            "< {} (the smallest load simulated misses the SLO)",
+            c.fails_at.map_or("–".into(), thousands)
+        ),
+        _ => "none (not even one user meets the SLO)".into(),
     }
 }
 
@@ -244,8 +385,20 @@ fn cost_table(s: &mut String, sc: &Scenario, o: &Outcome) {
                 cell(&items.join("; "))
             },
             fmt_money(p.cost.usd_month_min),
-            p.cost.usd_month_at_capacity.map_or("–".into(), fmt_money),
-            p.cost.usd_per_1k_users.map_or("–".into(), fmt_money),
+            p.cost.usd_month_at_capacity.map_or("–".into(), |x| {
+                if p.cost.capacity_is_lower_bound {
+                    format!("≥ {}", fmt_money(x))
+                } else {
+                    fmt_money(x)
+                }
+            }),
+            p.cost.usd_per_1k_users.map_or("–".into(), |x| {
+                if p.cost.capacity_is_lower_bound {
+                    format!("≤ {}", fmt_money(x))
+                } else {
+                    fmt_money(x)
+                }
+            }),
         );
     }
 }
@@ -258,7 +411,7 @@ fn plan_lines(sc: &Scenario, o: &Outcome) -> Vec<String> {
         let first = &o.migration[i];
         let j = i + o.migration[i..]
             .iter()
-            .take_while(|p| p.phase == first.phase)
+            .take_while(|p| p.phase == first.phase && p.within_noise == first.within_noise)
             .count();
         let last = &o.migration[j - 1];
         // A phase is shown to carry only the loads simulated, so a range
@@ -285,7 +438,13 @@ fn plan_lines(sc: &Scenario, o: &Outcome) -> Vec<String> {
                 };
                 format!("**{}** — {}", sc.phases[o.phases[p].phase].name, price)
             }
-            None => "no simulated phase meets the SLO".to_string(),
+            None => match first.within_noise {
+                Some(w) => format!(
+                    "no migration: **{}** has room, but its capacity is above the previous phase's only within the noise",
+                    sc.phases[o.phases[w].phase].name
+                ),
+                None => "no simulated phase meets the SLO with the headroom kept".to_string(),
+            },
         };
         lines.push(format!("{range}: {what}"));
         i = j;
@@ -327,7 +486,9 @@ fn claims_table(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
             (None, None) => String::new(),
         };
         let at = c.users.map_or(String::new(), |u| format!(" at {u} users"));
-        let value = if v.value.mean.is_finite() {
+        let value = if let Some((lo, hi)) = v.bound {
+            bound_text(lo, hi)
+        } else if v.value.mean.is_finite() {
             if v.value.half_width.is_finite() && v.value.half_width > 0.0 {
                 format!("{} ± {}", sig(v.value.mean), sig(v.value.half_width))
             } else {
@@ -351,6 +512,21 @@ fn claims_table(sc: &Scenario, verdicts: &[ClaimVerdict]) -> String {
         ));
     }
     out
+}
+
+/// A value known only to lie in [lo, hi], either end possibly infinite.
+fn bound_text(lo: f64, hi: f64) -> String {
+    if !lo.is_finite() {
+        "∞".into()
+    } else if !hi.is_finite() {
+        format!("≥ {}", sig(lo))
+    } else if lo <= 0.0 && hi <= 0.0 {
+        "< 1".into()
+    } else if lo <= 0.0 {
+        format!("≤ {}", sig(hi))
+    } else {
+        format!("{} – {}", sig(lo), sig(hi))
+    }
 }
 
 /// A number with about three significant digits, for reading.

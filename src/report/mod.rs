@@ -45,7 +45,7 @@ pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result
 
 /// Every file a scenario's folder may hold from capsim: a rerun replaces
 /// these, and keeps any other file there (the user's).
-pub const OUTPUT_FILES: [&str; 19] = [
+pub const OUTPUT_FILES: [&str; 20] = [
     manifest::FILE,
     "runs.csv",
     "resources.csv",
@@ -59,6 +59,7 @@ pub const OUTPUT_FILES: [&str; 19] = [
     "report.md",
     "plan.png",
     "latency.png",
+    "errors.png",
     "throughput.png",
     "utilisation.png",
     "cost.png",
@@ -103,20 +104,36 @@ fn write_files(dir: &Path, o: &Outcome, plots: bool) -> anyhow::Result<()> {
     markdown::write_report_md(&dir.join("report.md"), o, &charts)
 }
 
-/// A number for a CSV cell: fixed decimals, `.` as the decimal mark, no
-/// thousands separator; empty when undefined (NaN), which spreadsheets read
-/// as a blank cell rather than as text.
-pub fn num(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        let s = format!("{x:.decimals$}");
-        // "-0.000" reads as a sign error in a spreadsheet.
-        if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-            s[1..].to_string()
-        } else {
-            s
-        }
+/// Significant digits every CSV number keeps: a time-average of 0.0123
+/// or a half-width of 0.00042 keeps its digits as 12,345.6 does, where fixed
+/// decimals would round the small ones to 0.
+pub const SIGNIFICANT_DIGITS: i32 = 6;
+
+/// A number for a CSV cell: [`SIGNIFICANT_DIGITS`] significant digits
+/// (never rounding the integer part), `.` as the decimal mark, no thousands
+/// separator, no exponent, no trailing zeros; empty when undefined (NaN or
+/// infinite), which spreadsheets read as a blank cell rather than as text.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    // At most 15 decimals: below 1e-10 a value is 0 for every reader.
+    let decimals = (SIGNIFICANT_DIGITS - 1 - magnitude).clamp(0, 15) as usize;
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
     } else {
-        String::new()
+        &s
+    };
+    // "-0" reads as a sign error in a spreadsheet.
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
     }
 }
 
@@ -126,9 +143,26 @@ mod tests {
 
     #[test]
     fn numbers_are_plain_decimals() {
-        assert_eq!(num(1234567.891, 2), "1234567.89");
-        assert_eq!(num(-0.0001, 3), "0.000");
-        assert_eq!(num(f64::NAN, 3), "");
-        assert_eq!(num(1e-9, 3), "0.000");
+        assert_eq!(num(1234567.891), "1234568");
+        assert_eq!(num(12345.678), "12345.7");
+        assert_eq!(num(20.0), "20");
+        assert_eq!(num(-2.5), "-2.5");
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(f64::NAN), "");
+        assert_eq!(num(f64::INFINITY), "");
+        assert_eq!(num(-1e-18), "0");
+    }
+
+    #[test]
+    fn a_small_time_average_keeps_its_significant_digits() {
+        // A pool busy 1.2345678% of the time, and its interval's half-width:
+        // three fixed decimals wrote 0.012 and 0.000.
+        let (mean, half_width) = (0.012_345_678, 0.000_421_987_6);
+        assert_eq!(num(mean), "0.0123457");
+        assert_eq!(num(half_width), "0.000421988");
+        for x in [mean, half_width, 3.0e-7, 98_765.432_1] {
+            let back: f64 = num(x).parse().unwrap();
+            assert!(((back - x) / x).abs() < 1e-5, "{x} → {}", num(x));
+        }
     }
 }

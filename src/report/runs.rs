@@ -3,8 +3,9 @@
 //! `requests.csv` (one row per run × request type).
 
 use super::{num, write_atomically};
-use crate::engine::stats::ErrorCause;
+use crate::engine::stats::{ErrorCause, WaitStats};
 use crate::model::Discipline;
+use crate::outcome::utilisation::display_name;
 use crate::outcome::Outcome;
 use std::path::Path;
 
@@ -61,6 +62,7 @@ pub const RUNS_COLUMNS: &[&str] = &[
     "row_lock_wait_ms",
     "commits_per_flush",
     "aborted_users",
+    "bottleneck_id",
 ];
 
 /// Write `runs.csv`: one row per run.
@@ -82,26 +84,26 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 p.seed.to_string(),
                 r.stop.name().to_string(),
                 r.events.to_string(),
-                num(r.warmup_s, 3),
-                num(r.window_s, 3),
+                num(r.warmup_s),
+                num(r.window_s),
                 r.started.to_string(),
                 r.completed.to_string(),
                 r.errors_total().to_string(),
                 r.errors[ErrorCause::Refused as usize].to_string(),
                 r.errors[ErrorCause::Timeout as usize].to_string(),
                 r.errors[ErrorCause::Busy as usize].to_string(),
-                num(r.error_rate, 6),
-                num(r.throughput_rps, 3),
-                num(r.mean_ms, 3),
-                num(r.p50_ms, 3),
-                num(r.p90_ms, 3),
-                num(r.p95_ms, 3),
-                num(r.p99_ms, 3),
-                num(r.max_ms, 3),
-                num(r.mean_in_system, 3),
-                num(r.little_xr, 3),
-                bn.to_string(),
-                num(bu, 4),
+                num(r.error_rate),
+                num(r.throughput_rps),
+                num(r.mean_ms),
+                num(r.p50_ms),
+                num(r.p90_ms),
+                num(r.p95_ms),
+                num(r.p99_ms),
+                num(r.max_ms),
+                num(r.mean_in_system),
+                num(r.little_xr),
+                display_name(bn),
+                num(bu),
                 r.total_started.to_string(),
                 r.total_completed.to_string(),
                 r.total_errored.to_string(),
@@ -111,21 +113,22 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 r.mser_cut_requests.to_string(),
                 r.settled.to_string(),
                 r.cache_lookups.to_string(),
-                num(r.cache_hit_ratio, 6),
+                num(r.cache_hit_ratio),
                 r.replica_writes.to_string(),
-                num(r.replica_lag_mean_ms, 3),
-                num(r.replica_lag_p50_ms, 3),
-                num(r.replica_lag_p95_ms, 3),
-                num(r.replica_lag_max_ms, 3),
-                num(r.replay_offered_load, 4),
+                num(r.replica_lag_mean_ms),
+                num(r.replica_lag_p50_ms),
+                num(r.replica_lag_p95_ms),
+                num(r.replica_lag_max_ms),
+                num(r.replay_offered_load),
                 r.replica_reads.to_string(),
-                num(r.stale_read_fraction, 6),
-                num(r.db.connections, 3),
-                num(r.db.connection_memory_mb, 1),
-                num(r.row_lock_waits_per_s(), 3),
-                num(r.row_lock_wait_ms(), 3),
-                num(r.commits_per_flush(), 3),
+                num(r.stale_read_fraction),
+                num(r.db.connections),
+                num(r.db.connection_memory_mb),
+                num(r.row_lock_waits_per_s()),
+                num(r.row_lock_wait_ms()),
+                num(r.commits_per_flush()),
                 r.db.aborted_users.to_string(),
+                bn.to_string(),
             ])?;
         }
         out.flush()?;
@@ -146,7 +149,27 @@ pub const RESOURCES_COLUMNS: &[&str] = &[
     "mean_busy",
     "mean_present",
     "mean_waiting",
+    "served",
+    "p_wait",
+    "mean_wait_ms",
+    "p95_wait_ms",
+    "p99_wait_ms",
+    "resource_id",
 ];
+
+/// The wait columns of a resources.csv row (blank where nothing queues).
+fn wait_cells(w: Option<&WaitStats>) -> [String; 5] {
+    match w {
+        Some(w) => [
+            w.served.to_string(),
+            num(w.p_wait()),
+            num(w.mean_wait_ms),
+            num(w.p95_wait_ms),
+            num(w.p99_wait_ms),
+        ],
+        None => Default::default(),
+    }
+}
 
 /// Write `resources.csv`: one row per run × station or resource.
 pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
@@ -172,43 +195,61 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     Discipline::TimeSliced { .. } => "time_sliced",
                 };
                 let waiting = r.station_waiting(k);
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    kind.to_string(),
-                    if st.utilisation.is_some() {
-                        s.servers.to_string()
-                    } else {
-                        String::new()
-                    },
-                    num(st.utilisation.unwrap_or(f64::NAN), 4),
-                    num(st.mean_busy.unwrap_or(f64::NAN), 3),
-                    num(st.mean_present, 3),
-                    num(waiting, 3),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            display_name(&s.name),
+                            kind.to_string(),
+                            if st.utilisation.is_some() {
+                                s.servers.to_string()
+                            } else {
+                                String::new()
+                            },
+                            num(st.utilisation.unwrap_or(f64::NAN)),
+                            num(st.mean_busy.unwrap_or(f64::NAN)),
+                            num(st.mean_present),
+                            num(waiting),
+                        ])
+                        .chain(wait_cells(st.wait.as_ref()))
+                        .chain([s.name.clone()]),
+                )?;
             }
             for (s, st) in m.resources.iter().zip(&r.resources) {
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    "pool".to_string(),
-                    s.capacity.to_string(),
-                    num(st.utilisation, 4),
-                    num(st.mean_held, 3),
-                    num(st.mean_held + st.mean_waiting, 3),
-                    num(st.mean_waiting, 3),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            display_name(&s.name),
+                            "pool".to_string(),
+                            s.capacity.to_string(),
+                            num(st.utilisation),
+                            num(st.mean_held),
+                            num(st.mean_held + st.mean_waiting),
+                            num(st.mean_waiting),
+                        ])
+                        .chain(wait_cells(Some(&st.wait)))
+                        .chain([s.name.clone()]),
+                )?;
             }
             // Pooler pools: capacity counts the reserve, so utilisation ≤ 1.
             for (k, (s, st)) in m.db.pools.iter().zip(&r.db.pools).enumerate() {
                 let capacity = s.size + s.reserve;
-                out.write_record(head.iter().cloned().chain([
-                    s.name.clone(),
-                    "server_pool".to_string(),
-                    capacity.to_string(),
-                    num(r.pool_utilisation(k, capacity), 4),
-                    num(st.mean_held, 3),
-                    num(st.mean_held + st.mean_waiting, 3),
-                    num(st.mean_waiting, 3),
-                ]))?;
+                out.write_record(
+                    head.iter()
+                        .cloned()
+                        .chain([
+                            display_name(&s.name),
+                            "server_pool".to_string(),
+                            capacity.to_string(),
+                            num(r.pool_utilisation(k, capacity)),
+                            num(st.mean_held),
+                            num(st.mean_held + st.mean_waiting),
+                            num(st.mean_waiting),
+                        ])
+                        .chain(wait_cells(Some(&st.wait)))
+                        .chain([s.name.clone()]),
+                )?;
             }
         }
         out.flush()?;
@@ -255,11 +296,11 @@ pub fn write_requests_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                     req.name.clone(),
                     t.completed.to_string(),
                     t.errors.to_string(),
-                    num(x, 3),
-                    num(mean, 3),
-                    num(q.p50_ms, 3),
-                    num(q.p95_ms, 3),
-                    num(q.p99_ms, 3),
+                    num(x),
+                    num(mean),
+                    num(q.p50_ms),
+                    num(q.p95_ms),
+                    num(q.p99_ms),
                     r.type_errors(k, ErrorCause::Refused).to_string(),
                     r.type_errors(k, ErrorCause::Timeout).to_string(),
                     r.type_errors(k, ErrorCause::Busy).to_string(),

@@ -3,6 +3,7 @@
 //! companion) and `capacity.csv` (one row per phase).
 
 use super::{num, write_atomically};
+use crate::outcome::utilisation::display_name;
 use crate::outcome::{Busiest, Estimate, Outcome};
 use crate::scenario::Scenario;
 use std::path::Path;
@@ -42,10 +43,11 @@ pub const SWEEP_COLUMNS: &[&str] = &[
     "mva_throughput_rps",
     "mva_mean_ms",
     "extrapolated",
+    "bottleneck_id",
 ];
 
-fn pair(e: &Estimate, decimals: usize) -> [String; 2] {
-    [num(e.mean, decimals), num(e.half_width, decimals)]
+fn pair(e: &Estimate) -> [String; 2] {
+    [num(e.mean), num(e.half_width)]
 }
 
 /// Write `sweep.csv`: one row per estimated point.
@@ -65,22 +67,23 @@ pub fn write_sweep_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 p.events.to_string(),
                 p.stop.name().to_string(),
                 p.stable.to_string(),
-                num(p.warmup_requests, 0),
+                num(p.warmup_requests),
                 p.preplaced.to_string(),
             ];
-            row.extend(pair(&p.throughput_rps, 3));
+            row.extend(pair(&p.throughput_rps));
             for e in [&p.mean_ms, &p.p50_ms, &p.p90_ms, &p.p95_ms, &p.p99_ms] {
-                row.extend(pair(e, 3));
+                row.extend(pair(e));
             }
-            row.extend(pair(&p.error_rate, 6));
+            row.extend(pair(&p.error_rate));
             let (name, util) = busiest_cells(lp.busiest().as_ref());
-            row.push(name);
-            row.extend(pair(&util, 4));
+            row.push(display_name(&name));
+            row.extend(pair(&util));
             row.push(p.meets(&sc.slo).to_string());
-            row.push(num(p.bound_throughput_rps, 3));
-            row.push(num(p.mva_throughput_rps, 3));
-            row.push(num(p.mva_mean_ms, 3));
+            row.push(num(p.bound_throughput_rps));
+            row.push(num(p.mva_throughput_rps));
+            row.push(num(p.mva_mean_ms));
             row.push(lp.extrapolated.to_string());
+            row.push(name);
             out.write_record(&row)?;
         }
         out.flush()?;
@@ -127,6 +130,11 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
     "max_throughput_rps",
     "bound_bottleneck",
     "mva_max_throughput_rps",
+    "capacity_users_at_least",
+    "capacity_users_surely_met",
+    "capacity_users_surely_missed",
+    "bottleneck_id",
+    "bottleneck_beyond_capacity_id",
 ];
 
 /// Write `capacity.csv`: one row per phase.
@@ -150,35 +158,55 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
                 sc.slug.clone(),
                 sc.phases[c.phase].name.clone(),
                 c.status.name().to_string(),
-                if open {
-                    String::new()
-                } else {
-                    c.users.to_string()
-                },
+                // Blank unless measured: `status` says whether it is
+                // unknown (none, below_grid) or only a bound (above_grid,
+                // see capacity_users_at_least).
+                c.measured().map_or(String::new(), |u| u.to_string()),
                 c.fails_at
                     .filter(|_| !open)
                     .map_or(String::new(), |u| u.to_string()),
-                num(sc.slo.p95_ms, 3),
-                num(sc.slo.error_rate, 6),
+                num(sc.slo.p95_ms),
+                num(sc.slo.error_rate),
             ];
-            row.extend(pair(at.map_or(&none, |p| &p.p95_ms), 3));
-            row.extend(pair(at.map_or(&none, |p| &p.error_rate), 6));
-            row.extend(pair(at.map_or(&none, |p| &p.throughput_rps), 3));
+            row.extend(pair(at.map_or(&none, |p| &p.p95_ms)));
+            row.extend(pair(at.map_or(&none, |p| &p.error_rate)));
+            row.extend(pair(at.map_or(&none, |p| &p.throughput_rps)));
             let at_point = if open {
                 o.points_of(c.phase).next()
             } else {
                 o.at_capacity(ph)
             };
-            let (name, util) = busiest_cells(at_point.and_then(|p| p.busiest()).as_ref());
-            row.push(name);
-            row.push(num(util.mean, 4));
-            let (name, util) = busiest_cells(ph.beyond_capacity.as_ref());
-            row.push(name);
-            row.push(num(util.mean, 4));
-            row.push(num(b.knee_users, 1));
-            row.push(num(b.max_throughput_rps, 3));
-            row.push(b.bottleneck.clone().unwrap_or_default());
-            row.push(num(b.mva_max_throughput_rps, 3));
+            let (at_id, util) = busiest_cells(at_point.and_then(|p| p.busiest()).as_ref());
+            row.push(display_name(&at_id));
+            row.push(num(util.mean));
+            let (beyond_id, util) = busiest_cells(ph.beyond_capacity.as_ref());
+            row.push(display_name(&beyond_id));
+            row.push(num(util.mean));
+            row.push(num(b.knee_users));
+            row.push(num(b.max_throughput_rps));
+            row.push(
+                b.bottleneck
+                    .as_deref()
+                    .map(display_name)
+                    .unwrap_or_default(),
+            );
+            row.push(num(b.mva_max_throughput_rps));
+            row.push(c.at_least().map_or(String::new(), |u| u.to_string()));
+            // The capacity's interval once the points' own intervals are read.
+            let noise = ph.noise;
+            row.push(if open || noise.surely_meets == 0 {
+                String::new()
+            } else {
+                noise.surely_meets.to_string()
+            });
+            row.push(
+                noise
+                    .surely_fails
+                    .filter(|_| !open)
+                    .map_or(String::new(), |u| u.to_string()),
+            );
+            row.push(at_id);
+            row.push(beyond_id);
             if let Some(study) = study {
                 row.extend(super::uncertainty::capacity_cells(study, c.phase));
             }

@@ -48,6 +48,8 @@ pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyh
     let meta = ChartMeta {
         scenario: sc.name.clone(),
         seed: o.seed(),
+        assumptions: super::markdown::assumptions_footer(o),
+        slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
     };
     render(path, &meta, |area| {

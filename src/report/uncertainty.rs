@@ -25,7 +25,7 @@ pub const CLAIMS_STUDY_COLUMNS: &[&str] = &[
 /// The study's cells of capacity.csv for `phase`.
 pub(super) fn capacity_cells(study: &Study, phase: usize) -> Vec<String> {
     match study.capacity.iter().find(|c| c.phase == phase) {
-        Some(c) => vec![num(c.p5, 0), num(c.p50, 0), num(c.p95, 0)],
+        Some(c) => vec![num(c.p5), num(c.p50), num(c.p95)],
         None => vec![String::new(); 3],
     }
 }
@@ -34,9 +34,9 @@ pub(super) fn capacity_cells(study: &Study, phase: usize) -> Vec<String> {
 pub(super) fn claim_cells(study: &Study, claim: usize) -> Vec<String> {
     match study.claims.iter().find(|c| c.claim == claim) {
         Some(c) => vec![
-            num(c.p_holds, 3),
-            num(c.p_low, 3),
-            num(c.p_high, 3),
+            num(c.p_holds),
+            num(c.p_low),
+            num(c.p_high),
             c.designs.to_string(),
             c.robust.name().to_string(),
             c.depends_on
@@ -70,10 +70,10 @@ pub fn write_uncertainty_csv(path: &Path, o: &Outcome, study: &Study) -> anyhow:
                     sc.phases[ph.phase].name.clone(),
                 ];
                 row.extend(d.values.iter().map(|v| format!("{v}")));
-                row.push(num(d.capacity_users(ph.phase), 0));
+                row.push(num(d.capacity_users(ph.phase)));
                 for (c, claim) in d.claims.iter().zip(&sc.claims) {
                     row.push(if claim.phase == ph.phase {
-                        num(c.value, 3)
+                        num(c.value)
                     } else {
                         String::new()
                     });
@@ -121,11 +121,11 @@ pub fn write_tornado_csv(path: &Path, o: &Outcome, study: &Study) -> anyhow::Res
                 r.path.clone(),
                 format!("{}", r.low),
                 format!("{}", r.high),
-                num(b.at_low, 0),
-                num(b.at_mid, 0),
-                num(b.at_high, 0),
-                num(inf.map_or(f64::NAN, |i| i.first_order), 3),
-                num(inf.map_or(f64::NAN, |i| i.rank_correlation), 3),
+                num(b.at_low),
+                num(b.at_mid),
+                num(b.at_high),
+                num(inf.map_or(f64::NAN, |i| i.first_order)),
+                num(inf.map_or(f64::NAN, |i| i.rank_correlation)),
             ])?;
         }
         out.flush()?;
@@ -217,9 +217,9 @@ pub fn robust_section(o: &Outcome, study: &Study, tornado_png: bool) -> String {
                 s,
                 "| {} | {} | {} | {} | {top} |",
                 cell(&sc.phases[c.phase].name),
-                num(c.p5, 0),
-                num(c.p50, 0),
-                num(c.p95, 0)
+                num(c.p5),
+                num(c.p50),
+                num(c.p95)
             );
         }
         let _ = writeln!(
@@ -254,8 +254,8 @@ fn tornado_row(o: &Outcome, study: &Study, b: &TornadoBar) -> String {
         r.label.replace('|', "\\|"),
         r.low,
         r.high,
-        num(b.at_low, 0),
-        num(b.at_mid, 0),
-        num(b.at_high, 0)
+        num(b.at_low),
+        num(b.at_mid),
+        num(b.at_high)
     )
 }

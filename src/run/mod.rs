@@ -242,9 +242,15 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
         return Err(interrupted(&unfinished, &kept));
     }
     let mut summary = Vec::new();
+    let mut closing = Vec::new();
     for (plan, e) in plans.iter().zip(ended) {
         match e {
-            Ended::Written { summary_rows, .. } => summary.extend(summary_rows),
+            Ended::Written {
+                summary_rows, line, ..
+            } => {
+                summary.extend(summary_rows);
+                closing.push(line);
+            }
             Ended::Interrupted => unreachable!("handled above"),
             Ended::Panicked(panic) => {
                 return Err(Failure {
@@ -271,6 +277,13 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
             error,
         }
     })?;
+    // The closing summary, on standard output (progress went to standard
+    // error): one line per scenario, in the order given.
+    if !opts.quiet {
+        for line in closing {
+            println!("{line}");
+        }
+    }
     Ok(())
 }
 
@@ -425,6 +438,8 @@ enum Ended {
         dir: PathBuf,
         /// Its rows of summary.csv, written once every scenario is done.
         summary_rows: Vec<Vec<String>>,
+        /// Its line of the closing summary (standard output).
+        line: String,
     },
     /// Stopped by a signal before its outputs were written: it wrote nothing.
     Interrupted,
@@ -444,8 +459,8 @@ pub fn analyse<'p>(plan: &'p SweepPlan<'p>, progress: &dyn Progress) -> Outcome<
     o
 }
 
-/// Sweep one scenario and write its outputs; its one-line summary goes to
-/// standard error as soon as it is done.
+/// Sweep one scenario and write its outputs; "done" goes to standard error
+/// as soon as it is, its one-line summary to standard output at the end.
 fn sweep_and_write(plan: &SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
     if plan.interrupted() {
         return Ended::Interrupted;
@@ -464,12 +479,16 @@ fn sweep_and_write(plan: &SweepPlan, bar: &Bar, opts: &RunOptions) -> Ended {
     let dir = opts.out.join(&plan.scenario.slug);
     match report::write_scenario(&dir, &outcome, opts.plots) {
         Ok(()) => {
+            let line = summary_line(&outcome, started, &dir);
             if !opts.quiet {
-                bar.println(&summary_line(&outcome, started, &dir));
+                // Progress, on standard error: the line itself closes the
+                // run on standard output, in scenario order.
+                bar.println(&format!("done: {} → {}", plan.scenario.name, dir.display()));
             }
             Ended::Written {
                 dir,
                 summary_rows: report::summary_rows(&outcome),
+                line,
             }
         }
         Err(e) => Ended::WriteFailed(e),
@@ -562,6 +581,9 @@ fn summary_line(o: &Outcome, started: Instant, dir: &Path) -> String {
                     c.fails_at.unwrap_or(c.users)
                 )),
                 CapacityStatus::None => Some(format!("{name} none")),
+                CapacityStatus::BelowGrid => {
+                    Some(format!("{name} < {} users", c.fails_at.unwrap_or(c.users)))
+                }
                 CapacityStatus::Open => None,
             }
         })

@@ -179,6 +179,10 @@ pub struct Slo {
     /// `slo.error_rate`: highest acceptable fraction (0–1) of requests that
     /// fail (default 0.01).
     pub error_rate: f64,
+    /// `slo.headroom`: the share of each phase's capacity the plan keeps in
+    /// reserve, 0 to below 1 (default [`crate::defaults::PLAN_HEADROOM`]):
+    /// the plan loads a phase to at most (1 − headroom) × its capacity.
+    pub headroom: f64,
 }
 
 /// One `[[phase]]`: a step of the guide's architecture, with its cost.

@@ -146,6 +146,7 @@ pub(super) struct RawCalibration {
 pub(super) struct RawSlo {
     pub p95_ms: Option<S<Num>>,
     pub error_rate: Option<S<Num>>,
+    pub headroom: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -260,6 +260,7 @@ pub(super) fn check_slo(d: &mut Diagnostics, s: Option<&S<RawSlo>>) -> Option<Sl
     let mut slo = Slo {
         p95_ms: 500.0,
         error_rate: 0.01,
+        headroom: crate::defaults::PLAN_HEADROOM,
     };
     let mut ok = true;
     if let Some(s) = s {
@@ -288,6 +289,18 @@ pub(super) fn check_slo(d: &mut Diagnostics, s: Option<&S<RawSlo>>) -> Option<Sl
                 "must be a fraction from 0 to 1",
             ) {
                 Some(x) => slo.error_rate = x,
+                None => ok = false,
+            }
+        }
+        if let Some(h) = &r.headroom {
+            match num_where(
+                d,
+                h,
+                "slo.headroom",
+                |x| (0.0..1.0).contains(&x),
+                "must be the share of capacity kept in reserve, from 0 to below 1 (e.g. 0.2)",
+            ) {
+                Some(x) => slo.headroom = x,
                 None => ok = false,
             }
         }

@@ -25,6 +25,9 @@ pub enum CapacityStatus {
     /// An open workload has no user count; the row says whether its
     /// arrival rate meets the SLO.
     Open,
+    /// Not bisected (`--users` given) and the smallest user count given
+    /// already misses the SLO: the capacity is below it, by how much unknown.
+    BelowGrid,
 }
 
 impl CapacityStatus {
@@ -36,6 +39,7 @@ impl CapacityStatus {
             CapacityStatus::AboveGrid => "above_grid",
             CapacityStatus::None => "none",
             CapacityStatus::Open => "open",
+            CapacityStatus::BelowGrid => "below_grid",
         }
     }
 }
@@ -47,12 +51,36 @@ pub struct Capacity {
     pub phase: usize,
     /// How it was found, and so how to read `users` and `fails_at`.
     pub status: CapacityStatus,
-    /// Largest user count found to meet the SLO (0 when none does).
+    /// Largest user count found to meet the SLO (0 when none does: read it
+    /// through [`Capacity::measured`] or [`Capacity::at_least`], which say
+    /// when it is a value and when only a bound).
     pub users: u32,
     /// Smallest user count found to fail it just above (`None` if none failed).
     pub fails_at: Option<u32>,
     /// The point at `users` (for open workloads, the single point).
     pub at: Option<PointEstimate>,
+}
+
+impl Capacity {
+    /// The capacity as a value: the largest user count seen to meet the SLO
+    /// with a failing count just above it (found or bracketed). `None` when
+    /// it is only a bound or unknown — a spreadsheet must not read 0 or the
+    /// grid's top as a measurement.
+    pub fn measured(&self) -> Option<u32> {
+        match self.status {
+            CapacityStatus::Found | CapacityStatus::Bracketed if self.users > 0 => Some(self.users),
+            _ => None,
+        }
+    }
+
+    /// A user count the phase is known to carry within the SLO: the measured
+    /// capacity, or the grid's top when every simulated count meets it.
+    pub fn at_least(&self) -> Option<u32> {
+        match self.status {
+            CapacityStatus::AboveGrid if self.users > 0 => Some(self.users),
+            _ => self.measured(),
+        }
+    }
 }
 
 /// Everything a sweep produced.
@@ -160,10 +188,12 @@ pub(super) fn search(plan: &SweepPlan, progress: &dyn Progress) -> SweepResult {
                     CapacityStatus::Open
                 } else if s.hi.is_none() {
                     CapacityStatus::AboveGrid
-                } else if !plan.bisect {
-                    CapacityStatus::Bracketed
+                } else if s.lo == 0 && !plan.bisect {
+                    CapacityStatus::BelowGrid
                 } else if s.lo == 0 {
                     CapacityStatus::None
+                } else if !plan.bisect {
+                    CapacityStatus::Bracketed
                 } else {
                     CapacityStatus::Found
                 },

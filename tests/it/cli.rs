@@ -192,11 +192,11 @@ fn an_unknown_phase_is_no_such_phase_to_the_planner() {
     );
 }
 
-/// The line each scenario ends with on standard error: its points and how
-/// each stopped, its runs and events, every phase's capacity, its claims
-/// and its folder. A snapshot pins it, elapsed time and the output folder
-/// redacted. The lines are sorted: scenarios run side by side and may
-/// finish in either order.
+/// The line each scenario ends with on standard output (the closing
+/// summary; progress goes to standard error): its points and how each
+/// stopped, its runs and events, every phase's capacity, its claims and its
+/// folder. A snapshot pins it, elapsed time and the output folder redacted.
+/// The lines are sorted as before, when they followed the finishing order.
 #[test]
 fn each_scenario_ends_with_its_summary_line() {
     let out = temp_dir();
@@ -207,10 +207,15 @@ fn each_scenario_ends_with_its_summary_line() {
         .arg(out.path())
         .assert()
         .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8");
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).expect("UTF-8");
-    let mut lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        !stderr.contains("capacity:"),
+        "progress only on stderr: {stderr}"
+    );
+    let mut lines: Vec<&str> = stdout.lines().collect();
     lines.sort_unstable();
-    assert_eq!(lines.len(), 2, "one line per scenario: {stderr}");
+    assert_eq!(lines.len(), 2, "one line per scenario: {stdout}");
     let lines = lines.join("\n");
     snapshot_settings(&[out.path()]).bind(|| insta::assert_snapshot!("summary_lines", lines));
 }

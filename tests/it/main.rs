@@ -31,6 +31,7 @@ mod kill;
 mod layering;
 mod output_folders;
 mod overload;
+mod planning_documents;
 mod planning_outputs;
 mod readme;
 mod scale_examples;

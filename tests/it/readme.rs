@@ -18,3 +18,22 @@ fn the_annotated_scenario_in_the_readme_is_valid() {
     assert_eq!((t.app.hosts, t.app.workers_per_host), (2, 8));
     assert_eq!(sc.phases[1].costs.len(), 2);
 }
+
+#[test]
+fn the_readme_snippet_of_every_block_is_a_valid_scenario() {
+    let readme = read(&repo("README.md"));
+    let marker = "<!-- capsim:blocks -->\n```toml\n";
+    let start = readme.find(marker).expect("README has the blocks snippet") + marker.len();
+    let end = start + readme[start..].find("```").unwrap();
+    let sc = parse("README.md", &readme[start..end]);
+    assert_eq!(sc.phases.len(), 5);
+    assert!(sc.workload.requests[0].cacheable);
+    let capsim::scenario::Architecture::Tiers(last) = &sc.phases[4].architecture else {
+        panic!("the last phase is an architecture")
+    };
+    // Each phase added its block, and the last one has them all.
+    assert!(last.pooler.is_some(), "pooler");
+    assert!(last.cache.is_some(), "cache");
+    assert!(last.replicas.is_some(), "replicas");
+    assert!(last.shards.is_some(), "shards");
+}
