@@ -568,64 +568,53 @@ impl<'m> Engine<'m> {
                     self.jobs[job as usize].step += 1;
                     self.advance(job);
                 }
-                EventKind::PsDone => {
-                    let mut ready = std::mem::take(&mut self.ready);
-                    self.stations[ev.a as usize].ps_done(
-                        ev.a,
-                        ev.b,
-                        self.now,
-                        &mut self.cal,
-                        &mut ready,
-                    );
-                    for &job in ready.iter() {
-                        self.jobs[job as usize].step += 1;
-                    }
-                    self.ready = ready;
-                }
+                EventKind::PsDone => self.leave_station(ev.a, |s, id, now, cal, done| {
+                    s.ps_done(id, ev.b, now, cal, done)
+                }),
                 EventKind::Deadline => self.deadline(ev.a, ev.b),
                 EventKind::BusyRetry => {
                     if self.jobs[ev.a as usize].token == ev.b {
                         self.advance(ev.a);
                     }
                 }
-                EventKind::SliceEnd => {
-                    let mut ready = std::mem::take(&mut self.ready);
-                    let first = ready.len();
-                    self.stations[ev.a as usize].slice_end(
-                        ev.a,
-                        ev.b,
-                        self.now,
-                        &mut self.cal,
-                        &mut ready,
-                    );
-                    for &job in ready.iter().skip(first) {
-                        self.jobs[job as usize].step += 1;
-                    }
-                    self.ready = ready;
-                }
+                EventKind::SliceEnd => self.leave_station(ev.a, |s, id, now, cal, done| {
+                    s.slice_end(id, ev.b, now, cal, done)
+                }),
                 EventKind::CoreCheck => {
                     self.stations[ev.a as usize].core_check(ev.a, ev.b, self.now, &mut self.cal)
                 }
-                EventKind::FlushDone => {
-                    let mut ready = std::mem::take(&mut self.ready);
-                    let first = ready.len();
-                    self.stations[ev.a as usize].flush_done(
-                        ev.a,
-                        self.now,
-                        &mut self.cal,
-                        &mut ready,
-                    );
-                    for &job in ready.iter().skip(first) {
-                        self.jobs[job as usize].step += 1;
-                    }
-                    self.ready = ready;
-                }
+                EventKind::FlushDone => self.leave_station(ev.a, |s, id, now, cal, done| {
+                    s.flush_done(id, now, cal, done)
+                }),
             }
             while let Some(job) = self.ready.pop_front() {
                 self.advance(job);
             }
         }
         self.events = events;
+    }
+
+    /// Station `id` lets jobs go past their `Use` step (a processor-sharing
+    /// finish, a time slice's end, a flush made durable or released): `f`
+    /// pushes them onto the ready queue, and each moves on one step; the
+    /// loop advances them after the event.
+    #[inline]
+    fn leave_station(
+        &mut self,
+        id: u32,
+        f: impl FnOnce(&mut station::StationState, u32, u64, &mut Calendar, &mut VecDeque<JobId>),
+    ) {
+        let first = self.ready.len();
+        f(
+            &mut self.stations[id as usize],
+            id,
+            self.now,
+            &mut self.cal,
+            &mut self.ready,
+        );
+        for &job in self.ready.iter().skip(first) {
+            self.jobs[job as usize].step += 1;
+        }
     }
 
     fn open_arrival(&mut self) {
@@ -807,19 +796,9 @@ impl<'m> Engine<'m> {
                 }
                 Step::FlushRelease(station) => {
                     j.step += 1;
-                    let mut ready = std::mem::take(&mut self.ready);
-                    let first = ready.len();
-                    self.stations[station as usize].flush_release(
-                        station,
-                        job,
-                        self.now,
-                        &mut self.cal,
-                        &mut ready,
-                    );
-                    for &w in ready.iter().skip(first) {
-                        self.jobs[w as usize].step += 1;
-                    }
-                    self.ready = ready;
+                    self.leave_station(station, |s, id, now, cal, done| {
+                        s.flush_release(id, job, now, cal, done)
+                    });
                     continue;
                 }
                 Step::SqliteUnlock(lock) => {

@@ -46,12 +46,22 @@ impl ResourceState {
         self.policy.timeout_ns
     }
 
+    /// Take a free unit at once, if there is one.
     #[inline]
-    fn acquire(&mut self, job: JobId, token: u32, now: u64) -> Acquire {
+    fn take(&mut self, now: u64) -> bool {
         if self.held < self.capacity {
             self.held += 1;
             self.held_avg.set(now, self.held as f64);
             self.line.granted_at_once();
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    fn acquire(&mut self, job: JobId, token: u32, now: u64) -> Acquire {
+        if self.take(now) {
             Acquire::Granted
         } else if self
             .policy
@@ -119,10 +129,7 @@ impl Resources {
         if self.sessions[job as usize].contains(r) {
             return Next::Go;
         }
-        let res = &mut self.states[r as usize];
-        if res.held < res.capacity {
-            res.held += 1;
-            res.held_avg.set(cx.now, res.held as f64);
+        if self.states[r as usize].take(cx.now) {
             self.sessions[job as usize].insert(r);
             Next::Go
         } else if abort {

@@ -184,16 +184,13 @@ impl TimeSliced {
             cal.schedule(now, EventKind::CoreCheck, id, (c as u32) << 1);
             return;
         }
-        self.used[job as usize] = self.quantum; // spent
+        // Its quantum is spent: it runs on with a fresh one, or is
+        // preempted to the back of the queue and gets a fresh one when it
+        // runs again.
+        self.used[job as usize] = 0;
         match self.queue.pop_front() {
-            None => {
-                self.used[job as usize] = 0;
-                self.run(id, c, job, left, now, cal);
-            }
+            None => self.run(id, c, job, left, now, cal),
             Some((next, need)) => {
-                // Preempted: to the back of the queue, with a fresh quantum
-                // when it runs again.
-                self.used[job as usize] = 0;
                 self.left_at[job as usize] = u64::MAX;
                 self.queue.push_back((job, left));
                 self.run(id, c, next, need, now, cal);
@@ -242,8 +239,19 @@ mod tests {
     /// Drive the station alone: jobs with the given demands arrive at 0;
     /// returns each job's finish time.
     fn finish_times(cores: u32, quantum: u64, switch: u64, demands: &[u64]) -> Vec<u64> {
+        finish_times_with(cores, quantum, switch, 0.0, demands)
+    }
+
+    /// [`finish_times`] with contention κ.
+    fn finish_times_with(
+        cores: u32,
+        quantum: u64,
+        switch: u64,
+        contention: f64,
+        demands: &[u64],
+    ) -> Vec<u64> {
         let mut cal = Calendar::with_capacity(8);
-        let mut s = TimeSliced::new(cores, quantum, switch, 0.0);
+        let mut s = TimeSliced::new(cores, quantum, switch, contention);
         for (j, &d) in demands.iter().enumerate() {
             s.arrive(0, j as JobId, d, 0, &mut cal);
         }
@@ -309,24 +317,10 @@ mod tests {
         // κ = 0.5, one core, three 2 ms jobs: A starts alone (0–2); B starts
         // with C waiting, two present: 2 ms of work take 3 (2–5); C alone
         // (5–7).
-        let mut cal = Calendar::with_capacity(8);
-        let mut s = TimeSliced::new(1, 4_000_000, 0, 0.5);
-        for j in 0..3 {
-            s.arrive(0, j, 2_000_000, 0, &mut cal);
-        }
-        let mut done = VecDeque::new();
-        let mut finished = [0u64; 3];
-        while let Some(ev) = cal.pop() {
-            match ev.kind {
-                EventKind::SliceEnd => s.slice_end(0, ev.b, ev.time, &mut cal, &mut done),
-                EventKind::CoreCheck => s.core_check(0, ev.b, ev.time, &mut cal),
-                _ => unreachable!(),
-            }
-            while let Some(j) = done.pop_front() {
-                finished[j as usize] = ev.time;
-            }
-        }
-        assert_eq!(finished, [2_000_000, 5_000_000, 7_000_000]);
+        assert_eq!(
+            finish_times_with(1, 4_000_000, 0, 0.5, &[2_000_000; 3]),
+            vec![2_000_000, 5_000_000, 7_000_000]
+        );
     }
 
     #[test]

@@ -292,15 +292,10 @@ fn postgres_throughput_falls_past_its_peak() {
         "CPU per transaction grew {growth:.2}"
     );
     let kappa = growth / 45.0;
-    let text = pgbench_scenario(None)
-        .replace(
-            "workers_per_host = 1000",
-            "workers_per_host = 1000, quantum_ms = 4",
-        )
-        .replace(
-            "host = \"app\"",
-            &format!("host = \"app\"\ncontention = {kappa}"),
-        );
+    let text = time_sliced(&pgbench_scenario(None)).replace(
+        "host = \"app\"",
+        &format!("host = \"app\"\ncontention = {kappa}"),
+    );
     let sc = parse("pgbench.toml", &text);
     let s = analyse(&sc, &opts(&[8, 90], 10_000));
     let x = |c| s.point(&sc, "p", c).estimate.throughput_rps.mean;
@@ -361,6 +356,15 @@ wal_flush_ms = 0.25
     )
 }
 
+/// The same, with the host's cores time-sliced as the measured processes'
+/// were (SCHED_RR, 4 ms quantum).
+fn time_sliced(scenario: &str) -> String {
+    scenario.replace(
+        "workers_per_host = 1000",
+        "workers_per_host = 1000, quantum_ms = 4",
+    )
+}
+
 #[test]
 fn beyond_max_connections_clients_are_refused_and_pgbench_aborts() {
     // Measured: every level up to 90 clients ran; 150 > 97 slots: exit 1, nothing served.
@@ -409,13 +413,7 @@ fn flushes_per_commit_fall_with_concurrency() {
     // a flush needs a core again before the next can begin — behind more
     // runnable backends it waits longer, and more commits join. Close to the
     // measurement up to c = 32 (within a quarter), and still falling beyond.
-    let sc = parse(
-        "pgbench.toml",
-        &pgbench_scenario(None).replace(
-            "workers_per_host = 1000",
-            "workers_per_host = 1000, quantum_ms = 4",
-        ),
-    );
+    let sc = parse("pgbench.toml", &time_sliced(&pgbench_scenario(None)));
     let levels = [1, 2, 4, 8, 16, 32, 64, 90];
     let s = analyse(&sc, &opts(&levels, 10_000));
     let modelled: Vec<f64> = levels
