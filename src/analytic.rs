@@ -302,6 +302,51 @@ pub fn exact_mva(q: &[f64], delay: f64, z: f64, n: u32) -> (f64, f64) {
     (x, r)
 }
 
+/// A closed loop of `n` users around one load-dependent station and a pure
+/// delay: each user spends `delay` (think time, round trips: anything that
+/// does not queue) and then a demand of mean `d` at `servers` cores shared by
+/// processor sharing, whose rate with k jobs present is
+/// min(k, c) / d / (1 + κ·max(0, k − c)) — the engine's contended `ps`
+/// station. Returns (X, mean time at the station).
+///
+/// Exact: the number at the station is a birth–death chain (births at
+/// (n − k) / delay, deaths at the station's rate), and the product form is
+/// insensitive to the delay's and the demand's distributions, so this is
+/// the simulated network's mean, not an approximation of it. Weights are
+/// kept in logarithms: 500 users overflow the factorials otherwise.
+pub fn closed_load_dependent(d: f64, delay: f64, servers: u32, kappa: f64, n: u32) -> (f64, f64) {
+    let c = servers.max(1) as f64;
+    let rate = |k: f64| k.min(c) / d / (1.0 + kappa * (k - c).max(0.0));
+    if n == 0 || d <= 0.0 {
+        return (0.0, d.max(0.0));
+    }
+    if delay <= 0.0 {
+        // Everyone always at the station.
+        let k = n as f64;
+        return (rate(k), k / rate(k));
+    }
+    // log p(k) up to a constant: p(k) = p(k−1) · (n − k + 1) / delay / rate(k).
+    let mut logs = Vec::with_capacity(n as usize + 1);
+    logs.push(0.0f64);
+    for k in 1..=n {
+        let kf = k as f64;
+        let prev = logs[k as usize - 1];
+        logs.push(prev + ((n - k + 1) as f64 / delay).ln() - rate(kf).ln());
+    }
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (mut total, mut x, mut queue) = (0.0, 0.0, 0.0);
+    for (k, l) in logs.iter().enumerate() {
+        let w = (l - top).exp();
+        total += w;
+        if k > 0 {
+            x += w * rate(k as f64);
+            queue += w * k as f64;
+        }
+    }
+    let (x, queue) = (x / total, queue / total);
+    (x, queue / x)
+}
+
 /// Schweitzer–Bard approximate MVA: an arriving request sees the queues of
 /// the full population scaled by (N − 1) / N; solved by fixed-point
 /// iteration from the asymptotic guess (everyone queued at the bottleneck
@@ -413,6 +458,46 @@ fn delays_and_holding(model: &Model) -> (f64, Vec<Holding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_load_dependent_server_without_contention_is_exact_mva() {
+        for n in [1, 2, 5, 40] {
+            let (x, r) = closed_load_dependent(0.002, 0.010, 1, 0.0, n);
+            let (x_mva, r_mva) = exact_mva(&[0.002], 0.0, 0.010, n);
+            assert!((x / x_mva - 1.0).abs() < 1e-12, "n = {n}: {x} vs {x_mva}");
+            assert!((r / r_mva - 1.0).abs() < 1e-12, "n = {n}: {r} vs {r_mva}");
+        }
+    }
+
+    /// The machine-repairman model M/M/c//N computed term by term: the
+    /// load-dependent solver at κ = 0 is it.
+    #[test]
+    fn c_servers_match_the_machine_repairman_formula() {
+        let (d, z, c, n) = (0.004f64, 0.006f64, 3u32, 9u32);
+        let mut p = vec![1.0f64];
+        for k in 1..=n {
+            let mu = (k.min(c) as f64) / d;
+            p.push(p[k as usize - 1] * (n - k + 1) as f64 / z / mu);
+        }
+        let total: f64 = p.iter().sum();
+        let x: f64 = p
+            .iter()
+            .enumerate()
+            .map(|(k, w)| w / total * (k as u32).min(c) as f64 / d)
+            .sum();
+        let (got, _) = closed_load_dependent(d, z, c, 0.0, n);
+        assert!((got / x - 1.0).abs() < 1e-12, "{got} vs {x}");
+    }
+
+    #[test]
+    fn contention_makes_throughput_fall_past_the_peak() {
+        let x = |n| closed_load_dependent(0.001, 0.0005, 2, 0.02, n).0;
+        let peak = (1..=100).map(x).fold(0.0, f64::max);
+        assert!(x(100) < 0.7 * peak, "{} vs peak {peak}", x(100));
+        // Saturated and everyone at the station: c / (d (1 + κ (n − c))).
+        let all_in = closed_load_dependent(0.001, 0.0, 2, 0.02, 50).0;
+        assert!((all_in - 2.0 / 0.001 / (1.0 + 0.02 * 48.0)).abs() < 1e-6);
+    }
     use crate::dist::Dist;
     use crate::model::{Plan, RequestType, Resource, Station, WaitPolicy};
 

@@ -76,6 +76,9 @@ pub struct BackTestPoint {
     pub measured: Point,
     /// Held out of the back-test's fit (predicted), or fitted on.
     pub held_out: bool,
+    /// Below the held-out levels but left out of the back-test's fit (see
+    /// [`fit::representative`]).
+    pub left_out: bool,
     /// The full calibration simulated at this level (throughput, p50, p95,
     /// p99, error rate).
     pub fitted: Simulated,
@@ -151,15 +154,22 @@ impl Report {
     /// The one-line summary printed on standard output.
     pub fn summary(&self, out: &Path) -> String {
         let c = &self.full;
+        let left: Vec<String> = c.left_out.iter().map(|l| l.users.to_string()).collect();
         let mut s = format!(
-            "calibrated {} levels (N = {}–{}) → {}: demand {} ms, delay {} ms, think {} ms, cv {}",
-            c.points.len(),
-            c.points.first().map_or(0, |p| p.users),
-            c.points.last().map_or(0, |p| p.users),
+            "calibrated {} levels (N = {}–{}{}) → {}: demand {} ms, delay {} ms, think {} ms, contention {}, cv {}",
+            self.points.len(),
+            self.points.first().map_or(0, |p| p.measured.users),
+            self.points.last().map_or(0, |p| p.measured.users),
+            if left.is_empty() {
+                String::new()
+            } else {
+                format!("; N = {} left out", left.join(", "))
+            },
             out.display(),
             scenario_file::sig(c.demand.value),
             scenario_file::sig(c.delay.value),
             scenario_file::sig(c.think.value),
+            scenario_file::sig(c.contention.value),
             scenario_file::sig(c.cv.value),
         );
         if let Some(((cm, cw), (um, uw))) = self.held_out_errors() {
@@ -225,9 +235,11 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
             .map(|p| (p.users as f64, p.throughput_rps))
             .collect::<Vec<_>>()
     };
-    let usl_full = usl::fit(&pairs(&points));
+    // The USL sees the levels capsim fits on: the same data, as the issue's
+    // comparison asks.
+    let usl_full = usl::fit(&pairs(&fit::representative(&points).0));
     let usl_back = if held > 0 {
-        usl::fit(&pairs(lower))
+        usl::fit(&pairs(&fit::representative(lower).0))
     } else {
         None
     };
@@ -269,6 +281,12 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
         .map(|(i, p)| BackTestPoint {
             measured: p.clone(),
             held_out: i >= points.len() - held,
+            left_out: back
+                .as_ref()
+                .unwrap_or(&full)
+                .left_out
+                .iter()
+                .any(|l| l.users == p.users),
             fitted: fitted[i],
             predicted: predicted[i],
             usl_rps: usl_at(p.users),

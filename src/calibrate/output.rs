@@ -65,7 +65,14 @@ fn row(p: &BackTestPoint) -> Vec<String> {
     let m = &p.measured;
     vec![
         m.users.to_string(),
-        if p.held_out { "held-out" } else { "fit" }.to_string(),
+        if p.held_out {
+            "held-out"
+        } else if p.left_out {
+            "left-out"
+        } else {
+            "fit"
+        }
+        .to_string(),
         m.source.clone(),
         cell(m.throughput_rps, 3),
         cell(p.fitted.throughput_rps, 3),

@@ -55,12 +55,29 @@ fn comment(p: &Param) -> String {
     s
 }
 
+/// A TOML number with six significant digits (no exponent: TOML reads
+/// `1e-5` but a spreadsheet user reading the file should not have to).
+fn sig_plain(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".into();
+    }
+    let digits = (5 - x.abs().log10().floor() as i32).max(0) as usize;
+    let t = format!("{x:.digits$}");
+    if t.contains('.') {
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        t
+    }
+}
+
 /// Four significant digits, for comments.
 pub fn sig(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }
-    if x == 0.0 {
+    // Below a femto-unit a fitted time is zero that the optimiser did not
+    // quite reach (no measured demand is a femtosecond).
+    if x.abs() < 1e-12 {
         return "0".into();
     }
     let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
@@ -115,9 +132,12 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
         "# think_time between requests; a request queues for its demand at `service` (processor\n",
     );
     s.push_str(
-        "# sharing over `servers`) and then spends the pure delay at `latency` (round trips,\n",
+        "# sharing over `servers`, losing `contention` of its rate per job beyond them) and then\n",
     );
-    s.push_str("# waits that do not queue).\n");
+    s.push_str("# spends the pure delay at `latency` (round trips, waits that do not queue).\n");
+    for l in &c.left_out {
+        let _ = writeln!(s, "# Left out of the fit: N = {}: {}.", l.users, l.reason);
+    }
     let _ = writeln!(s, "name = {}", quote(t.name));
     let _ = writeln!(s, "seed = {}", t.seed);
     s.push_str("\n[workload]\n");
@@ -158,9 +178,11 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
     );
     let _ = writeln!(
         s,
-        "servers = {}   # given (--servers): the cores the service runs on",
+        "servers = {}   # fitted: of 1 to the cores given (--servers), the station size that fits best",
         c.servers
     );
+    s.push_str(&comment(&c.contention));
+    let _ = writeln!(s, "contention = {}", sig_plain(c.contention.value));
     let _ = writeln!(
         s,
         "\n[[phase.station]]\nname = {}\ndiscipline = \"delay\"",

@@ -56,6 +56,31 @@ pub(super) fn check_network(
                 0
             }) as u32,
         };
+        // Contention is a property of cores shared in time (a `ps` station):
+        // a queue or a delay has no runnable jobs beyond its servers to lose to.
+        let contention = match (&r.contention, discipline) {
+            (None, _) => 0.0,
+            (Some(v), Discipline::ProcessorSharing) => num_in(
+                d,
+                v,
+                &f(&format!("station[{k}].contention")),
+                (0.0, 10.0),
+                "the throughput lost per job beyond the servers",
+            )
+            .unwrap_or_else(|| {
+                ok = false;
+                0.0
+            }),
+            (Some(v), _) => {
+                d.error(
+                    v.span(),
+                    f(&format!("station[{k}].contention")),
+                    "contention applies to a \"ps\" station only (cores shared by more jobs than servers); remove it or set discipline = \"ps\"",
+                );
+                ok = false;
+                0.0
+            }
+        };
         if station_ids.insert(name.clone(), k as u32).is_some() {
             d.error(
                 r.name.span(),
@@ -68,7 +93,7 @@ pub(super) fn check_network(
             name,
             discipline,
             servers,
-            contention: 0.0,
+            contention,
         });
     }
     let mut resources = Vec::new();

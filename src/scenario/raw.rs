@@ -216,6 +216,8 @@ pub(super) struct RawStation {
     pub name: S<String>,
     pub discipline: S<String>,
     pub servers: Option<S<Num>>,
+    /// `ps` only: the share of throughput lost per job beyond the servers.
+    pub contention: Option<S<Num>>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -362,3 +362,105 @@ fn a_simulated_scenario_written_in_every_format_calibrates_back_to_its_demands()
         failures.join("\n")
     );
 }
+
+/// A contended truth: 2 cores of processor sharing that lose κ of their rate
+/// per job beyond the cores, and a pure delay, with no think time (pgbench's
+/// loop).
+const KAPPA: f64 = 0.03;
+const CONTENDED_USERS: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+fn contended_truth() -> String {
+    r#"
+name = "contended round trip"
+seed = 5
+[workload]
+think_time = { dist = "constant", mean_ms = 0 }
+[[workload.request]]
+name = "txn"
+weight = 1.0
+[sweep]
+users = [1]
+[[phase]]
+name = "truth"
+[[phase.station]]
+name = "cpu"
+discipline = "ps"
+servers = 2
+contention = 0.03
+[[phase.station]]
+name = "wire"
+discipline = "delay"
+[phase.plan]
+txn = [{ use = "cpu", demand = { dist = "exponential", mean_ms = 0.5 } },
+       { use = "wire", demand = { dist = "exponential", mean_ms = 0.3 } }]
+"#
+    .to_string()
+}
+
+/// The engine's contended station is the loop the fitter solves: simulated
+/// throughput matches the exact birth–death solution, throughput falls past
+/// its peak, and calibrating from the simulated levels finds 2 servers and
+/// κ, D and the delay inside their intervals.
+#[test]
+fn a_contended_station_calibrates_back_to_its_contention() {
+    let sc = capsim::scenario::parse(Path::new("contended.toml"), &contended_truth()).unwrap();
+    let opts = SweepOptions {
+        users: Some(CONTENDED_USERS.to_vec()),
+        replications: Some(4),
+        measured_requests: Some(50_000),
+        ..SweepOptions::default()
+    };
+    let plan = sweep::plan(&sc, &opts).unwrap();
+    let o = run::analyse(&plan, &Silent);
+    let sims: Vec<Sim> = CONTENDED_USERS
+        .iter()
+        .map(|&u| {
+            let e = &o.points.iter().find(|p| p.users() == u).unwrap().estimate;
+            let exact = capsim::analytic::closed_load_dependent(0.0005, 0.0003, 2, KAPPA, u).0;
+            assert!(
+                (e.throughput_rps.mean / exact - 1.0).abs() < 0.03,
+                "N = {u}: simulated {} against the exact {exact}",
+                e.throughput_rps.mean
+            );
+            Sim {
+                users: u,
+                x: e.throughput_rps.mean,
+                mean_ms: e.mean_ms.mean,
+                p50_ms: e.p50_ms.mean,
+                p95_ms: e.p95_ms.mean,
+                p99_ms: e.p99_ms.mean,
+            }
+        })
+        .collect();
+    let peak = sims.iter().map(|s| s.x).fold(0.0, f64::max);
+    assert!(sims.last().unwrap().x < 0.8 * peak, "no fall past the peak");
+    let dir = tempfile::tempdir().unwrap();
+    let r = calibrate::calibrate(&CalibrateOptions {
+        files: plain(dir.path(), &sims),
+        servers: 2,
+        hold_out: 0.0,
+        out: dir.path().join("out.toml"),
+        ..CalibrateOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{:#}", e.error));
+    let c = &r.full;
+    assert_eq!(c.servers, 2);
+    assert!(c.left_out.is_empty(), "{:?}", c.left_out);
+    for (p, truth) in [(&c.contention, KAPPA), (&c.demand, 0.5)] {
+        assert!(
+            p.covers(truth),
+            "{} {} [{}, {}], truth {truth}",
+            p.name,
+            p.value,
+            p.interval.0,
+            p.interval.1
+        );
+    }
+    // Z + L is what throughput knows (Z = 0 here).
+    let t = c.think.value + c.delay.value;
+    assert!((t / 0.3 - 1.0).abs() < 0.1, "total delay {t} ms, truth 0.3");
+    // The scenario written carries κ and loads.
+    let text = &r.scenario;
+    assert!(text.contains("contention = 0.0"), "{text}");
+    capsim::scenario::parse(Path::new("out.toml"), text).unwrap_or_else(|e| panic!("{e}"));
+}
