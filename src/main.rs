@@ -139,8 +139,12 @@ enum Command {
         #[arg(long, value_enum, value_name = "F")]
         format: Option<capsim::calibrate::formats::Format>,
         /// Share of the levels, the highest, held out of the fit and predicted.
-        #[arg(long, value_name = "FRACTION", default_value_t = capsim::calibrate::DEFAULT_HOLD_OUT)]
+        #[arg(long, value_name = "FRACTION", default_value_t = capsim::calibrate::DEFAULT_HOLD_OUT, conflicts_with = "fit_lowest")]
         hold_out: f64,
+        /// Back-test from the K lowest levels only and predict all the others
+        /// (instead of --hold-out): how far a few small load tests reach.
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(2..))]
+        fit_lowest: Option<u32>,
         /// The scenario to write (calibration.csv and .png go beside it).
         #[arg(
             short,
@@ -209,6 +213,7 @@ fn main() {
         files,
         format,
         hold_out,
+        fit_lowest,
         out,
         servers,
         users,
@@ -220,6 +225,7 @@ fn main() {
             files,
             format,
             hold_out,
+            fit_lowest: fit_lowest.map(|k| k as usize),
             out,
             servers,
             users,

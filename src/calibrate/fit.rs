@@ -112,11 +112,12 @@ pub const SUPERLINEAR_MARGIN: f64 = 0.05;
 /// the loaded system does not pay — idle cores woken for every request
 /// (measured: PostgreSQL's CPU per TPC-B transaction is 1.02 ms at one
 /// client, 0.72 ms at four) — and fitting it would bend every demand. It is
-/// left out, and said so, as long as three levels remain.
+/// left out, and said so, as long as two levels remain (what a demand and
+/// a delay need).
 pub fn representative(points: &[Point]) -> (Vec<Point>, Vec<LeftOut>) {
     let mut kept = points.to_vec();
     let mut left = Vec::new();
-    while kept.len() > 3 {
+    while kept.len() > 2 {
         let (a, b) = (&kept[0], &kept[1]);
         let linear = b.users as f64 / a.users as f64;
         let scaled = b.throughput_rps / a.throughput_rps;
@@ -560,11 +561,11 @@ struct Kappa {
 
 /// Fit `res` (parameters, κ) once with κ = 0 and once with κ = s² free,
 /// and keep κ only where the data ask for it: by the nested-model F test at
-/// 95% where there are levels to spare, and, with as many levels as
-/// parameters (an exact fit either way), only where κ removes nine tenths of
-/// what the model without it misses. A κ the data cannot tell from 0 would
-/// make the other intervals infinite (its Jacobian column vanishes at 0)
-/// and bend the curve past the measured range on no evidence.
+/// 95%, which needs a level to spare beyond the parameters. With no level
+/// to spare any κ fits exactly, so the levels say nothing about it and it
+/// stays 0. A κ the data cannot tell from 0 would also make the other
+/// intervals infinite (its Jacobian column vanishes at 0) and bend the
+/// curve past the measured range on no evidence.
 fn with_or_without_contention(
     res: &dyn Fn(&[f64], f64) -> Vec<f64>,
     starts: &[Vec<f64>],
@@ -603,12 +604,13 @@ fn with_or_without_contention(
             ),
         )
     } else {
-        let share = if plain.rss > 0.0 {
-            1.0 - cf.rss / plain.rss
-        } else {
-            0.0
-        };
-        (share >= 0.9, format!("removes {:.0}% of the log-throughput misfit of κ = 0 (as many levels as parameters: kept at ≥ 90%)", share * 100.0))
+        (
+            false,
+            format!(
+                "{n} levels for {} parameters leave none to test it on",
+                k + 1
+            ),
+        )
     };
     if !keep.0 {
         return Some((
@@ -780,17 +782,17 @@ mod tests {
     }
 
     #[test]
-    fn a_super_linear_lowest_level_is_left_out_while_three_remain() {
+    fn a_super_linear_lowest_level_is_left_out_while_two_remain() {
         let mut pts = levels(0.0005, 0.0003, 2, 0.0, &[1, 2, 4, 8]);
         pts[0].throughput_rps *= 0.6;
         let (kept, left) = representative(&pts);
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].users, 1);
         assert_eq!(kept.first().unwrap().users, 2);
-        // With three levels only, nothing is left out.
-        let (kept, left) = representative(&pts[..3]);
+        // Two levels are kept whatever they say.
+        let (kept, left) = representative(&pts[..2]);
         assert!(left.is_empty());
-        assert_eq!(kept.len(), 3);
+        assert_eq!(kept.len(), 2);
         // A level that scales at most linearly stays.
         let (_, left) = representative(&levels(0.0005, 0.0003, 2, 0.0, &[1, 2, 4, 8]));
         assert!(left.is_empty());

@@ -36,6 +36,9 @@ pub struct CalibrateOptions {
     pub format: Option<Format>,
     /// Share of the levels (the highest) held out of the fit and predicted.
     pub hold_out: f64,
+    /// Fit the back-test on this many lowest levels instead (and predict the
+    /// rest); `hold_out` is then unused.
+    pub fit_lowest: Option<usize>,
     /// The scenario to write; calibration.csv and calibration.png go beside it.
     pub out: PathBuf,
     /// Servers of the queueing station (the cores the service runs on).
@@ -58,6 +61,7 @@ impl Default for CalibrateOptions {
             files: Vec::new(),
             format: None,
             hold_out: DEFAULT_HOLD_OUT,
+            fit_lowest: None,
             out: PathBuf::from("calibrated.toml"),
             servers: 1,
             users: None,
@@ -223,7 +227,17 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
     let servers = opts.servers.max(1);
     let full = fit::fit(&points, requests.clone(), servers)
         .ok_or_else(|| invalid(anyhow::anyhow!("the levels could not be fitted")))?;
-    let held = held_out_count(points.len(), opts.hold_out);
+    let held = match opts.fit_lowest {
+        None => held_out_count(points.len(), opts.hold_out),
+        Some(k) if (2..points.len()).contains(&k) => points.len() - k,
+        Some(k) => {
+            return Err(invalid(anyhow::anyhow!(
+                "--fit-lowest {k}: the files hold {} load levels; give from 2 to {} so that at least one is left to predict",
+                points.len(),
+                points.len().saturating_sub(1).max(2)
+            )))
+        }
+    };
     let lower = &points[..points.len() - held];
     let back = if held > 0 {
         fit::fit(lower, requests, servers)

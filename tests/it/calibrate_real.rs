@@ -28,7 +28,7 @@ struct Result {
     usl: (f64, f64),
 }
 
-fn real(name: &str) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn real(name: &str) -> Vec<BTreeMap<String, String>> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/real")
         .join(name);
@@ -44,7 +44,7 @@ fn real(name: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-fn cores() -> u32 {
+pub(crate) fn cores() -> u32 {
     let m = real("machine.csv");
     m.iter().find(|r| r["key"] == "nproc").unwrap()["value"]
         .parse()
@@ -52,7 +52,7 @@ fn cores() -> u32 {
 }
 
 /// Every series as plain-CSV text: name → file text.
-fn series() -> BTreeMap<String, String> {
+pub(crate) fn series() -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     let header = "concurrency,throughput_rps,p50_ms,p95_ms,p99_ms,mean_ms,errors\n";
     for file in ["postgres.csv", "pgbouncer.csv"] {

@@ -19,6 +19,7 @@ mod calibrate_round_trip;
 mod claims;
 mod cli;
 mod engine_limits;
+mod fidelity_predictions;
 mod fidelity_request_types;
 mod fidelity_shapes;
 mod fidelity_sqlite_rollback;
