@@ -209,7 +209,7 @@ fn prediction_table() {
             let m = &p.measured;
             let _ = writeln!(
                 levels,
-                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2}% |",
                 m.users,
                 num(m.throughput_rps),
                 num(p.predicted.throughput_rps),
