@@ -3,6 +3,7 @@
 use super::builder::ModelBuilder;
 use super::pooler::PoolerInstance;
 use super::postgres::PostgresDb;
+use super::routing::Net;
 use super::sqlite::SqliteDb;
 use crate::dist::Dist;
 use crate::model::StationId;
@@ -63,11 +64,13 @@ impl DbInstance {
         }
     }
 
-    /// Steps of one transaction of request `req` with service demand `demand`.
-    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    /// Steps of one transaction of request `req` with service demand
+    /// `demand`; `n` is the client's round trip, taken again before each
+    /// statement after the first (SQLite runs in the process: none).
+    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
         match self {
             DbInstance::Sqlite(s) => s.call(b, req, demand),
-            DbInstance::Postgres(p) => p.call(b, req, demand),
+            DbInstance::Postgres(p) => p.call(b, req, demand, n),
         }
     }
 }

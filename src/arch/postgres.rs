@@ -16,6 +16,7 @@
 
 use super::builder::ModelBuilder;
 use super::pooler::{PoolRef, PoolerInstance};
+use super::routing::{net, Net};
 use crate::defaults::PG_COMMIT_CPU_MS;
 use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{Discipline, GaugeSource, MemoryGauge, ResourceId, StationId, Step, WaitPolicy};
@@ -124,7 +125,7 @@ impl PostgresDb {
         }
     }
 
-    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
         match &self.access {
             Access::Direct(r) => b.step(Step::Acquire(*r)),
             &Access::Session { connections, abort } => b.step(Step::Connect {
@@ -138,10 +139,25 @@ impl PostgresDb {
         if let Some(t) = rows {
             b.step(Step::RowLock(t));
         }
-        b.step(Step::Use {
-            station: self.cpu,
-            demand,
-        });
+        // The transaction's statements, each its share of the demand (drawn
+        // apart, so the total's spread narrows as statements add up), each
+        // after the first behind another round trip of the client's: the
+        // connection and a write's row locks are held through them all.
+        let statements = req.statements.max(1);
+        let each = if statements > 1 {
+            demand.scaled(1.0 / statements as f64)
+        } else {
+            demand
+        };
+        for k in 0..statements {
+            if k > 0 {
+                net(b, n);
+            }
+            b.step(Step::Use {
+                station: self.cpu,
+                demand: each,
+            });
+        }
         if let (true, Some(wal)) = (write, self.wal) {
             b.step(Step::Use {
                 station: wal,

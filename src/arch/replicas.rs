@@ -52,7 +52,7 @@ impl ReplicaSet {
         switch(b, by, self.dbs.len() as u32, |b, k| {
             net(b, n);
             b.step(Step::ReplicaRead { group: self.group });
-            self.dbs[k as usize].call(b, req, demand);
+            self.dbs[k as usize].call(b, req, demand, n);
         });
     }
 

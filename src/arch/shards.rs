@@ -90,7 +90,7 @@ impl DataTier {
                     if !shard.primary.in_process() {
                         net(b, n);
                     }
-                    shard.primary.call(b, r, demand);
+                    shard.primary.call(b, r, demand, n);
                     if let (Some(reps), RequestKind::Write) = (reps, r.kind) {
                         reps.ship(b, demand);
                     }

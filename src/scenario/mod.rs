@@ -135,6 +135,11 @@ pub struct RequestSpec {
     /// `workload.request.cacheable`: a read the phase's cache may serve
     /// (default false; never a write).
     pub cacheable: bool,
+    /// `workload.request.statements`: the statements of its database
+    /// transaction (BEGIN … COMMIT counted), 1–1000, default 1. `db` is
+    /// their total; each statement after the first costs the client another
+    /// round trip while the connection (and a write's row lock) stays held.
+    pub statements: u32,
 }
 
 /// `[sweep]`: the points simulated for each phase and how each is run.
@@ -864,6 +869,27 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             );
             ok = false;
         }
+        let statements = match &rs.statements {
+            None => Some(1),
+            Some(v) if rs.db.is_none() => {
+                d.error(
+                    v.span(),
+                    field("statements"),
+                    "statements are the parts of a database transaction: give the request its `db` time, or remove `statements`",
+                );
+                None
+            }
+            Some(v) => int_in(
+                d,
+                v,
+                &field("statements"),
+                1,
+                1000,
+                "the statements of the transaction (BEGIN … COMMIT counted)",
+            )
+            .map(|n| n as u32),
+        };
+        ok &= statements.is_some();
         requests.push(RequestSpec {
             name,
             weight: weight.unwrap_or(0.0),
@@ -871,6 +897,7 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             app_cpu: app_cpu.flatten(),
             db: db.flatten(),
             cacheable,
+            statements: statements.unwrap_or(1),
         });
     }
     let total: f64 = requests.iter().map(|r| r.weight).sum();

@@ -60,6 +60,8 @@ pub(super) struct RawRequest {
     pub db: Option<S<RawDist>>,
     /// A read whose result may be served from the phase's cache.
     pub cacheable: Option<S<bool>>,
+    /// Statements of its database transaction, each a client round trip.
+    pub statements: Option<S<Num>>,
 }
 
 /// A distribution: `{ dist = "lognormal", mean_ms = 8, cv = 1.5 }`.

@@ -528,3 +528,80 @@ database = { engine = "postgres", cores = 2 }
     let sc = parse("x.toml", src);
     assert_eq!(sc.phases.len(), 2);
 }
+
+/// A transaction of `statements` statements, 2 ms of database time in all,
+/// 1 ms client round trips, open arrivals at `lambda`.
+fn statements_model(statements: u32, lambda: f64, max_connections: u32) -> Model {
+    let text = format!(
+        r#"
+[workload]
+arrival_rate_per_s = {lambda}
+[[workload.request]]
+name = "r"
+weight = 1
+kind = "read"
+db = {{ dist = "constant", mean_ms = 2 }}
+statements = {statements}
+[[phase]]
+name = "p"
+app = {{ hosts = 1, cores_per_host = 256, workers_per_host = 100000 }}
+network = {{ rtt_ms = 1 }}
+database = {{ engine = "postgres", cores = 256, max_connections = {max_connections}, contention = 0 }}
+"#
+    );
+    model(&text)
+}
+
+#[test]
+fn each_statement_after_the_first_costs_a_round_trip_inside_the_transaction() {
+    // Idle servers: a request takes its first round trip, then the 2 ms of
+    // its statements and a round trip before each statement after the first.
+    for k in [1u32, 3, 7] {
+        let st = simulate(&statements_model(k, 50.0, 100_000), 0, 20_000, 3);
+        let mean = type_mean_ms(&st, 0);
+        let exact = 1.0 + 2.0 + (k - 1) as f64;
+        // The clock counts whole nanoseconds: up to one lost or gained per
+        // statement's share of the 2 ms.
+        assert!(
+            (mean - exact).abs() <= k as f64 * 1e-6 + 1e-9,
+            "{k} statements: mean {mean} ms, exact {exact} ms"
+        );
+    }
+    // The connection is held through the round trips between statements:
+    // an Erlang loss system whose holding time is 2 ms + (k − 1) × 1 ms.
+    let (lambda, c, k) = (1000.0, 5u32, 5u32);
+    let m = statements_model(k, lambda, c);
+    let st = simulate(&m, 0, 200_000, 6);
+    let a = lambda * (2.0 + (k - 1) as f64) / 1e3;
+    let mut b = 1.0;
+    for n in 1..=c {
+        b = a * b / (n as f64 + a * b);
+    }
+    let refused = st.errors[ErrorCause::Refused as usize] as f64 / st.departures() as f64;
+    assert!(
+        (refused - b).abs() < 0.01,
+        "refused {refused:.4}, Erlang B({c}, {a}) = {b:.4}"
+    );
+}
+
+#[test]
+fn statements_without_database_time_are_refused() {
+    let text = r#"
+[workload]
+arrival_rate_per_s = 10
+[[workload.request]]
+name = "r"
+weight = 1
+statements = 3
+[[phase]]
+name = "p"
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
+"#;
+    let e = scenario::parse(Path::new("s.toml"), text)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("s.toml:7:14: workload.request[0].statements: statements are the parts of a database transaction"),
+        "{e}"
+    );
+}
