@@ -136,9 +136,6 @@ impl PostgresDb {
         }
         let write = req.kind == RequestKind::Write;
         let rows = self.rows.filter(|_| write);
-        if let Some(t) = rows {
-            b.step(Step::RowLock(t));
-        }
         // The transaction's statements, each its share of the demand (drawn
         // apart, so the total's spread narrows as statements add up), each
         // after the first behind another round trip of the client's: the
@@ -149,9 +146,13 @@ impl PostgresDb {
         } else {
             demand
         };
+        let lock_at = req.lock_from_statement.clamp(1, statements) - 1;
         for k in 0..statements {
             if k > 0 {
                 net(b, n);
+            }
+            if let (Some(t), true) = (rows, k == lock_at) {
+                b.step(Step::RowLock(t));
             }
             b.step(Step::Use {
                 station: self.cpu,

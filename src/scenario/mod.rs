@@ -140,6 +140,10 @@ pub struct RequestSpec {
     /// their total; each statement after the first costs the client another
     /// round trip while the connection (and a write's row lock) stays held.
     pub statements: u32,
+    /// `workload.request.lock_from_statement`: the statement (1-based, at
+    /// most `statements`, default 1) whose row lock a write takes and holds
+    /// to commit: TPC-B's contended branch row is its fifth of seven.
+    pub lock_from_statement: u32,
 }
 
 /// `[sweep]`: the points simulated for each phase and how each is run.
@@ -890,6 +894,27 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             .map(|n| n as u32),
         };
         ok &= statements.is_some();
+        let lock_from_statement = match (&rs.lock_from_statement, statements) {
+            (None, _) => Some(1),
+            (Some(v), _) if kind != RequestKind::Write => {
+                d.error(
+                    v.span(),
+                    field("lock_from_statement"),
+                    "only a write takes a row lock: set kind = \"write\" or remove `lock_from_statement`",
+                );
+                None
+            }
+            (Some(v), n) => int_in(
+                d,
+                v,
+                &field("lock_from_statement"),
+                1,
+                i64::from(n.unwrap_or(1)),
+                "the statement that takes the row lock, counted from 1 up to `statements`",
+            )
+            .map(|k| k as u32),
+        };
+        ok &= lock_from_statement.is_some();
         requests.push(RequestSpec {
             name,
             weight: weight.unwrap_or(0.0),
@@ -898,6 +923,7 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             db: db.flatten(),
             cacheable,
             statements: statements.unwrap_or(1),
+            lock_from_statement: lock_from_statement.unwrap_or(1),
         });
     }
     let total: f64 = requests.iter().map(|r| r.weight).sum();

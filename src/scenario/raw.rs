@@ -62,6 +62,8 @@ pub(super) struct RawRequest {
     pub cacheable: Option<S<bool>>,
     /// Statements of its database transaction, each a client round trip.
     pub statements: Option<S<Num>>,
+    /// A write's row lock is taken by this statement (1-based) and held to commit.
+    pub lock_from_statement: Option<S<Num>>,
 }
 
 /// A distribution: `{ dist = "lognormal", mean_ms = 8, cv = 1.5 }`.

@@ -605,3 +605,64 @@ app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
         "{e}"
     );
 }
+
+#[test]
+fn a_row_lock_is_held_from_the_statement_that_takes_it_to_commit() {
+    // One hot row, Poisson writers: the row is an M/D/1 queue whose service
+    // is the time from the locking statement to commit, so a writer finds
+    // it locked with probability ρ = λ·H (PASTA). Five statements of 0.4 ms
+    // with a 1 ms round trip before each after the first: locked from the
+    // first, H = 5 × 0.4 + 4 × 1 = 6 ms; from the third, H = 3 × 0.4 + 2 × 1
+    // = 3.2 ms.
+    let lambda = 100.0;
+    for (from, h_ms) in [(1u32, 6.0), (3, 3.2)] {
+        let text = format!(
+            r#"
+[workload]
+arrival_rate_per_s = {lambda}
+keys = {{ count = 1 }}
+[[workload.request]]
+name = "w"
+weight = 1
+kind = "write"
+db = {{ dist = "constant", mean_ms = 2 }}
+statements = 5
+lock_from_statement = {from}
+[[phase]]
+name = "p"
+app = {{ hosts = 1, cores_per_host = 256, workers_per_host = 100000 }}
+network = {{ rtt_ms = 1 }}
+database = {{ engine = "postgres", cores = 256, max_connections = 100000, synchronous_commit = "off", contention = 0 }}
+"#
+        );
+        let st = simulate(&model(&text), 0, 100_000, 9);
+        let waited = st.db.row_lock_waits as f64 / st.db.row_locks as f64;
+        let rho = lambda * h_ms / 1e3;
+        assert!(
+            (waited - rho).abs() < 0.015,
+            "locked from statement {from}: waited {waited:.4}, ρ = {rho:.4}"
+        );
+    }
+    let bad = r#"
+[workload]
+arrival_rate_per_s = 10
+[[workload.request]]
+name = "w"
+weight = 1
+kind = "write"
+db = { dist = "constant", mean_ms = 2 }
+statements = 3
+lock_from_statement = 4
+[[phase]]
+name = "p"
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 4 }
+database = { engine = "postgres", cores = 2 }
+"#;
+    let e = scenario::parse(Path::new("s.toml"), bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("s.toml:10:23: workload.request[0].lock_from_statement: must be the statement that takes the row lock, counted from 1 up to `statements`"),
+        "{e}"
+    );
+}
