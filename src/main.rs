@@ -153,7 +153,8 @@ enum Command {
             default_value = "calibrated.toml"
         )]
         out: PathBuf,
-        /// Servers of the queueing station: the cores the measured service ran on.
+        /// The cores the measured service ran on: the fitted station has from
+        /// 1 to this many servers, whichever fits the levels best.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
         servers: u32,
         /// Users of a file that does not say (Locust's _stats.csv).
