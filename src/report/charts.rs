@@ -7,6 +7,7 @@
 //! without any font installed. The inputs are plain numbers, so that they can
 //! come from any statistics stage.
 
+use super::svg::{self, SvgCanvas};
 use super::write_atomically;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::Ranged;
@@ -131,37 +132,51 @@ pub struct PlanStep {
 pub(super) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Register the embedded fonts with plotters, once per process.
-fn fonts() -> anyhow::Result<()> {
+pub(super) fn fonts() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
-        let regular = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-        let bold = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-        plotters::style::register_font(FONT, FontStyle::Normal, regular).is_ok()
-            && plotters::style::register_font(FONT, FontStyle::Bold, bold).is_ok()
+        plotters::style::register_font(FONT, FontStyle::Normal, svg::REGULAR).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, svg::BOLD).is_ok()
     });
     anyhow::ensure!(ok, "the embedded DejaVu Sans font could not be read");
     Ok(())
 }
 
-/// Draw into an RGB buffer with `draw`, then write it as a PNG, atomically.
-pub(super) fn render(
+/// A drawing area of any backend: one drawing function serves the PNG and
+/// the SVG.
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+
+/// Draw a chart as NAME.png and NAME.svg (`path` names the PNG), from one
+/// drawing expression: `render!(path, meta, |area| ...)` hands the same
+/// code to [`render_both`] once per backend.
+macro_rules! render {
+    ($path:expr, $meta:expr, |$area:ident| $draw:expr) => {
+        $crate::report::charts::render_both($path, $meta, |$area| $draw, |$area| $draw)
+    };
+}
+pub(super) use render;
+
+/// Draw a chart with `png` into an RGB buffer and with `svg` into an SVG
+/// document (the same drawing, one per backend), then write them as `path`
+/// and `path` with the extension `svg`, each atomically.
+pub(super) fn render_both(
     path: &Path,
     meta: &ChartMeta,
-    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>,
+    png: impl FnOnce(&Area<BitMapBackend<'_>>) -> DrawResult<()>,
+    svg: impl FnOnce(&Area<SvgCanvas<'_>>) -> DrawResult<()>,
 ) -> anyhow::Result<()> {
     fonts()?;
+    let fail =
+        |e: Box<dyn std::error::Error>| anyhow::anyhow!("cannot draw {}: {e}", path.display());
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        let drawn: DrawResult<()> = (|| {
-            root.fill(&WHITE)?;
-            let (main, footer) = root.split_vertically(HEIGHT - FOOTER_PX);
-            draw_footer(&footer, meta)?;
-            draw(&main)?;
-            root.present()?;
-            Ok(())
-        })();
-        drawn.map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))?;
+        frame(&root, meta, png).map_err(fail)?;
+    }
+    let mut doc = String::new();
+    {
+        let root = SvgCanvas::new(&mut doc, (WIDTH, HEIGHT)).into_drawing_area();
+        frame(&root, meta, svg).map_err(fail)?;
     }
     write_atomically(path, |w| {
         let mut enc = png::Encoder::new(w, WIDTH, HEIGHT);
@@ -171,10 +186,33 @@ pub(super) fn render(
         png.write_image_data(&rgb)?;
         png.finish()?;
         Ok(())
+    })?;
+    write_atomically(&path.with_extension("svg"), |w| {
+        Ok(w.write_all(doc.as_bytes())?)
     })
 }
 
-fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -> DrawResult<()> {
+/// The frame every chart shares: white ground, the footer, then `draw` above it.
+fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    meta: &ChartMeta,
+    draw: impl FnOnce(&Area<DB>) -> DrawResult<()>,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (main, footer) = root.split_vertically(HEIGHT - FOOTER_PX);
+    draw_footer(&footer, meta)?;
+    draw(&main)?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_footer<DB: DrawingBackend>(area: &Area<DB>, meta: &ChartMeta) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     area.fill(&RGBColor(245, 245, 245))?;
     let style = TextStyle::from((FONT, 22).into_font()).color(&RGBColor(80, 80, 80));
     area.draw_text(
@@ -198,7 +236,10 @@ fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -
 }
 
 /// A chart title centred at the top of `area`.
-fn centred_title(area: &DrawingArea<BitMapBackend<'_>, Shift>, title: &str) -> DrawResult<()> {
+fn centred_title<DB: DrawingBackend>(area: &Area<DB>, title: &str) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     let (w, _) = area.dim_in_pixel();
     let style = title_style().pos(Pos::new(HPos::Center, VPos::Top));
@@ -365,8 +406,8 @@ fn bands(c: &Curve, log_y: bool) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// Draw one curve: its band (translucent), its line, and one legend entry.
-fn draw_curve<X, Y>(
-    chart: &mut ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>,
+fn draw_curve<DB: DrawingBackend, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     c: &Curve,
     label: &str,
     colour: RGBColor,
@@ -374,6 +415,7 @@ fn draw_curve<X, Y>(
     dashed: bool,
 ) -> DrawResult<()>
 where
+    DB::ErrorType: 'static,
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
@@ -406,10 +448,13 @@ where
     Ok(())
 }
 
-fn legend<'a, 'b: 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>,
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
     pos: SeriesLabelPosition,
-) -> DrawResult<()> {
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .position(pos)
@@ -424,11 +469,14 @@ fn legend<'a, 'b: 'a, CT: CoordTranslate>(
 
 /// A legend laid out as one centred row of swatches and names at height `y`
 /// of `area`, wrapping onto a second row when it does not fit.
-fn legend_row(
-    area: &DrawingArea<BitMapBackend<'_>, Shift>,
+fn legend_row<DB: DrawingBackend>(
+    area: &Area<DB>,
     items: &[(String, RGBColor)],
     y: i32,
-) -> DrawResult<()> {
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     let style = TextStyle::from((FONT, 24).into_font()).color(&INK);
     let (w, _) = area.dim_in_pixel();
     let (swatch, gap, pad) = (34, 14, 44);
@@ -513,10 +561,10 @@ macro_rules! users_mesh {
 }
 
 /// A chart over the whole area with the common margins and title.
-fn builder<'a, 'b>(
-    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+fn builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a Area<DB>,
     title: &str,
-) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(area);
     b.caption(title, title_style())
         .margin(24)
@@ -534,7 +582,7 @@ pub fn latency_chart(
     p50: &[Curve],
     p95: &[Curve],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         // One legend for both panels, under the title: inside either panel
         // it would hide the lines, which fill both corners of the top.
         let (head, body) = area.split_vertically(130);
@@ -601,7 +649,7 @@ pub fn error_chart(
     curves: &[Curve],
     capacities: &[Option<f64>],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         // The legend above the data, as on the latency chart: the curves
         // rise to the right and would run under a legend in a corner.
         let (head, body) = area.split_vertically(130);
@@ -696,7 +744,7 @@ pub fn throughput_chart(
     sim: &[Curve],
     bound: &[Curve],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let all: Vec<&Curve> = sim.iter().chain(bound).collect();
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[]);
@@ -740,7 +788,7 @@ pub fn throughput_chart(
 /// Utilisation of the main resources vs users, one panel per phase; a
 /// resource keeps its colour across panels.
 pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let (head, body) = area.split_vertically(70);
         centred_title(&head, "Utilisation vs load")?;
         let n = panels.len().max(1);
@@ -802,7 +850,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
 /// Monthly cost per phase at its capacity: the fixed part solid, the part
 /// that scales with load lighter, annotated with capacity and $ per 1k users.
 pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let n = bars.len().max(1) as f64;
         let top = bars
             .iter()
@@ -924,7 +972,7 @@ pub fn plan_chart(
     phases: &[String],
     steps: &[PlanStep],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let users: Vec<f64> = steps.iter().map(|s| f64::from(s.users)).collect();
         let probe = Curve {
             users: users.clone(),

@@ -7,7 +7,8 @@ use crate::outcome::utilisation::display_name;
 use crate::outcome::{Estimate, LoadPoint, Outcome};
 use std::path::Path;
 
-/// The chart files of a scenario, in the order report.md shows them.
+/// The chart files of a scenario, in the order report.md shows them: each
+/// PNG with its title; every one has its SVG beside it ([`svg_of`]).
 pub const CHART_FILES: &[(&str, &str)] = &[
     (
         "plan.png",
@@ -23,11 +24,17 @@ pub const CHART_FILES: &[(&str, &str)] = &[
     ("cost.png", "Monthly cost per phase, at capacity"),
 ];
 
+/// The SVG drawn beside a chart's PNG: `latency.png` → `latency.svg`.
+pub fn svg_of(png: &str) -> String {
+    format!("{}.svg", png.strip_suffix(".png").unwrap_or(png))
+}
+
 /// Resource groups shown per phase: the busiest few, so that a model with
 /// many resources stays readable; idle ones (< 1%) are left out.
 const MAX_RESOURCES_SHOWN: usize = 6;
 
-/// Draw every chart of the scenario into `dir`; the files written.
+/// Draw every chart of the scenario into `dir`, each as PNG and SVG; the
+/// PNGs written.
 pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>> {
     let sc = o.scenario();
     let meta = ChartMeta {
