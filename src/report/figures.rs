@@ -43,6 +43,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
+        load_axis: charts::USERS_AXIS.to_string(),
     };
     let mut written = Vec::new();
     // Every chart is drawn against users (the cost one at the capacity in
@@ -65,17 +66,18 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         })
         .collect();
     charts::plan_chart(&dir.join("plan.png"), &meta, &names, &steps)?;
-    charts::latency_chart(
-        &dir.join("latency.png"),
-        &meta,
-        &curves(o, |p| p.estimate.p50_ms),
-        &curves(o, |p| p.estimate.p95_ms),
-    )?;
     let capacities: Vec<Option<f64>> = o
         .phases
         .iter()
         .map(|p| p.capacity.measured().map(f64::from))
         .collect();
+    charts::latency_chart(
+        &dir.join("latency.png"),
+        &meta,
+        &curves(o, |p| p.estimate.p50_ms),
+        &curves(o, |p| p.estimate.p95_ms),
+        &capacities,
+    )?;
     charts::error_chart(
         &dir.join("errors.png"),
         &meta,
@@ -132,6 +134,7 @@ fn curve(label: String, pts: &[&LoadPoint], f: impl Fn(&LoadPoint) -> Estimate) 
         mean: pts.iter().map(|p| f(p).mean).collect(),
         lo,
         hi,
+        stable: pts.iter().map(|p| p.estimate.stable).collect(),
     }
 }
 
@@ -190,6 +193,7 @@ fn bound_curves(o: &Outcome) -> Vec<Curve> {
                 mean: bound.clone(),
                 lo: bound.clone(),
                 hi: bound,
+                stable: Vec::new(),
             }
         })
         .collect()
