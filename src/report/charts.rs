@@ -457,49 +457,108 @@ impl Look {
     }
 }
 
-/// Relative gap under which two values are drawn on top of each other on a
-/// log axis (3% is a few pixels at these sizes).
-const COINCIDE_REL: f64 = 0.03;
+/// The y axis a series is drawn on, for telling whether two series lie on
+/// top of each other.
+#[derive(Clone, Copy, Debug)]
+pub enum YAxis {
+    /// A log axis spanning the curves' own values.
+    Log,
+    /// A linear axis from `.0` to `.1`.
+    Linear(f64, f64),
+}
 
-/// For each curve, the first earlier curve it coincides with: at every load
-/// both draw, their lines are within `rel` of each other (or `abs`, in the
-/// axis' unit, on a linear axis where values near 0 differ by nothing
-/// visible), over at least two loads and most of each curve's points. Such
+/// Distance, as a share of the plot's width and height, under which two
+/// series are drawn on top of each other (1.2% is about 15 pixels).
+const COINCIDE: f64 = 0.012;
+
+/// For each curve, the first earlier curve it coincides with: every point
+/// of each lies within `COINCIDE` of the other's line, in the plot's own
+/// coordinates (log users across; `y` up), over at least two points. Such
 /// curves hide each other; the chart dashes the later one and says which it
-/// lies on.
-pub fn coinciding(curves: &[Curve], rel: f64, abs: f64) -> Vec<Option<usize>> {
-    let drawn = |c: &Curve| -> Vec<(f64, f64)> {
-        c.users
-            .iter()
-            .zip(&c.mean)
-            .filter(|(u, m)| u.is_finite() && m.is_finite())
-            .map(|(&u, &m)| (u, m))
-            .collect()
+/// lies on. Points are compared with the other's line rather than with its
+/// points, since each phase's capacity search adds loads of its own; and a
+/// curve that goes on where the other stops does not coincide with it.
+pub fn coinciding(curves: &[Curve], y: YAxis) -> Vec<Option<usize>> {
+    let ok = |u: f64, m: f64| {
+        u.is_finite() && u > 0.0 && m.is_finite() && (!matches!(y, YAxis::Log) || m > 0.0)
     };
-    let pts: Vec<Vec<(f64, f64)>> = curves.iter().map(drawn).collect();
-    let same = |a: &[(f64, f64)], b: &[(f64, f64)]| {
-        let mut common = 0;
-        for &(u, m) in a {
-            if let Some(&(_, n)) = b.iter().find(|(v, _)| *v == u) {
-                if (m - n).abs() > abs.max(rel * m.abs().max(n.abs())) {
-                    return false;
-                }
-                common += 1;
-            }
+    let raw: Vec<Vec<(f64, f64)>> = curves
+        .iter()
+        .map(|c| {
+            c.users
+                .iter()
+                .zip(&c.mean)
+                .filter(|(u, m)| ok(**u, **m))
+                .map(|(&u, &m)| {
+                    (
+                        u.log10(),
+                        if matches!(y, YAxis::Log) {
+                            m.log10()
+                        } else {
+                            m
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let all = raw.iter().flatten();
+    let (x0, x1) = all
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let (y0, y1) = match y {
+        YAxis::Linear(lo, hi) => (lo, hi),
+        YAxis::Log => all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        }),
+    };
+    let (sx, sy) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+    let pts: Vec<Vec<(f64, f64)>> = raw
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|&(a, b)| ((a - x0) / sx, (b - y0) / sy))
+                .collect()
+        })
+        .collect();
+    // Distance from p to the polyline `line` (or its single point).
+    let dist = |p: (f64, f64), line: &[(f64, f64)]| -> f64 {
+        let seg = |a: (f64, f64), b: (f64, f64)| {
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len = dx * dx + dy * dy;
+            let t = if len > 0.0 {
+                (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
+        };
+        match line {
+            [] => f64::INFINITY,
+            [a] => seg(*a, *a),
+            _ => line
+                .windows(2)
+                .map(|w| seg(w[0], w[1]))
+                .fold(f64::INFINITY, f64::min),
         }
-        // Most of each: a curve that goes on where the other stops does
-        // not hide behind it.
-        common >= 2 && common * 10 >= a.len() * 8 && common * 10 >= b.len() * 8
+    };
+    let on = |a: &[(f64, f64)], b: &[(f64, f64)]| {
+        a.len() >= 2
+            && b.len() >= 2
+            && a.iter().all(|&p| dist(p, b) <= COINCIDE)
+            && b.iter().all(|&p| dist(p, a) <= COINCIDE)
     };
     (0..curves.len())
-        .map(|i| (0..i).find(|&j| same(&pts[i], &pts[j])))
+        .map(|i| (0..i).find(|&j| on(&pts[i], &pts[j])))
         .collect()
 }
 
 /// The looks of a chart's series and their legend labels, `X (= Y)` for a
 /// series that coincides with an earlier one.
-fn looks(curves: &[Curve], rel: f64, abs: f64) -> Vec<(Look, String)> {
-    let on = coinciding(curves, rel, abs);
+fn looks(curves: &[Curve], y: YAxis) -> Vec<(Look, String)> {
+    let on = coinciding(curves, y);
     let mut nth = 0;
     curves
         .iter()
@@ -867,8 +926,8 @@ pub fn latency_chart(
     render!(path, meta, |area| {
         let slo = (meta.slo_p95_ms.is_finite() && meta.slo_p95_ms > 0.0).then_some(meta.slo_p95_ms);
         // Phases coincide when both their medians and their p95s do.
-        let on50 = coinciding(p50, COINCIDE_REL, 0.0);
-        let on95 = coinciding(p95, COINCIDE_REL, 0.0);
+        let on50 = coinciding(p50, YAxis::Log);
+        let on95 = coinciding(p95, YAxis::Log);
         let mut nth = 0;
         let styled: Vec<(Look, String)> = p95
             .iter()
@@ -964,7 +1023,7 @@ pub fn error_chart(
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         let top = (top * 1.15).clamp(1.0, 105.0);
-        let styled = looks(&pct, COINCIDE_REL, top * 0.01);
+        let styled = looks(&pct, YAxis::Linear(0.0, top));
         let mut items: Vec<Item> = styled
             .iter()
             .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
@@ -1041,7 +1100,7 @@ pub fn throughput_chart(
 ) -> anyhow::Result<()> {
     render!(path, meta, |area| {
         let all: Vec<&Curve> = sim.iter().chain(bound).collect();
-        let styled = looks(sim, COINCIDE_REL, 0.0);
+        let styled = looks(sim, YAxis::Log);
         let mut items: Vec<Item> = styled
             .iter()
             .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
@@ -1192,7 +1251,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
             // Resources at the same utilisation (two replicas) hide each
             // other: the later one is dashed over the first.
             let pct: Vec<Curve> = panel.curves.iter().map(|c| percent(c, 105.0)).collect();
-            let on = coinciding(&pct, COINCIDE_REL, 1.0);
+            let on = coinciding(&pct, YAxis::Linear(0.0, 105.0));
             for (i, c) in pct.iter().enumerate() {
                 let mut l = look(&c.label);
                 if on[i].is_some() {
@@ -1517,10 +1576,10 @@ mod tests {
             ),
         ];
         assert_eq!(
-            coinciding(&curves, COINCIDE_REL, 0.0),
+            coinciding(&curves, YAxis::Log),
             vec![None, Some(0), None, Some(2), None]
         );
-        let labels: Vec<String> = looks(&curves, COINCIDE_REL, 0.0)
+        let labels: Vec<String> = looks(&curves, YAxis::Log)
             .into_iter()
             .map(|(_, l)| l)
             .collect();
@@ -1528,15 +1587,34 @@ mod tests {
         assert_eq!(labels[3], "Redis (= Replicas)");
         assert_eq!(labels[2], "Replicas");
         // The hidden ones are dashed, each with its own dash, the others solid.
-        let ls = looks(&curves, COINCIDE_REL, 0.0);
+        let ls = looks(&curves, YAxis::Log);
         assert!(ls[0].0.dash.is_none() && ls[2].0.dash.is_none());
         assert!(ls[1].0.dash.is_some() && ls[3].0.dash.is_some());
         assert_ne!(ls[1].0.dash, ls[3].0.dash);
-        // On a linear axis, values near 0 that differ by less than `abs`
-        // coincide; a relative rule alone would call 0.1 and 0.3 apart.
+        // Each phase's capacity search adds loads of its own: a curve
+        // through other points of the same line still lies on it, even on
+        // its steep rise.
+        let steep = [
+            line(
+                "a",
+                &[10.0, 100.0, 1000.0, 2000.0],
+                &[10.0, 10.0, 12.0, 2000.0],
+            ),
+            line(
+                "b",
+                &[10.0, 300.0, 1000.0, 1500.0, 2000.0],
+                &[10.0, 10.5, 12.0, 240.0, 2000.0],
+            ),
+        ];
+        assert_eq!(coinciding(&steep, YAxis::Log), vec![None, Some(0)]);
+        // On a linear 0–100% axis, 0.1% and 0.3% lie on each other; on one
+        // spanning 0–0.5% they are far apart.
         let flat = [line("a", &u, &[0.1; 4]), line("b", &u, &[0.3; 4])];
-        assert_eq!(coinciding(&flat, COINCIDE_REL, 0.0), vec![None, None]);
-        assert_eq!(coinciding(&flat, COINCIDE_REL, 0.5), vec![None, Some(0)]);
+        assert_eq!(
+            coinciding(&flat, YAxis::Linear(0.0, 100.0)),
+            vec![None, Some(0)]
+        );
+        assert_eq!(coinciding(&flat, YAxis::Linear(0.0, 0.5)), vec![None, None]);
     }
 
     #[test]
