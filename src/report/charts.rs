@@ -1159,8 +1159,10 @@ const MORE: [RGBColor; 5] = [
 /// A colour for each resource name over all panels: a name keeps its colour
 /// in every panel (one legend serves them all), and no two names drawn in
 /// the same panel share one. Greedy: each name, in order of first
-/// appearance, takes the first colour no name it shares a panel with has.
-/// Returns the names and their colour indices (into the palette, then MORE).
+/// appearance, takes the first colour no name has yet (so that the legend
+/// tells them all apart), and once all are taken, the first that no name it
+/// shares a panel with has. Returns the names and their colour indices
+/// (into the palette, then MORE).
 pub fn resource_colours(panels: &[Panel]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
     for p in panels {
@@ -1174,7 +1176,11 @@ pub fn resource_colours(panels: &[Panel]) -> Vec<(String, usize)> {
                 .flat_map(|q| &q.curves)
                 .filter_map(|d| out.iter().find(|(n, _)| *n == d.label).map(|(_, k)| *k))
                 .collect();
-            let k = (0..).find(|k| !taken.contains(k)).unwrap_or(0);
+            let n = PALETTE.len() + MORE.len();
+            let k = (0..n)
+                .find(|k| !out.iter().any(|(_, j)| j == k))
+                .or_else(|| (0..).find(|k| !taken.contains(k)))
+                .unwrap_or(0);
             out.push((c.label.clone(), k));
         }
     }
@@ -1209,19 +1215,17 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
             }
         };
         let all: Vec<&Curve> = panels.iter().flat_map(|p| &p.curves).collect();
-        let mut items: Vec<Item> = names
+        let items: Vec<Item> = names
             .iter()
             .map(|(n, _)| (n.clone(), Swatch::Series(look(n))))
             .collect();
-        items.extend(saturated_item(&all));
         let body = head(area, "Utilisation vs load", &items)?;
         let n = panels.len().max(1);
-        let cols = if n == 1 {
-            1
-        } else if n <= 4 {
-            2
-        } else {
-            3
+        // Three phases side by side rather than a 2×2 grid with a hole.
+        let cols = match n {
+            1..=3 => n,
+            4 => 2,
+            _ => 3,
         };
         let rows = n.div_ceil(cols);
         let cells = body.split_evenly((rows, cols));
@@ -1250,7 +1254,16 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
             );
             // Resources at the same utilisation (two replicas) hide each
             // other: the later one is dashed over the first.
-            let pct: Vec<Curve> = panel.curves.iter().map(|c| percent(c, 105.0)).collect();
+            // A resource's utilisation goes on past saturation: the crosses
+            // of every resource of every phase would only crowd the panel.
+            let pct: Vec<Curve> = panel
+                .curves
+                .iter()
+                .map(|c| Curve {
+                    stable: Vec::new(),
+                    ..percent(c, 105.0)
+                })
+                .collect();
             let on = coinciding(&pct, YAxis::Linear(0.0, 105.0));
             for (i, c) in pct.iter().enumerate() {
                 let mut l = look(&c.label);
@@ -1648,6 +1661,11 @@ mod tests {
                 );
             }
         }
+        // While colours last, every name has its own, so that the one
+        // legend tells them apart; the thirteenth reuses one of a name it
+        // never shares a panel with.
+        let first: std::collections::HashSet<_> = names[..12].iter().map(|(n, _)| rgb(n)).collect();
+        assert_eq!(first.len(), 12);
         // The first panel keeps the palette's order.
         assert_eq!(rgb("cpu"), (colour(0).0, colour(0).1, colour(0).2));
         assert_eq!(rgb("db"), (colour(1).0, colour(1).1, colour(1).2));
