@@ -1749,7 +1749,8 @@ mod tests {
         let u = [10.0, 100.0, 1000.0];
         let sim = line("A", &u, &[1.0, 10.0, 50.0]);
         let path = dir.path().join("t.png");
-        throughput_chart(&path, &meta(), std::slice::from_ref(&sim), &[sim.clone()]).unwrap();
+        let same = std::slice::from_ref(&sim);
+        throughput_chart(&path, &meta(), same, same).unwrap();
         let dark = bound_colour(0);
         let on_top = pixels(&path)
             .iter()
