@@ -1232,12 +1232,21 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
         let x = users_range(&all);
         let small = rows > 1;
         for (panel, cell) in panels.iter().zip(&cells) {
+            // A long phase name shrinks to fit its panel rather than run
+            // off its edge (down to the legend's size).
+            let (w, _) = cell.dim_in_pixel();
+            let mut size = if small { 27 } else { 30 };
+            while size > LEGEND_PX {
+                let font = TextStyle::from((FONT, size, FontStyle::Bold).into_font());
+                if cell.estimate_text_size(&panel.phase, &font)?.0 + 24 <= w {
+                    break;
+                }
+                size -= 1;
+            }
             let mut chart = ChartBuilder::on(cell)
                 .caption(
                     &panel.phase,
-                    (FONT, if small { 27 } else { 30 }, FontStyle::Bold)
-                        .into_font()
-                        .color(&INK),
+                    (FONT, size, FontStyle::Bold).into_font().color(&INK),
                 )
                 .margin(14)
                 .margin_right(30)
