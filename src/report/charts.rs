@@ -1345,6 +1345,20 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                 plotters::style::text_anchor::VPos::Bottom,
             ));
         let half = 0.32;
+        if top <= 0.0 && !bars.is_empty() {
+            // Bars of $0 draw nothing: say why the chart is empty.
+            let style = TextStyle::from((FONT, AXIS_PX).into_font())
+                .color(&INK)
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+            chart.draw_series(std::iter::once(Text::new(
+                "The scenario prices no component: every phase costs $0 a month",
+                ((n - 1.0) / 2.0, ymax * 0.55),
+                style,
+            )))?;
+        }
         for (i, b) in bars.iter().enumerate() {
             let x = i as f64;
             let c = if b.capacity_users.is_some() {
