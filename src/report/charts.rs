@@ -1643,6 +1643,11 @@ mod tests {
             ),
         ];
         assert_eq!(coinciding(&steep, YAxis::Log), vec![None, Some(0)]);
+        // …but a point off that rise (1 s where the line passes 240 ms)
+        // shows as a second curve.
+        let mut off = steep.clone();
+        off[1].mean[3] = 1000.0;
+        assert_eq!(coinciding(&off, YAxis::Log), vec![None, None]);
         // On a linear 0–100% axis, 0.1% and 0.3% lie on each other; on one
         // spanning 0–0.5% they are far apart.
         let flat = [line("a", &u, &[0.1; 4]), line("b", &u, &[0.3; 4])];
