@@ -125,6 +125,7 @@ fn curve(label: &str, pts: &[(f64, f64)]) -> Curve {
         mean: pts.iter().map(|p| p.1).collect(),
         lo: pts.iter().map(|p| p.1).collect(),
         hi: pts.iter().map(|p| p.1).collect(),
+        stable: Vec::new(),
     }
 }
 
@@ -172,6 +173,7 @@ fn chart(r: &Report, path: &Path, seed: u64) -> anyhow::Result<()> {
         assumptions: "fitted to the load-test files named in calibration.csv".into(),
         slo_error_rate: f64::NAN,
         slo_p95_ms: f64::NAN,
+        load_axis: crate::report::charts::USERS_AXIS.to_string(),
     };
     throughput_chart(path, &meta, &curves, &[])
 }

@@ -7,12 +7,13 @@
 //! without any font installed. The inputs are plain numbers, so that they can
 //! come from any statistics stage.
 
+use super::svg::{self, SvgCanvas};
 use super::write_atomically;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, RGBColor};
+use plotters::style::{FontStyle, RGBAColor, RGBColor};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -29,7 +30,7 @@ const FONT: &str = "sans-serif";
 const TITLE_PX: u32 = 40;
 const AXIS_PX: u32 = 28;
 const TICK_PX: u32 = 24;
-const LEGEND_PX: u32 = 22;
+const LEGEND_PX: u32 = 24;
 
 /// Colour-blind-safe qualitative palette (Okabe & Ito), without the yellow
 /// that vanishes on white.
@@ -67,7 +68,13 @@ pub struct ChartMeta {
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
+    /// What the x axis measures, e.g. [`USERS_AXIS`]; every chart against
+    /// load takes its label from here.
+    pub load_axis: String,
 }
+
+/// The x axis of a sweep over users.
+pub const USERS_AXIS: &str = "Concurrent users";
 
 /// One line with its 95% confidence band: `mean[i]` at `users[i]`, the band
 /// from `lo[i]` to `hi[i]`. Non-finite or (on log axes) non-positive values
@@ -85,6 +92,10 @@ pub struct Curve {
     pub lo: Vec<f64>,
     /// High end of the 95% band at each user count.
     pub hi: Vec<f64>,
+    /// Whether a steady state was measured at each user count; empty when
+    /// every point was. The last stable point before an unstable one is
+    /// marked "saturated".
+    pub stable: Vec<bool>,
 }
 
 /// The curves of one phase, drawn as one panel (utilisation per resource).
@@ -131,37 +142,51 @@ pub struct PlanStep {
 pub(super) type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Register the embedded fonts with plotters, once per process.
-fn fonts() -> anyhow::Result<()> {
+pub(super) fn fonts() -> anyhow::Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
-        let regular = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-        let bold = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
-        plotters::style::register_font(FONT, FontStyle::Normal, regular).is_ok()
-            && plotters::style::register_font(FONT, FontStyle::Bold, bold).is_ok()
+        plotters::style::register_font(FONT, FontStyle::Normal, svg::REGULAR).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, svg::BOLD).is_ok()
     });
     anyhow::ensure!(ok, "the embedded DejaVu Sans font could not be read");
     Ok(())
 }
 
-/// Draw into an RGB buffer with `draw`, then write it as a PNG, atomically.
-pub(super) fn render(
+/// A drawing area of any backend: one drawing function serves the PNG and
+/// the SVG.
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+
+/// Draw a chart as NAME.png and NAME.svg (`path` names the PNG), from one
+/// drawing expression: `render!(path, meta, |area| ...)` hands the same
+/// code to [`render_both`] once per backend.
+macro_rules! render {
+    ($path:expr, $meta:expr, |$area:ident| $draw:expr) => {
+        $crate::report::charts::render_both($path, $meta, |$area| $draw, |$area| $draw)
+    };
+}
+pub(super) use render;
+
+/// Draw a chart with `png` into an RGB buffer and with `svg` into an SVG
+/// document (the same drawing, one per backend), then write them as `path`
+/// and `path` with the extension `svg`, each atomically.
+pub(super) fn render_both(
     path: &Path,
     meta: &ChartMeta,
-    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>,
+    png: impl FnOnce(&Area<BitMapBackend<'_>>) -> DrawResult<()>,
+    svg: impl FnOnce(&Area<SvgCanvas<'_>>) -> DrawResult<()>,
 ) -> anyhow::Result<()> {
     fonts()?;
+    let fail =
+        |e: Box<dyn std::error::Error>| anyhow::anyhow!("cannot draw {}: {e}", path.display());
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
-        let drawn: DrawResult<()> = (|| {
-            root.fill(&WHITE)?;
-            let (main, footer) = root.split_vertically(HEIGHT - FOOTER_PX);
-            draw_footer(&footer, meta)?;
-            draw(&main)?;
-            root.present()?;
-            Ok(())
-        })();
-        drawn.map_err(|e| anyhow::anyhow!("cannot draw {}: {e}", path.display()))?;
+        frame(&root, meta, png).map_err(fail)?;
+    }
+    let mut doc = String::new();
+    {
+        let root = SvgCanvas::new(&mut doc, (WIDTH, HEIGHT)).into_drawing_area();
+        frame(&root, meta, svg).map_err(fail)?;
     }
     write_atomically(path, |w| {
         let mut enc = png::Encoder::new(w, WIDTH, HEIGHT);
@@ -171,10 +196,33 @@ pub(super) fn render(
         png.write_image_data(&rgb)?;
         png.finish()?;
         Ok(())
+    })?;
+    write_atomically(&path.with_extension("svg"), |w| {
+        Ok(w.write_all(doc.as_bytes())?)
     })
 }
 
-fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -> DrawResult<()> {
+/// The frame every chart shares: white ground, the footer, then `draw` above it.
+fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    meta: &ChartMeta,
+    draw: impl FnOnce(&Area<DB>) -> DrawResult<()>,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (main, footer) = root.split_vertically(HEIGHT - FOOTER_PX);
+    draw_footer(&footer, meta)?;
+    draw(&main)?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_footer<DB: DrawingBackend>(area: &Area<DB>, meta: &ChartMeta) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     area.fill(&RGBColor(245, 245, 245))?;
     let style = TextStyle::from((FONT, 22).into_font()).color(&RGBColor(80, 80, 80));
     area.draw_text(
@@ -198,7 +246,10 @@ fn draw_footer(area: &DrawingArea<BitMapBackend<'_>, Shift>, meta: &ChartMeta) -
 }
 
 /// A chart title centred at the top of `area`.
-fn centred_title(area: &DrawingArea<BitMapBackend<'_>, Shift>, title: &str) -> DrawResult<()> {
+fn centred_title<DB: DrawingBackend>(area: &Area<DB>, title: &str) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     let (w, _) = area.dim_in_pixel();
     let style = title_style().pos(Pos::new(HPos::Center, VPos::Top));
@@ -364,102 +415,407 @@ fn bands(c: &Curve, log_y: bool) -> Vec<Vec<(f64, f64)>> {
     polys
 }
 
-/// Draw one curve: its band (translucent), its line, and one legend entry.
-fn draw_curve<X, Y>(
-    chart: &mut ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>,
-    c: &Curve,
-    label: &str,
+/// How a series is told apart besides its colour: the marker at each point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marker {
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+/// The marker of the `i`-th series: shapes cycle apart from the colours, so
+/// two series still differ where their colours are hard to tell apart.
+fn marker(i: usize) -> Marker {
+    [
+        Marker::Circle,
+        Marker::Square,
+        Marker::Triangle,
+        Marker::Diamond,
+    ][i % 4]
+}
+
+/// How one series is drawn: colour, marker, and whether it is dashed
+/// (a series lying on an earlier one is dashed over it, so both show).
+#[derive(Clone, Copy, Debug)]
+struct Look {
     colour: RGBColor,
-    log_y: bool,
-    dashed: bool,
+    marker: Marker,
+    /// Dash and gap lengths in pixels; solid when `None`.
+    dash: Option<(u32, u32)>,
+}
+
+impl Look {
+    /// The `i`-th series' look; `coincides` when it lies on an earlier one,
+    /// `nth` counting such series so that each gets its own dash.
+    fn of(i: usize, coincides: bool, nth: usize) -> Look {
+        Look {
+            colour: colour(i),
+            marker: marker(i),
+            dash: coincides.then(|| (14 + 10 * nth as u32 % 30, 14 + 6 * nth as u32 % 24)),
+        }
+    }
+}
+
+/// The y axis a series is drawn on, for telling whether two series lie on
+/// top of each other.
+#[derive(Clone, Copy, Debug)]
+pub enum YAxis {
+    /// A log axis spanning the curves' own values.
+    Log,
+    /// A linear axis from `.0` to `.1`.
+    Linear(f64, f64),
+}
+
+/// Distance, as a share of the plot's width and height, under which two
+/// series are drawn on top of each other (1.2% is about 15 pixels).
+const COINCIDE: f64 = 0.012;
+
+/// For each curve, the first earlier curve it coincides with: every point
+/// of each lies within `COINCIDE` of the other's line, in the plot's own
+/// coordinates (log users across; `y` up), over at least two points. Such
+/// curves hide each other; the chart dashes the later one and says which it
+/// lies on. Points are compared with the other's line rather than with its
+/// points, since each phase's capacity search adds loads of its own; and a
+/// curve that goes on where the other stops does not coincide with it.
+pub fn coinciding(curves: &[Curve], y: YAxis) -> Vec<Option<usize>> {
+    let ok = |u: f64, m: f64| {
+        u.is_finite() && u > 0.0 && m.is_finite() && (!matches!(y, YAxis::Log) || m > 0.0)
+    };
+    let raw: Vec<Vec<(f64, f64)>> = curves
+        .iter()
+        .map(|c| {
+            c.users
+                .iter()
+                .zip(&c.mean)
+                .filter(|(u, m)| ok(**u, **m))
+                .map(|(&u, &m)| {
+                    (
+                        u.log10(),
+                        if matches!(y, YAxis::Log) {
+                            m.log10()
+                        } else {
+                            m
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let all = raw.iter().flatten();
+    let (x0, x1) = all
+        .clone()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let (y0, y1) = match y {
+        YAxis::Linear(lo, hi) => (lo, hi),
+        YAxis::Log => all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        }),
+    };
+    let (sx, sy) = ((x1 - x0).max(1e-9), (y1 - y0).max(1e-9));
+    let pts: Vec<Vec<(f64, f64)>> = raw
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|&(a, b)| ((a - x0) / sx, (b - y0) / sy))
+                .collect()
+        })
+        .collect();
+    // Distance from p to the polyline `line` (or its single point).
+    let dist = |p: (f64, f64), line: &[(f64, f64)]| -> f64 {
+        let seg = |a: (f64, f64), b: (f64, f64)| {
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len = dx * dx + dy * dy;
+            let t = if len > 0.0 {
+                (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
+        };
+        match line {
+            [] => f64::INFINITY,
+            [a] => seg(*a, *a),
+            _ => line
+                .windows(2)
+                .map(|w| seg(w[0], w[1]))
+                .fold(f64::INFINITY, f64::min),
+        }
+    };
+    let on = |a: &[(f64, f64)], b: &[(f64, f64)]| {
+        a.len() >= 2
+            && b.len() >= 2
+            && a.iter().all(|&p| dist(p, b) <= COINCIDE)
+            && b.iter().all(|&p| dist(p, a) <= COINCIDE)
+    };
+    (0..curves.len())
+        .map(|i| (0..i).find(|&j| on(&pts[i], &pts[j])))
+        .collect()
+}
+
+/// The looks of a chart's series and their legend labels, `X (= Y)` for a
+/// series that coincides with an earlier one.
+fn looks(curves: &[Curve], y: YAxis) -> Vec<(Look, String)> {
+    let on = coinciding(curves, y);
+    let mut nth = 0;
+    curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match on[i] {
+            Some(j) => {
+                nth += 1;
+                (
+                    Look::of(i, true, nth - 1),
+                    format!("{} (= {})", c.label, curves[j].label),
+                )
+            }
+            None => (Look::of(i, false, 0), c.label.clone()),
+        })
+        .collect()
+}
+
+/// Index of the last stable point of a curve that stops because the loads
+/// beyond it are unstable: where the chart marks "saturated".
+pub fn saturation_point(c: &Curve) -> Option<usize> {
+    let first_unstable = c.stable.iter().position(|s| !s)?;
+    (0..first_unstable)
+        .rev()
+        .find(|&k| c.mean.get(k).is_some_and(|m| m.is_finite()) && c.users[k].is_finite())
+}
+
+/// Draw one point's marker.
+fn draw_marker<DB: DrawingBackend, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    look: Look,
 ) -> DrawResult<()>
 where
+    DB::ErrorType: 'static,
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    // A dashed line is a reference (a bound): no band, no markers.
-    for poly in bands(c, log_y).into_iter().filter(|_| !dashed) {
+    // A dashed series lies on another: hollow markers let the one under show.
+    let fill = look.dash.is_none();
+    let style = if fill {
+        look.colour.filled()
+    } else {
+        look.colour.stroke_width(3)
+    };
+    let pts = points.iter().copied();
+    match look.marker {
+        Marker::Circle => {
+            chart.draw_series(pts.map(|p| Circle::new(p, 6, style)))?;
+        }
+        Marker::Square => {
+            chart.draw_series(
+                pts.map(|p| EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], style)),
+            )?;
+        }
+        Marker::Triangle => {
+            chart.draw_series(pts.map(|p| TriangleMarker::new(p, 8, style)))?;
+        }
+        Marker::Diamond => {
+            chart.draw_series(pts.map(|p| {
+                EmptyElement::at(p)
+                    + PathElement::new(vec![(0, -8), (8, 0), (0, 8), (-8, 0), (0, -8)], style)
+            }))?;
+            if fill {
+                chart.draw_series(points.iter().map(|&p| {
+                    EmptyElement::at(p)
+                        + Polygon::new(vec![(0, -8), (8, 0), (0, 8), (-8, 0)], style)
+                }))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draw one curve: its band (translucent), its line and markers in `look`,
+/// and the "saturated" mark at its last stable point.
+fn draw_curve<DB: DrawingBackend, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    c: &Curve,
+    look: Look,
+    log_y: bool,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    // A series lying on another adds no band: the other's is the same.
+    for poly in bands(c, log_y).into_iter().filter(|_| look.dash.is_none()) {
         chart.draw_series(std::iter::once(Polygon::new(
             poly,
-            colour.mix(0.18).filled(),
+            look.colour.mix(0.18).filled(),
         )))?;
     }
-    let mut labelled = false;
-    let style = colour.stroke_width(4);
+    let style = look.colour.stroke_width(4);
     for run in runs(&c.users, &c.mean, log_y) {
-        if !dashed {
-            chart.draw_series(run.iter().map(|&p| Circle::new(p, 5, colour.filled())))?;
-        }
-        let points: Vec<(f64, f64)> = run;
-        let anno = if dashed {
-            chart.draw_series(DashedLineSeries::new(points, 14, 9, style))?
-        } else {
-            chart.draw_series(LineSeries::new(points, style))?
+        match look.dash {
+            Some((dash, gap)) => {
+                chart.draw_series(DashedLineSeries::new(run.clone(), dash, gap, style))?
+            }
+            None => chart.draw_series(LineSeries::new(run.clone(), style))?,
         };
-        if !labelled {
-            labelled = true;
-            anno.label(label.to_string()).legend(move |(x, y)| {
-                PathElement::new(vec![(x - 6, y), (x + 26, y)], colour.stroke_width(5))
-            });
+        draw_marker(chart, &run, look)?;
+    }
+    if let Some(k) = saturation_point(c) {
+        let p = (c.users[k], c.mean[k]);
+        if !log_y || p.1 > 0.0 {
+            chart.draw_series(std::iter::once(Cross::new(p, 12, INK.stroke_width(4))))?;
         }
     }
     Ok(())
 }
 
-fn legend<'a, 'b: 'a, CT: CoordTranslate>(
-    chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>,
-    pos: SeriesLabelPosition,
-) -> DrawResult<()> {
-    chart
-        .configure_series_labels()
-        .position(pos)
-        .margin(16)
-        .legend_area_size(40)
-        .background_style(WHITE.mix(0.88))
-        .border_style(GREY)
-        .label_font((FONT, LEGEND_PX).into_font().color(&INK))
-        .draw()?;
-    Ok(())
+/// What a legend entry shows beside its name.
+#[derive(Clone, Copy, Debug)]
+enum Swatch {
+    /// A series: its line (dashed or not) and marker.
+    Series(Look),
+    /// A reference line (SLO, bound, capacity): dashed in a colour.
+    Dashed(RGBColor, u32, u32),
+    /// A filled box (a bar, a shaded region).
+    Box(RGBAColor),
+    /// The cross at a curve's last stable load.
+    Saturated,
 }
 
-/// A legend laid out as one centred row of swatches and names at height `y`
-/// of `area`, wrapping onto a second row when it does not fit.
-fn legend_row(
-    area: &DrawingArea<BitMapBackend<'_>, Shift>,
-    items: &[(String, RGBColor)],
-    y: i32,
-) -> DrawResult<()> {
-    let style = TextStyle::from((FONT, 24).into_font()).color(&INK);
+/// One legend entry.
+type Item = (String, Swatch);
+
+const SWATCH_W: i32 = 44;
+const ROW_H: i32 = 36;
+
+/// The legend's rows: each a list of (entry, width), fitting `width`.
+fn legend_layout<DB: DrawingBackend>(
+    area: &Area<DB>,
+    items: &[Item],
+) -> DrawResult<Vec<Vec<(usize, i32)>>>
+where
+    DB::ErrorType: 'static,
+{
+    let style = legend_style();
     let (w, _) = area.dim_in_pixel();
-    let (swatch, gap, pad) = (34, 14, 44);
-    let mut rows: Vec<Vec<(&str, RGBColor, i32)>> = vec![Vec::new()];
+    let (gap, pad) = (12, 40);
+    let mut rows: Vec<Vec<(usize, i32)>> = vec![Vec::new()];
     let mut used = 0;
-    for (name, col) in items {
+    for (k, (name, _)) in items.iter().enumerate() {
         let (tw, _) = area.estimate_text_size(name, &style)?;
-        let width = swatch + gap + tw as i32;
+        let width = SWATCH_W + gap + tw as i32;
         if used > 0 && used + pad + width > w as i32 - 48 {
             rows.push(Vec::new());
             used = 0;
         }
         used += if used > 0 { pad } else { 0 } + width;
         if let Some(row) = rows.last_mut() {
-            row.push((name, *col, width));
+            row.push((k, width));
         }
     }
+    rows.retain(|r| !r.is_empty());
+    Ok(rows)
+}
+
+fn legend_style() -> TextStyle<'static> {
+    (FONT, LEGEND_PX).into_font().color(&INK)
+}
+
+/// A chart's head: its title, and its legend as centred rows under it —
+/// outside the data, where no curve runs under it. Returns the area below.
+fn head<DB: DrawingBackend>(area: &Area<DB>, title: &str, items: &[Item]) -> DrawResult<Area<DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let rows = legend_layout(area, items)?;
+    let height = 66 + ROW_H * rows.len() as i32 + if rows.is_empty() { 0 } else { 10 };
+    let (top, body) = area.split_vertically(height);
+    centred_title(&top, title)?;
+    let style = legend_style();
+    let (w, _) = top.dim_in_pixel();
+    let pad = 40;
     for (r, row) in rows.iter().enumerate() {
-        let total: i32 = row.iter().map(|i| i.2).sum::<i32>() + pad * (row.len() as i32 - 1);
+        let total: i32 = row.iter().map(|i| i.1).sum::<i32>() + pad * (row.len() as i32 - 1);
         let mut x = (w as i32 - total) / 2;
-        let yy = y + 34 * r as i32;
-        for (name, col, width) in row {
-            area.draw(&PathElement::new(
-                vec![(x, yy + 12), (x + swatch, yy + 12)],
-                col.stroke_width(6),
-            ))?;
-            area.draw_text(name, &style, (x + swatch + gap, yy))?;
+        let y = 66 + ROW_H * r as i32;
+        for &(k, width) in row {
+            let (name, swatch) = &items[k];
+            let mid = (x + SWATCH_W / 2, y + 12);
+            match *swatch {
+                Swatch::Series(look) => {
+                    let line = vec![(x, y + 12), (x + SWATCH_W, y + 12)];
+                    let style = look.colour.stroke_width(5);
+                    match look.dash {
+                        Some((d, g)) => top.draw(&plotters::element::DashedPathElement::new(
+                            line,
+                            d.min(16),
+                            g.min(10),
+                            style,
+                        ))?,
+                        None => top.draw(&PathElement::new(line, style))?,
+                    }
+                    let fill = look.dash.is_none();
+                    let st = if fill {
+                        look.colour.filled()
+                    } else {
+                        look.colour.stroke_width(3)
+                    };
+                    match look.marker {
+                        Marker::Circle => top.draw(&Circle::new(mid, 6, st))?,
+                        Marker::Square => top.draw(&Rectangle::new(
+                            [(mid.0 - 5, mid.1 - 5), (mid.0 + 5, mid.1 + 5)],
+                            st,
+                        ))?,
+                        Marker::Triangle => top.draw(&TriangleMarker::new(mid, 8, st))?,
+                        Marker::Diamond => {
+                            let d = vec![
+                                (mid.0, mid.1 - 8),
+                                (mid.0 + 8, mid.1),
+                                (mid.0, mid.1 + 8),
+                                (mid.0 - 8, mid.1),
+                            ];
+                            if fill {
+                                top.draw(&Polygon::new(d, st))?
+                            } else {
+                                let mut closed = d.clone();
+                                closed.push(d[0]);
+                                top.draw(&PathElement::new(closed, st))?
+                            }
+                        }
+                    }
+                }
+                Swatch::Dashed(c, d, g) => top.draw(&plotters::element::DashedPathElement::new(
+                    vec![(x, y + 12), (x + SWATCH_W, y + 12)],
+                    d,
+                    g,
+                    c.stroke_width(4),
+                ))?,
+                Swatch::Box(c) => top.draw(&Rectangle::new(
+                    [(x + 4, y + 2), (x + SWATCH_W - 4, y + 22)],
+                    c.filled(),
+                ))?,
+                Swatch::Saturated => top.draw(&Cross::new(mid, 10, INK.stroke_width(4)))?,
+            }
+            top.draw_text(name, &style, (x + SWATCH_W + 12, y))?;
             x += width + pad;
         }
     }
-    Ok(())
+    Ok(body)
+}
+
+/// The legend entry of the "saturated" cross, when any curve has one.
+fn saturated_item(curves: &[&Curve]) -> Option<Item> {
+    curves
+        .iter()
+        .any(|c| saturation_point(c).is_some())
+        .then(|| {
+            (
+                "last stable load: beyond it the phase saturates".to_string(),
+                Swatch::Saturated,
+            )
+        })
 }
 
 /// Range of users over all curves, padded for a log axis.
@@ -492,13 +848,14 @@ fn log_range(curves: &[&Curve], extra: &[f64]) -> (f64, f64) {
     }
 }
 
-/// The common mesh of the charts against users: log x in 1k/10k/1M ticks.
+/// The common mesh of the charts against load: log x in 1k/10k/1M ticks,
+/// labelled with the meta's load axis.
 /// (A macro, because plotters' mesh bounds on generic axes are unwieldy.)
 macro_rules! users_mesh {
-    ($chart:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
+    ($chart:expr, $meta:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
         $chart
             .configure_mesh()
-            .x_desc("Concurrent users (log scale)")
+            .x_desc(format!("{} (log scale)", $meta.load_axis))
             .y_desc($y_desc)
             .axis_desc_style((FONT, $axis_px).into_font().color(&INK))
             .label_style((FONT, $tick_px).into_font().color(&INK))
@@ -512,44 +869,94 @@ macro_rules! users_mesh {
     };
 }
 
-/// A chart over the whole area with the common margins and title.
-fn builder<'a, 'b>(
-    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
-    title: &str,
-) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+/// A chart on `area` with the common margins (its title and legend are in
+/// the head above it).
+fn builder<'a, 'b, DB: DrawingBackend>(area: &'a Area<DB>) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(area);
-    b.caption(title, title_style())
-        .margin(24)
+    b.margin(20)
         .margin_right(48)
         .x_label_area_size(90)
         .y_label_area_size(130);
     b
 }
 
+/// A dotted vertical line at each phase's capacity, in its colour.
+fn capacity_lines<DB: DrawingBackend, X, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    capacities: &[Option<f64>],
+    (bottom, top): (f64, f64),
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, cap) in capacities.iter().enumerate() {
+        if let Some(cap) = cap.filter(|c| c.is_finite() && *c > 0.0) {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(cap, bottom), (cap, top)],
+                4,
+                8,
+                colour(i).stroke_width(3),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn capacity_item(capacities: &[Option<f64>]) -> Option<Item> {
+    capacities.iter().any(Option::is_some).then(|| {
+        (
+            "dotted: each phase's capacity under the SLO".to_string(),
+            Swatch::Dashed(GREY, 4, 8),
+        )
+    })
+}
+
 /// Response time vs users: the median (left) and the 95th percentile with
-/// the SLO (right), one line per phase with its 95% confidence band.
+/// the SLO and each phase's capacity dotted (right, `capacities[i]` for
+/// `p95[i]`), one line per phase with its 95% confidence band.
 pub fn latency_chart(
     path: &Path,
     meta: &ChartMeta,
     p50: &[Curve],
     p95: &[Curve],
+    capacities: &[Option<f64>],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
-        // One legend for both panels, under the title: inside either panel
-        // it would hide the lines, which fill both corners of the top.
-        let (head, body) = area.split_vertically(130);
-        centred_title(&head, "Response time vs load")?;
+    render!(path, meta, |area| {
         let slo = (meta.slo_p95_ms.is_finite() && meta.slo_p95_ms > 0.0).then_some(meta.slo_p95_ms);
-        let mut items: Vec<(String, RGBColor)> = p95
+        // Phases coincide when both their medians and their p95s do.
+        let on50 = coinciding(p50, YAxis::Log);
+        let on95 = coinciding(p95, YAxis::Log);
+        let mut nth = 0;
+        let styled: Vec<(Look, String)> = p95
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.label.clone(), colour(i)))
+            .map(|(i, c)| match (on95[i], on50.get(i).copied().flatten()) {
+                (Some(j), Some(k)) if j == k => {
+                    nth += 1;
+                    (
+                        Look::of(i, true, nth - 1),
+                        format!("{} (= {})", c.label, p95[j].label),
+                    )
+                }
+                _ => (Look::of(i, false, 0), c.label.clone()),
+            })
+            .collect();
+        let all: Vec<&Curve> = p50.iter().chain(p95).collect();
+        let mut items: Vec<Item> = styled
+            .iter()
+            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
             .collect();
         if let Some(slo) = slo {
-            items.push((format!("SLO: p95 ≤ {}", duration_label(slo)), SLO_RED));
+            items.push((
+                format!("SLO: p95 ≤ {}", duration_label(slo)),
+                Swatch::Dashed(SLO_RED, 18, 10),
+            ));
         }
-        legend_row(&head, &items, 76)?;
-        let all: Vec<&Curve> = p50.iter().chain(p95).collect();
+        items.extend(capacity_item(capacities));
+        items.extend(saturated_item(&all));
+        let body = head(area, "Response time vs load", &items)?;
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[meta.slo_p95_ms]);
         let panels = body.split_evenly((1, 2));
@@ -569,13 +976,17 @@ pub fn latency_chart(
                 .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
             users_mesh!(
                 chart,
+                meta,
                 "Response time (log scale)",
                 &|v| duration_label(*v),
                 AXIS_PX,
                 TICK_PX
             );
-            for (i, c) in curves.iter().enumerate() {
-                draw_curve(&mut chart, c, &c.label, colour(i), true, false)?;
+            if k == 1 {
+                capacity_lines(&mut chart, capacities, (ylo, yhi))?;
+            }
+            for (c, (look, _)) in curves.iter().zip(&styled) {
+                draw_curve(&mut chart, c, *look, true)?;
             }
             if let (1, Some(slo)) = (k, slo) {
                 chart.draw_series(DashedLineSeries::new(
@@ -601,33 +1012,10 @@ pub fn error_chart(
     curves: &[Curve],
     capacities: &[Option<f64>],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
-        // The legend above the data, as on the latency chart: the curves
-        // rise to the right and would run under a legend in a corner.
-        let (head, body) = area.split_vertically(130);
-        centred_title(&head, "Error rate vs load")?;
+    render!(path, meta, |area| {
         let slo = meta.slo_error_rate * 100.0;
-        let mut items: Vec<(String, RGBColor)> = curves
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.label.clone(), colour(i)))
-            .collect();
-        if slo.is_finite() {
-            items.push((format!("SLO: errors ≤ {}%", trim_pct(slo)), SLO_RED));
-        }
-        legend_row(&head, &items, 76)?;
-        let pct: Vec<Curve> = curves
-            .iter()
-            .map(|c| Curve {
-                label: c.label.clone(),
-                users: c.users.clone(),
-                mean: c.mean.iter().map(|v| v * 100.0).collect(),
-                lo: c.lo.iter().map(|v| (v * 100.0).max(0.0)).collect(),
-                hi: c.hi.iter().map(|v| (v * 100.0).min(100.0)).collect(),
-            })
-            .collect();
+        let pct: Vec<Curve> = curves.iter().map(|c| percent(c, 100.0)).collect();
         let all: Vec<&Curve> = pct.iter().collect();
-        let x = users_range(&all);
         let top = all
             .iter()
             .flat_map(|c| c.hi.iter().chain(&c.mean).copied())
@@ -635,29 +1023,33 @@ pub fn error_chart(
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         let top = (top * 1.15).clamp(1.0, 105.0);
-        let mut chart = ChartBuilder::on(&body)
-            .margin(20)
-            .margin_right(48)
-            .x_label_area_size(90)
-            .y_label_area_size(130)
-            .build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
+        let styled = looks(&pct, YAxis::Linear(0.0, top));
+        let mut items: Vec<Item> = styled
+            .iter()
+            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
+            .collect();
+        if slo.is_finite() {
+            items.push((
+                format!("SLO: errors ≤ {}%", trim_pct(slo)),
+                Swatch::Dashed(SLO_RED, 18, 10),
+            ));
+        }
+        items.extend(capacity_item(capacities));
+        items.extend(saturated_item(&all));
+        let body = head(area, "Error rate vs load", &items)?;
+        let x = users_range(&all);
+        let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
         users_mesh!(
             chart,
+            meta,
             "Requests failed or never served (%)",
             &|v| format!("{}%", trim_pct(*v)),
             AXIS_PX,
             TICK_PX
         );
-        for (i, c) in pct.iter().enumerate() {
-            draw_curve(&mut chart, c, &c.label, colour(i), false, false)?;
-            if let Some(Some(cap)) = capacities.get(i) {
-                chart.draw_series(DashedLineSeries::new(
-                    vec![(*cap, 0.0), (*cap, top)],
-                    4,
-                    8,
-                    colour(i).stroke_width(3),
-                ))?;
-            }
+        capacity_lines(&mut chart, capacities, (0.0, top))?;
+        for (c, (look, _)) in pct.iter().zip(&styled) {
+            draw_curve(&mut chart, c, *look, false)?;
         }
         if slo.is_finite() {
             chart.draw_series(DashedLineSeries::new(
@@ -667,18 +1059,20 @@ pub fn error_chart(
                 SLO_RED.stroke_width(3),
             ))?;
         }
-        // A caption for the markers, in the plot's top left corner where
-        // the curves, at 0% under light load, are not.
-        if capacities.iter().any(Option::is_some) {
-            let style = TextStyle::from((FONT, LEGEND_PX).into_font()).color(&INK);
-            chart.plotting_area().draw(&Text::new(
-                "dotted: each phase's capacity under the SLO",
-                (x.0 * 1.08, top * 0.95),
-                style,
-            ))?;
-        }
         Ok(())
     })
+}
+
+/// A 0–1 curve in percent, its band clipped to [0, `cap`].
+fn percent(c: &Curve, cap: f64) -> Curve {
+    Curve {
+        label: c.label.clone(),
+        users: c.users.clone(),
+        mean: c.mean.iter().map(|v| v * 100.0).collect(),
+        lo: c.lo.iter().map(|v| (v * 100.0).max(0.0)).collect(),
+        hi: c.hi.iter().map(|v| (v * 100.0).min(cap)).collect(),
+        stable: c.stable.clone(),
+    }
 }
 
 /// A percentage without trailing zeros.
@@ -687,113 +1081,206 @@ fn trim_pct(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The colour an analytic bound is drawn in over its phase's curve: the
+/// phase's colour, darkened, so that the dashes show on the line they lie on.
+pub fn bound_colour(i: usize) -> RGBColor {
+    let RGBColor(r, g, b) = colour(i);
+    let dark = |v: u8| (f64::from(v) * 0.45).round() as u8;
+    RGBColor(dark(r), dark(g), dark(b))
+}
+
 /// Throughput vs users per phase (log–log), with each phase's analytic
-/// bound dashed in the same colour when given (`bound[i].label` names the
-/// phase it bounds).
+/// bound dashed on top in a dark shade of its colour when given
+/// (`bound[i].label` names the phase it bounds).
 pub fn throughput_chart(
     path: &Path,
     meta: &ChartMeta,
     sim: &[Curve],
     bound: &[Curve],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let all: Vec<&Curve> = sim.iter().chain(bound).collect();
+        let styled = looks(sim, YAxis::Log);
+        let mut items: Vec<Item> = styled
+            .iter()
+            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
+            .collect();
+        if !bound.is_empty() {
+            items.push((
+                "dashed dark: analytic bound, min(N / (D + Z), 1 / D_max)".to_string(),
+                Swatch::Dashed(INK, 14, 9),
+            ));
+        }
+        let sims: Vec<&Curve> = sim.iter().collect();
+        items.extend(saturated_item(&sims));
+        let body = head(area, "Throughput vs load", &items)?;
         let x = users_range(&all);
         let (ylo, yhi) = log_range(&all, &[]);
-        let mut chart = builder(area, "Throughput vs load")
-            .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
+        let mut chart =
+            builder(&body).build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
         users_mesh!(
             chart,
+            meta,
             "Throughput (requests/s, log scale)",
             &|v| si(*v),
             AXIS_PX,
             TICK_PX
         );
-        for (i, c) in sim.iter().enumerate() {
-            draw_curve(&mut chart, c, &c.label, colour(i), true, false)?;
+        for (c, (look, _)) in sim.iter().zip(&styled) {
+            draw_curve(&mut chart, c, *look, true)?;
         }
-        // One legend entry for all bounds: each is dashed in its phase's colour.
+        // The bounds last, on top of the simulation they bound: under
+        // light load the two coincide, and a bound drawn first vanished.
         for (k, b) in bound.iter().enumerate() {
             let i = sim.iter().position(|c| c.label == b.label).unwrap_or(k);
             for run in runs(&b.users, &b.mean, true) {
-                chart.draw_series(DashedLineSeries::new(run, 14, 9, colour(i).stroke_width(3)))?;
+                chart.draw_series(DashedLineSeries::new(
+                    run,
+                    14,
+                    9,
+                    bound_colour(i).stroke_width(3),
+                ))?;
             }
         }
-        if !bound.is_empty() {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label("dashed: analytic bound, min(N / (D + Z), 1 / D_max)")
-                .legend(|(x, y)| {
-                    plotters::element::DashedPathElement::new(
-                        vec![(x - 6, y), (x + 26, y)],
-                        6,
-                        4,
-                        GREY.stroke_width(4),
-                    )
-                });
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
 
+/// Extra colours for panels with more resources than the palette has
+/// colours (Tol's muted scheme, distinct from the palette's).
+const MORE: [RGBColor; 5] = [
+    RGBColor(136, 34, 85),
+    RGBColor(153, 153, 51),
+    RGBColor(68, 170, 153),
+    RGBColor(102, 51, 0),
+    RGBColor(120, 120, 120),
+];
+
+/// A colour for each resource name over all panels: a name keeps its colour
+/// in every panel (one legend serves them all), and no two names drawn in
+/// the same panel share one. Greedy: each name, in order of first
+/// appearance, takes the first colour no name has yet (so that the legend
+/// tells them all apart), and once all are taken, the first that no name it
+/// shares a panel with has. Returns the names and their colour indices
+/// (into the palette, then MORE).
+pub fn resource_colours(panels: &[Panel]) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for p in panels {
+        for c in &p.curves {
+            if out.iter().any(|(n, _)| *n == c.label) {
+                continue;
+            }
+            let taken: Vec<usize> = panels
+                .iter()
+                .filter(|q| q.curves.iter().any(|d| d.label == c.label))
+                .flat_map(|q| &q.curves)
+                .filter_map(|d| out.iter().find(|(n, _)| *n == d.label).map(|(_, k)| *k))
+                .collect();
+            let n = PALETTE.len() + MORE.len();
+            let k = (0..n)
+                .find(|k| !out.iter().any(|(_, j)| j == k))
+                .or_else(|| (0..).find(|k| !taken.contains(k)))
+                .unwrap_or(0);
+            out.push((c.label.clone(), k));
+        }
+    }
+    out
+}
+
+/// The `k`-th colour of the resource colours: the palette, then MORE, then
+/// round again.
+fn resource_colour(k: usize) -> RGBColor {
+    let n = PALETTE.len() + MORE.len();
+    match k % n {
+        j if j < PALETTE.len() => PALETTE[j],
+        j => MORE[j - PALETTE.len()],
+    }
+}
+
 /// Utilisation of the main resources vs users, one panel per phase; a
-/// resource keeps its colour across panels.
+/// resource keeps its colour across panels, and the colours within a panel
+/// all differ; one legend above the panels names them.
 pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> anyhow::Result<()> {
-    render(path, meta, |area| {
-        let (head, body) = area.split_vertically(70);
-        centred_title(&head, "Utilisation vs load")?;
+    render!(path, meta, |area| {
+        let names = resource_colours(panels);
+        let look = |label: &str| {
+            let k = names
+                .iter()
+                .find(|(n, _)| n == label)
+                .map_or(0, |(_, k)| *k);
+            Look {
+                colour: resource_colour(k),
+                marker: marker(k),
+                dash: None,
+            }
+        };
+        let all: Vec<&Curve> = panels.iter().flat_map(|p| &p.curves).collect();
+        let items: Vec<Item> = names
+            .iter()
+            .map(|(n, _)| (n.clone(), Swatch::Series(look(n))))
+            .collect();
+        let body = head(area, "Utilisation vs load", &items)?;
         let n = panels.len().max(1);
-        let cols = if n == 1 {
-            1
-        } else if n <= 4 {
-            2
-        } else {
-            3
+        // Three phases side by side rather than a 2×2 grid with a hole.
+        let cols = match n {
+            1..=3 => n,
+            4 => 2,
+            _ => 3,
         };
         let rows = n.div_ceil(cols);
         let cells = body.split_evenly((rows, cols));
-        let all: Vec<&Curve> = panels.iter().flat_map(|p| &p.curves).collect();
         let x = users_range(&all);
-        let mut names: Vec<&str> = Vec::new();
-        for c in &all {
-            if !names.contains(&c.label.as_str()) {
-                names.push(&c.label);
-            }
-        }
         let small = rows > 1;
         for (panel, cell) in panels.iter().zip(&cells) {
+            // A long phase name shrinks to fit its panel rather than run
+            // off its edge (down to the legend's size).
+            let (w, _) = cell.dim_in_pixel();
+            let mut size = if small { 27 } else { 30 };
+            while size > LEGEND_PX {
+                let font = TextStyle::from((FONT, size, FontStyle::Bold).into_font());
+                if cell.estimate_text_size(&panel.phase, &font)?.0 + 24 <= w {
+                    break;
+                }
+                size -= 1;
+            }
             let mut chart = ChartBuilder::on(cell)
                 .caption(
                     &panel.phase,
-                    (FONT, if small { 26 } else { 30 }, FontStyle::Bold)
-                        .into_font()
-                        .color(&INK),
+                    (FONT, size, FontStyle::Bold).into_font().color(&INK),
                 )
-                .margin(16)
+                .margin(14)
                 .margin_right(30)
-                .x_label_area_size(if small { 64 } else { 90 })
-                .y_label_area_size(if small { 96 } else { 120 })
+                .x_label_area_size(if small { 66 } else { 90 })
+                .y_label_area_size(if small { 100 } else { 120 })
                 .build_cartesian_2d(log_axis(x.0, x.1), 0.0..105.0)?;
             users_mesh!(
                 chart,
+                meta,
                 "Utilisation (%)",
                 &|v| format!("{v:.0}%"),
-                if small { 22 } else { AXIS_PX },
-                if small { 20 } else { TICK_PX }
+                if small { 24 } else { AXIS_PX },
+                if small { 23 } else { TICK_PX }
             );
-            for c in &panel.curves {
-                let pct = Curve {
-                    label: c.label.clone(),
-                    users: c.users.clone(),
-                    mean: c.mean.iter().map(|v| v * 100.0).collect(),
-                    lo: c.lo.iter().map(|v| (v * 100.0).max(0.0)).collect(),
-                    hi: c.hi.iter().map(|v| (v * 100.0).min(105.0)).collect(),
-                };
-                let i = names.iter().position(|n| *n == c.label).unwrap_or(0);
-                draw_curve(&mut chart, &pct, &c.label, colour(i), false, false)?;
+            // Resources at the same utilisation (two replicas) hide each
+            // other: the later one is dashed over the first.
+            // A resource's utilisation goes on past saturation: the crosses
+            // of every resource of every phase would only crowd the panel.
+            let pct: Vec<Curve> = panel
+                .curves
+                .iter()
+                .map(|c| Curve {
+                    stable: Vec::new(),
+                    ..percent(c, 105.0)
+                })
+                .collect();
+            let on = coinciding(&pct, YAxis::Linear(0.0, 105.0));
+            for (i, c) in pct.iter().enumerate() {
+                let mut l = look(&c.label);
+                if on[i].is_some() {
+                    l.dash = Some((14, 14));
+                }
+                draw_curve(&mut chart, c, l, false)?;
             }
-            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         Ok(())
     })
@@ -802,7 +1289,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
 /// Monthly cost per phase at its capacity: the fixed part solid, the part
 /// that scales with load lighter, annotated with capacity and $ per 1k users.
 pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let n = bars.len().max(1) as f64;
         let top = bars
             .iter()
@@ -810,8 +1297,19 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         let ymax = if top > 0.0 { top * 1.3 } else { 10.0 };
-        let mut chart = builder(area, "Monthly cost per phase, at capacity")
-            .build_cartesian_2d(-0.5..n - 0.5, 0.0..ymax)?;
+        let scaled = bars
+            .iter()
+            .any(|b| b.usd_month > b.fixed_usd_month.min(b.usd_month).max(0.0));
+        let items: Vec<Item> = if scaled {
+            vec![(
+                "lighter: components that scale with users".to_string(),
+                Swatch::Box(GREY.mix(0.45)),
+            )]
+        } else {
+            Vec::new()
+        };
+        let body = head(area, "Monthly cost per phase, at capacity", &items)?;
+        let mut chart = builder(&body).build_cartesian_2d(-0.5..n - 0.5, 0.0..ymax)?;
         let names: Vec<String> = bars.iter().map(|b| b.phase.clone()).collect();
         chart
             .configure_mesh()
@@ -847,7 +1345,20 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                 plotters::style::text_anchor::VPos::Bottom,
             ));
         let half = 0.32;
-        let mut scaled_shown = false;
+        if top <= 0.0 && !bars.is_empty() {
+            // Bars of $0 draw nothing: say why the chart is empty.
+            let style = TextStyle::from((FONT, AXIS_PX).into_font())
+                .color(&INK)
+                .pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+            chart.draw_series(std::iter::once(Text::new(
+                "The scenario prices no component: every phase costs $0 a month",
+                ((n - 1.0) / 2.0, ymax * 0.55),
+                style,
+            )))?;
+        }
         for (i, b) in bars.iter().enumerate() {
             let x = i as f64;
             let c = if b.capacity_users.is_some() {
@@ -861,20 +1372,10 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                 c.filled(),
             )))?;
             if b.usd_month > fixed {
-                let s = chart.draw_series(std::iter::once(Rectangle::new(
+                chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - half, fixed), (x + half, b.usd_month)],
                     c.mix(0.45).filled(),
                 )))?;
-                if !scaled_shown {
-                    scaled_shown = true;
-                    s.label("lighter: components that scale with users")
-                        .legend(|(x, y)| {
-                            Rectangle::new(
-                                [(x - 6, y - 8), (x + 26, y + 8)],
-                                GREY.mix(0.45).filled(),
-                            )
-                        });
-                }
             }
             let y = b.usd_month.max(0.0);
             let step = ymax * 0.045;
@@ -908,9 +1409,6 @@ pub fn cost_chart(path: &Path, meta: &ChartMeta, bars: &[CostBar]) -> anyhow::Re
                 note.clone(),
             )))?;
         }
-        if scaled_shown {
-            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-        }
         Ok(())
     })
 }
@@ -924,7 +1422,7 @@ pub fn plan_chart(
     phases: &[String],
     steps: &[PlanStep],
 ) -> anyhow::Result<()> {
-    render(path, meta, |area| {
+    render!(path, meta, |area| {
         let users: Vec<f64> = steps.iter().map(|s| f64::from(s.users)).collect();
         let probe = Curve {
             users: users.clone(),
@@ -936,10 +1434,48 @@ pub fn plan_chart(
             .filter_map(|s| s.usd_month)
             .fold(0.0f64, f64::max);
         let ymax = if top > 0.0 { top * 1.35 } else { 10.0 };
-        let mut chart = builder(area, "The plan: cheapest phase meeting the SLO, by load")
-            .build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
+        // The legend first (it sets the head's height): each phase the plan
+        // picks, then the loads no phase carries.
+        let mut items: Vec<Item> = Vec::new();
+        let mut listed: Vec<usize> = Vec::new();
+        let mut uncovered: Option<f64> = None;
+        let mut before: Option<f64> = None;
+        for s in steps.iter().filter(|s| s.users > 0) {
+            let u = f64::from(s.users);
+            match (s.phase, s.usd_month) {
+                (Some(p), Some(_)) if p < phases.len() => {
+                    if !listed.contains(&p) {
+                        listed.push(p);
+                        items.push((
+                            plan_label(&phases[p], p, steps),
+                            Swatch::Series(Look::of(p, false, 0)),
+                        ));
+                    }
+                }
+                _ => {
+                    uncovered.get_or_insert(before.unwrap_or(u));
+                }
+            }
+            before = Some(u);
+        }
+        if let Some(u) = uncovered {
+            items.push((
+                format!(
+                    "no phase meets the SLO with the headroom kept beyond {} users",
+                    thousands(u)
+                ),
+                Swatch::Box(SLO_RED.mix(0.2)),
+            ));
+        }
+        let body = head(
+            area,
+            "The plan: cheapest phase meeting the SLO, by load",
+            &items,
+        )?;
+        let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
         users_mesh!(
             chart,
+            meta,
             "Monthly cost (USD)",
             &|v| dollars(*v),
             AXIS_PX,
@@ -949,7 +1485,6 @@ pub fn plan_chart(
         // capacity, so each step is drawn back to the previous simulated
         // load: the migration is due *after* the last load the cheaper phase
         // was shown to carry, not at the next grid point.
-        let mut shown: Vec<bool> = vec![false; phases.len()];
         let mut uncovered_from: Option<f64> = None;
         let mut prev: Option<(f64, Option<usize>, Option<f64>)> = None;
         for s in steps.iter().filter(|s| s.users > 0) {
@@ -963,15 +1498,8 @@ pub fn plan_chart(
                         pts.push((pu, pc));
                     }
                     pts.extend([(from, c), (u, c)]);
-                    let anno = chart.draw_series(LineSeries::new(pts, col.stroke_width(5)))?;
-                    if !shown[p] {
-                        shown[p] = true;
-                        anno.label(plan_label(&phases[p], p, steps))
-                            .legend(move |(x, y)| {
-                                PathElement::new(vec![(x - 6, y), (x + 26, y)], col.stroke_width(6))
-                            });
-                    }
-                    chart.draw_series(std::iter::once(Circle::new((u, c), 6, col.filled())))?;
+                    chart.draw_series(LineSeries::new(pts, col.stroke_width(5)))?;
+                    draw_marker(&mut chart, &[(u, c)], Look::of(p, false, 0))?;
                 }
                 _ => {
                     uncovered_from.get_or_insert(from);
@@ -980,20 +1508,11 @@ pub fn plan_chart(
             prev = Some((u, s.phase, s.usd_month));
         }
         if let Some(u) = uncovered_from {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(u, 0.0), (x.1, ymax)],
-                    SLO_RED.mix(0.08).filled(),
-                )))?
-                .label(format!(
-                    "no phase meets the SLO with the headroom kept beyond {} users",
-                    thousands(u)
-                ))
-                .legend(|(x, y)| {
-                    Rectangle::new([(x - 6, y - 8), (x + 26, y + 8)], SLO_RED.mix(0.2).filled())
-                });
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(u, 0.0), (x.1, ymax)],
+                SLO_RED.mix(0.08).filled(),
+            )))?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     })
 }
@@ -1062,6 +1581,214 @@ mod tests {
         assert_eq!(r, vec![vec![(1.0, 1.0), (2.0, 0.0), (3.0, 2.0)]]);
     }
 
+    fn line(label: &str, users: &[f64], mean: &[f64]) -> Curve {
+        Curve {
+            label: label.into(),
+            users: users.to_vec(),
+            mean: mean.to_vec(),
+            lo: mean.to_vec(),
+            hi: mean.to_vec(),
+            stable: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn coinciding_series_are_found_and_named_in_the_legend() {
+        let u = [10.0, 100.0, 1000.0, 10_000.0];
+        let curves = [
+            line("Base", &u, &[1.0, 10.0, 100.0, 150.0]),
+            // Within 3% of Base at every load: hidden under it.
+            line("Pooler", &u, &[1.01, 10.1, 99.0, 151.0]),
+            // Apart at the last load only: visible.
+            line("Replicas", &u, &[1.0, 10.0, 100.0, 300.0]),
+            // Lies on the replicas, not on Base.
+            line("Redis", &u, &[1.0, 10.0, 100.0, 295.0]),
+            // Base's points up to where it stops, then three more: it goes
+            // on where Base stops, so it does not hide behind it.
+            line(
+                "Longer",
+                &[10.0, 100.0, 1000.0, 10_000.0, 2e4, 3e4, 4e4],
+                &[1.0, 10.0, 100.0, 150.0, 160.0, 170.0, 180.0],
+            ),
+        ];
+        assert_eq!(
+            coinciding(&curves, YAxis::Log),
+            vec![None, Some(0), None, Some(2), None]
+        );
+        let labels: Vec<String> = looks(&curves, YAxis::Log)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(labels[1], "Pooler (= Base)");
+        assert_eq!(labels[3], "Redis (= Replicas)");
+        assert_eq!(labels[2], "Replicas");
+        // The hidden ones are dashed, each with its own dash, the others solid.
+        let ls = looks(&curves, YAxis::Log);
+        assert!(ls[0].0.dash.is_none() && ls[2].0.dash.is_none());
+        assert!(ls[1].0.dash.is_some() && ls[3].0.dash.is_some());
+        assert_ne!(ls[1].0.dash, ls[3].0.dash);
+        // Each phase's capacity search adds loads of its own: a curve
+        // through other points of the same line still lies on it, even on
+        // its steep rise.
+        let steep = [
+            line(
+                "a",
+                &[10.0, 100.0, 1000.0, 2000.0],
+                &[10.0, 10.0, 12.0, 2000.0],
+            ),
+            line(
+                "b",
+                &[10.0, 300.0, 1000.0, 1500.0, 2000.0],
+                &[10.0, 10.5, 12.0, 240.0, 2000.0],
+            ),
+        ];
+        assert_eq!(coinciding(&steep, YAxis::Log), vec![None, Some(0)]);
+        // …but a point off that rise (1 s where the line passes 240 ms)
+        // shows as a second curve.
+        let mut off = steep.clone();
+        off[1].mean[3] = 1000.0;
+        assert_eq!(coinciding(&off, YAxis::Log), vec![None, None]);
+        // On a linear 0–100% axis, 0.1% and 0.3% lie on each other; on one
+        // spanning 0–0.5% they are far apart.
+        let flat = [line("a", &u, &[0.1; 4]), line("b", &u, &[0.3; 4])];
+        assert_eq!(
+            coinciding(&flat, YAxis::Linear(0.0, 100.0)),
+            vec![None, Some(0)]
+        );
+        assert_eq!(coinciding(&flat, YAxis::Linear(0.0, 0.5)), vec![None, None]);
+    }
+
+    #[test]
+    fn colours_differ_within_every_panel_and_stay_with_their_resource() {
+        // Thirteen resources over three panels, more than the palette's seven.
+        let u = [10.0, 100.0];
+        let panel = |phase: &str, names: &[&str]| Panel {
+            phase: phase.into(),
+            curves: names.iter().map(|n| line(n, &u, &[0.1, 0.2])).collect(),
+        };
+        let panels = [
+            panel("A", &["cpu", "db", "pool", "loop", "disk", "net"]),
+            panel("B", &["cpu", "r1", "r2", "r3", "r4", "r5"]),
+            panel("C", &["db", "r5", "s1", "s2", "r1", "pool"]),
+        ];
+        let names = resource_colours(&panels);
+        assert_eq!(names.len(), 13);
+        let rgb = |n: &str| {
+            let k = names.iter().find(|(m, _)| m == n).unwrap().1;
+            let c = resource_colour(k);
+            (c.0, c.1, c.2)
+        };
+        for p in &panels {
+            let mut seen = std::collections::HashSet::new();
+            for c in &p.curves {
+                assert!(
+                    seen.insert(rgb(&c.label)),
+                    "{}: {} repeats a colour",
+                    p.phase,
+                    c.label
+                );
+            }
+        }
+        // While colours last, every name has its own, so that the one
+        // legend tells them apart; the thirteenth reuses one of a name it
+        // never shares a panel with.
+        let first: std::collections::HashSet<_> = names[..12].iter().map(|(n, _)| rgb(n)).collect();
+        assert_eq!(first.len(), 12);
+        // The first panel keeps the palette's order.
+        assert_eq!(rgb("cpu"), (colour(0).0, colour(0).1, colour(0).2));
+        assert_eq!(rgb("db"), (colour(1).0, colour(1).1, colour(1).2));
+    }
+
+    #[test]
+    fn a_curve_that_stops_is_marked_saturated_at_its_last_stable_load() {
+        let mut c = line("a", &[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, f64::NAN, f64::NAN]);
+        assert_eq!(saturation_point(&c), None, "stable everywhere: no mark");
+        c.stable = vec![true, true, false, false];
+        assert_eq!(saturation_point(&c), Some(1));
+        c.stable = vec![false, false, false, false];
+        assert_eq!(saturation_point(&c), None, "nothing stable to mark");
+        // The mark is drawn: the ink's cross adds dark pixels.
+        let dir = tempfile::tempdir().unwrap();
+        let (with, without) = (dir.path().join("w.png"), dir.path().join("o.png"));
+        c.stable = vec![true, true, false, false];
+        let mut plain = c.clone();
+        plain.stable.clear();
+        latency_chart(&with, &meta(), &[c.clone()], &[c], &[]).unwrap();
+        latency_chart(&without, &meta(), &[plain.clone()], &[plain], &[]).unwrap();
+        let count = |p: &Path| {
+            pixels(p)
+                .iter()
+                .filter(|px| **px == [INK.0, INK.1, INK.2])
+                .count()
+        };
+        assert!(
+            count(&with) > count(&without) + 100,
+            "{} vs {}",
+            count(&with),
+            count(&without)
+        );
+    }
+
+    #[test]
+    fn the_legend_sits_above_the_data() {
+        fonts().unwrap();
+        let mut rgb = vec![0u8; (WIDTH * 600 * 3) as usize];
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, 600)).into_drawing_area();
+        let items: Vec<Item> = (0..8)
+            .map(|i| {
+                (
+                    format!("a phase with a long name number {i}"),
+                    Swatch::Series(Look::of(i, false, 0)),
+                )
+            })
+            .collect();
+        let rows = legend_layout(&root, &items).unwrap();
+        assert!(rows.len() >= 2, "eight long names wrap");
+        assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 8);
+        let body = head(&root, "Title", &items).unwrap();
+        // The data area starts below the last legend row.
+        let top = body.get_base_pixel().1;
+        assert!(top >= 66 + ROW_H * rows.len() as i32, "{top}");
+        for row in &rows {
+            let width: i32 = row.iter().map(|r| r.1).sum::<i32>() + 40 * (row.len() as i32 - 1);
+            assert!(width <= WIDTH as i32 - 48, "a row overflows: {width}");
+        }
+    }
+
+    /// The RGB pixels of a PNG.
+    fn pixels(path: &Path) -> Vec<[u8; 3]> {
+        let file = std::fs::File::open(path).unwrap();
+        let mut r = png::Decoder::new(std::io::BufReader::new(file))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; r.output_buffer_size().unwrap()];
+        let info = r.next_frame(&mut buf).unwrap();
+        buf[..info.buffer_size()]
+            .chunks_exact(3)
+            .map(|p| [p[0], p[1], p[2]])
+            .collect()
+    }
+
+    #[test]
+    fn the_analytic_bound_shows_where_it_lies_on_the_simulation() {
+        // The bound equal to the simulated throughput at every load: drawn
+        // under the line, in its colour, it was invisible.
+        let dir = tempfile::tempdir().unwrap();
+        let u = [10.0, 100.0, 1000.0];
+        let sim = line("A", &u, &[1.0, 10.0, 50.0]);
+        let path = dir.path().join("t.png");
+        let same = std::slice::from_ref(&sim);
+        throughput_chart(&path, &meta(), same, same).unwrap();
+        let dark = bound_colour(0);
+        let on_top = pixels(&path)
+            .iter()
+            .filter(|p| **p == [dark.0, dark.1, dark.2])
+            .count();
+        // Dashes over about 1,000 px of line, 3 px wide, 60% ink.
+        assert!(on_top > 800, "only {on_top} pixels of the bound show");
+        assert_ne!(dark, colour(0));
+    }
+
     fn decode(path: &Path) -> (u32, u32, usize) {
         let file = std::fs::File::open(path).unwrap();
         let mut r = png::Decoder::new(std::io::BufReader::new(file))
@@ -1083,6 +1810,7 @@ mod tests {
             assumptions: "Assumed: think 1 s".into(),
             slo_error_rate: 0.01,
             slo_p95_ms: 100.0,
+            load_axis: USERS_AXIS.into(),
         }
     }
 
@@ -1096,6 +1824,7 @@ mod tests {
             mean: vec![1.0, 10.0, 50.0],
             lo: vec![0.9, 9.0, 45.0],
             hi: vec![1.1, 11.0, 55.0],
+            stable: Vec::new(),
         };
         let bound = Curve {
             label: "A".into(),
@@ -1103,6 +1832,7 @@ mod tests {
             mean: vec![60.0; 3],
             lo: vec![60.0; 3],
             hi: vec![60.0; 3],
+            stable: Vec::new(),
         };
         let with = dir.path().join("with.png");
         let without = dir.path().join("without.png");
@@ -1126,6 +1856,7 @@ mod tests {
                 mean: vec![f64::NAN, 0.0, 1.0],
                 lo: vec![-1.0],
                 hi: vec![],
+                stable: vec![false],
             },
             Curve {
                 label: "one point".into(),
@@ -1133,10 +1864,11 @@ mod tests {
                 mean: vec![3.0],
                 lo: vec![-5.0],
                 hi: vec![9.0],
+                stable: vec![true, false, true],
             },
         ];
         let p = |n: &str| dir.path().join(n);
-        latency_chart(&p("l.png"), &meta(), &odd, &[]).unwrap();
+        latency_chart(&p("l.png"), &meta(), &odd, &[], &[None, Some(f64::NAN)]).unwrap();
         throughput_chart(&p("t.png"), &meta(), &[], &odd).unwrap();
         let panels: Vec<Panel> = (0..7)
             .map(|i| Panel {

@@ -7,7 +7,8 @@ use crate::outcome::utilisation::display_name;
 use crate::outcome::{Estimate, LoadPoint, Outcome};
 use std::path::Path;
 
-/// The chart files of a scenario, in the order report.md shows them.
+/// The chart files of a scenario, in the order report.md shows them: each
+/// PNG with its title; every one has its SVG beside it ([`svg_of`]).
 pub const CHART_FILES: &[(&str, &str)] = &[
     (
         "plan.png",
@@ -23,11 +24,17 @@ pub const CHART_FILES: &[(&str, &str)] = &[
     ("cost.png", "Monthly cost per phase, at capacity"),
 ];
 
+/// The SVG drawn beside a chart's PNG: `latency.png` → `latency.svg`.
+pub fn svg_of(png: &str) -> String {
+    format!("{}.svg", png.strip_suffix(".png").unwrap_or(png))
+}
+
 /// Resource groups shown per phase: the busiest few, so that a model with
 /// many resources stays readable; idle ones (< 1%) are left out.
 const MAX_RESOURCES_SHOWN: usize = 6;
 
-/// Draw every chart of the scenario into `dir`; the files written.
+/// Draw every chart of the scenario into `dir`, each as PNG and SVG; the
+/// PNGs written.
 pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>> {
     let sc = o.scenario();
     let meta = ChartMeta {
@@ -36,6 +43,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
+        load_axis: charts::USERS_AXIS.to_string(),
     };
     let mut written = Vec::new();
     // Every chart is drawn against users (the cost one at the capacity in
@@ -58,17 +66,18 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         })
         .collect();
     charts::plan_chart(&dir.join("plan.png"), &meta, &names, &steps)?;
-    charts::latency_chart(
-        &dir.join("latency.png"),
-        &meta,
-        &curves(o, |p| p.estimate.p50_ms),
-        &curves(o, |p| p.estimate.p95_ms),
-    )?;
     let capacities: Vec<Option<f64>> = o
         .phases
         .iter()
         .map(|p| p.capacity.measured().map(f64::from))
         .collect();
+    charts::latency_chart(
+        &dir.join("latency.png"),
+        &meta,
+        &curves(o, |p| p.estimate.p50_ms),
+        &curves(o, |p| p.estimate.p95_ms),
+        &capacities,
+    )?;
     charts::error_chart(
         &dir.join("errors.png"),
         &meta,
@@ -125,6 +134,7 @@ fn curve(label: String, pts: &[&LoadPoint], f: impl Fn(&LoadPoint) -> Estimate) 
         mean: pts.iter().map(|p| f(p).mean).collect(),
         lo,
         hi,
+        stable: pts.iter().map(|p| p.estimate.stable).collect(),
     }
 }
 
@@ -183,6 +193,7 @@ fn bound_curves(o: &Outcome) -> Vec<Curve> {
                 mean: bound.clone(),
                 lo: bound.clone(),
                 hi: bound,
+                stable: Vec::new(),
             }
         })
         .collect()

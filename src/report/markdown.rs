@@ -139,6 +139,8 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
     for (file, title) in CHART_FILES {
         if charts.contains(file) {
             let _ = writeln!(s, "![{title}]({file})\n");
+            let svg = super::figures::svg_of(file);
+            let _ = writeln!(s, "SVG: [{svg}]({svg})\n");
         }
     }
     let _ = writeln!(

@@ -1,5 +1,5 @@
 //! The writers: every file of a scenario's output folder — CSV tables, PNG
-//! charts, report.md — formatted from its [`Outcome`], each whole or absent.
+//! and SVG charts, report.md — formatted from its [`Outcome`], each whole or absent.
 //!
 //! Writers compute nothing: what a number means and how it was reached is
 //! decided in [`crate::outcome`]; here it only gets its digits and its place.
@@ -13,6 +13,7 @@ mod folder;
 pub mod manifest;
 pub mod markdown;
 mod runs;
+mod svg;
 mod sweep;
 mod tornado;
 pub mod uncertainty;
@@ -23,7 +24,7 @@ pub use costs::{
     summary_rows, write_costs_csv, write_plan_csv, write_summary_csv, COSTS_COLUMNS, PLAN_COLUMNS,
     SUMMARY_COLUMNS,
 };
-pub use figures::{write_charts, CHART_FILES};
+pub use figures::{svg_of, write_charts, CHART_FILES};
 pub use folder::Staging;
 pub use runs::{
     write_requests_csv, write_resources_csv, write_runs_csv, REQUESTS_COLUMNS, RESOURCES_COLUMNS,
@@ -45,7 +46,7 @@ pub fn write_scenario(target: &Path, o: &Outcome, plots: bool) -> anyhow::Result
 
 /// Every file a scenario's folder may hold from capsim: a rerun replaces
 /// these, and keeps any other file there (the user's).
-pub const OUTPUT_FILES: [&str; 20] = [
+pub const OUTPUT_FILES: [&str; 27] = [
     manifest::FILE,
     "runs.csv",
     "resources.csv",
@@ -58,14 +59,21 @@ pub const OUTPUT_FILES: [&str; 20] = [
     "plan.csv",
     "report.md",
     "plan.png",
+    "plan.svg",
     "latency.png",
+    "latency.svg",
     "errors.png",
+    "errors.svg",
     "throughput.png",
+    "throughput.svg",
     "utilisation.png",
+    "utilisation.svg",
     "cost.png",
+    "cost.svg",
     "uncertainty.csv",
     "tornado.csv",
     "tornado.png",
+    "tornado.svg",
 ];
 
 /// Every output file of one scenario, into `dir`; report.md last, since it

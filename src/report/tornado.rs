@@ -2,10 +2,11 @@
 //! its low end (a bar left or right of the point run's capacity) and at its
 //! high end, widest swing on top — one panel per phase.
 
-use super::charts::{self, axis_style, render, si, tick_style, title_style, ChartMeta, DrawResult};
+use super::charts::{
+    self, axis_style, render, si, tick_style, title_style, Area, ChartMeta, DrawResult,
+};
 use crate::outcome::uncertainty::Study;
 use crate::outcome::Outcome;
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -51,8 +52,9 @@ pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyh
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
+        load_axis: charts::USERS_AXIS.to_string(),
     };
-    render(path, &meta, |area| {
+    render!(path, &meta, |area| {
         let (head, body) = area.split_vertically(60);
         head.draw_text(
             "Capacity with each range at its low (blue) and high (orange) end, others at mid",
@@ -68,7 +70,10 @@ pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyh
     Ok(true)
 }
 
-fn panel(area: &DrawingArea<BitMapBackend<'_>, Shift>, name: &str, bars: &[Bar]) -> DrawResult<()> {
+fn panel<DB: DrawingBackend>(area: &Area<DB>, name: &str, bars: &[Bar]) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
     let lo = bars
         .iter()
         .flat_map(|b| [b.1, b.2, b.3])

@@ -237,7 +237,7 @@ pub fn robust_section(o: &Outcome, study: &Study, tornado_png: bool) -> String {
         if tornado_png {
             let _ = writeln!(
                 s,
-                "\n![Tornado: capacity at each range's ends](tornado.png)"
+                "\n![Tornado: capacity at each range's ends](tornado.png)\n\nSVG: [tornado.svg](tornado.svg)"
             );
         }
     }

@@ -212,11 +212,82 @@ fn charts_are_full_size_drawn_images_linked_from_the_report() {
             }
         }
     }
+    // Every PNG has its SVG: the same drawing, its text in outlines that
+    // keep their words.
+    let titles = [
+        (
+            "plan.png",
+            "The plan: cheapest phase meeting the SLO, by load",
+        ),
+        ("latency.png", "Response time vs load"),
+        ("errors.png", "Error rate vs load"),
+        ("throughput.png", "Throughput vs load"),
+        ("utilisation.png", "Utilisation vs load"),
+        ("cost.png", "Monthly cost per phase, at capacity"),
+    ];
+    assert_eq!(titles.len(), CHART_FILES.len());
+    for (file, title) in titles {
+        assert!(CHART_FILES.iter().any(|(f, _)| *f == file), "{file}");
+        let svg = read(&sc.join(capsim::report::svg_of(file)));
+        assert_svg(&svg, file);
+        assert!(
+            svg.contains(&format!("aria-label=\"{}\"", title.replace('\'', "&apos;"))),
+            "{file}: no title {title:?} in its SVG"
+        );
+        for phase in phase_names() {
+            if ["latency.png", "throughput.png", "cost.png"].contains(&file) {
+                assert!(svg.contains(&phase), "{file}: {phase} missing from its SVG");
+            }
+        }
+    }
     // The report shows every chart, by its relative path and title (the
     // rest of it is pinned by the `--no-plots` snapshot above).
     let report = read(&sc.join("report.md"));
     let charts = &report[report.find("\n## Charts\n").expect("a charts section")..];
     insta::assert_snapshot!("shop_growth_report_md_charts", charts);
+}
+
+/// An SVG as capsim writes it: one `<svg>` root, balanced groups, text in
+/// glyph outlines (no font asked of the viewer) whose every use is defined.
+fn assert_svg(svg: &str, file: &str) {
+    assert!(
+        svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{file}"
+    );
+    assert!(svg.ends_with("</svg>\n"), "{file}");
+    assert_eq!(svg.matches("<svg").count(), 1, "{file}");
+    assert_eq!(
+        svg.matches("<g ").count(),
+        svg.matches("</g>").count(),
+        "{file}"
+    );
+    assert!(svg.contains("width=\"1600\" height=\"1000\""), "{file}");
+    assert!(
+        !svg.contains("<text") && !svg.contains("font-family"),
+        "{file}"
+    );
+    // Every element is closed: self-closed or with its closing tag.
+    for tag in ["path", "rect", "polyline", "polygon", "circle", "use"] {
+        let open = svg.matches(&format!("<{tag} ")).count();
+        // Glyphs, the frame, grid lines and their uses are in every chart.
+        let always = ["path", "rect", "polyline", "use"].contains(&tag);
+        assert!(open > 0 || !always, "{file}: no <{tag}>");
+        assert_eq!(
+            svg.split(&format!("<{tag} "))
+                .skip(1)
+                .filter(|rest| rest.split('>').next().is_some_and(|t| t.ends_with('/')))
+                .count(),
+            open,
+            "{file}: an unclosed <{tag}>"
+        );
+    }
+    for used in svg.split("xlink:href=\"#").skip(1) {
+        let id = used.split('"').next().unwrap();
+        assert!(
+            svg.contains(&format!("<path id=\"{id}\"")),
+            "{file}: glyph {id} undefined"
+        );
+    }
 }
 
 #[test]
@@ -231,6 +302,14 @@ fn outputs_do_not_depend_on_the_thread_count() {
         .collect();
     files.push(one.path().join("summary.csv"));
     assert!(files.len() >= 12);
+    // The SVGs too: their glyphs are numbered in order of first use.
+    for (png, _) in CHART_FILES {
+        let svg = one
+            .path()
+            .join("shop_growth")
+            .join(capsim::report::svg_of(png));
+        assert!(files.contains(&svg), "{} not written", svg.display());
+    }
     for f in files {
         let rel = f.strip_prefix(one.path()).unwrap();
         let a = std::fs::read(&f).unwrap();
@@ -256,6 +335,10 @@ fn an_open_workload_gets_its_tables_and_a_verdict_but_no_charts() {
     // Every chart is against users, which an open workload does not vary.
     for (file, _) in CHART_FILES {
         assert!(!sc.join(file).exists(), "{file}");
+        assert!(
+            !sc.join(capsim::report::svg_of(file)).exists(),
+            "{file}'s SVG"
+        );
     }
     // The report says it is an open workload, with one results row: M/M/1
     // at ρ = 0.5 has p95 = 20 ms · ln 20 ≈ 60 ms, far within 500 ms, so it

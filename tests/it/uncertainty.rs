@@ -246,6 +246,7 @@ fn study_outputs_are_byte_identical_across_jobs_and_runs() {
         "uncertainty.csv",
         "tornado.csv",
         "tornado.png",
+        "tornado.svg",
         "claims.csv",
     ] {
         assert!(names.iter().any(|n| n.ends_with(f)), "no {f}");
