@@ -67,6 +67,10 @@ pub struct ChartMeta {
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
+    /// The load axis of the charts against load, as drawn
+    /// ("Concurrent users (log scale)", "Arrivals per second (log scale)"):
+    /// the outcome's load axis.
+    pub load_axis: String,
 }
 
 /// One line with its 95% confidence band: `mean[i]` at `users[i]`, the band
@@ -495,10 +499,10 @@ fn log_range(curves: &[&Curve], extra: &[f64]) -> (f64, f64) {
 /// The common mesh of the charts against users: log x in 1k/10k/1M ticks.
 /// (A macro, because plotters' mesh bounds on generic axes are unwieldy.)
 macro_rules! users_mesh {
-    ($chart:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
+    ($chart:expr, $x_desc:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
         $chart
             .configure_mesh()
-            .x_desc("Concurrent users (log scale)")
+            .x_desc($x_desc)
             .y_desc($y_desc)
             .axis_desc_style((FONT, $axis_px).into_font().color(&INK))
             .label_style((FONT, $tick_px).into_font().color(&INK))
@@ -569,6 +573,7 @@ pub fn latency_chart(
                 .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
             users_mesh!(
                 chart,
+                meta.load_axis.as_str(),
                 "Response time (log scale)",
                 &|v| duration_label(*v),
                 AXIS_PX,
@@ -643,6 +648,7 @@ pub fn error_chart(
             .build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
         users_mesh!(
             chart,
+            meta.load_axis.as_str(),
             "Requests failed or never served (%)",
             &|v| format!("{}%", trim_pct(*v)),
             AXIS_PX,
@@ -704,6 +710,7 @@ pub fn throughput_chart(
             .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
         users_mesh!(
             chart,
+            meta.load_axis.as_str(),
             "Throughput (requests/s, log scale)",
             &|v| si(*v),
             AXIS_PX,
@@ -777,6 +784,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
                 .build_cartesian_2d(log_axis(x.0, x.1), 0.0..105.0)?;
             users_mesh!(
                 chart,
+                meta.load_axis.as_str(),
                 "Utilisation (%)",
                 &|v| format!("{v:.0}%"),
                 if small { 22 } else { AXIS_PX },
@@ -940,6 +948,7 @@ pub fn plan_chart(
             .build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
         users_mesh!(
             chart,
+            meta.load_axis.as_str(),
             "Monthly cost (USD)",
             &|v| dollars(*v),
             AXIS_PX,
@@ -1083,6 +1092,7 @@ mod tests {
             assumptions: "Assumed: think 1 s".into(),
             slo_error_rate: 0.01,
             slo_p95_ms: 100.0,
+            load_axis: "Concurrent users (log scale)".into(),
         }
     }
 

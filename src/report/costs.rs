@@ -62,7 +62,7 @@ pub fn write_costs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let slug = &o.scenario().slug;
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(COSTS_COLUMNS)?;
+        out.write_record(o.load.header(COSTS_COLUMNS))?;
         for p in &o.phases {
             let c = &p.cost;
             out.write_record([
@@ -86,7 +86,7 @@ pub fn write_plan_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(PLAN_COLUMNS)?;
+        out.write_record(o.load.header(PLAN_COLUMNS))?;
         for p in &o.migration {
             let phase = p
                 .phase

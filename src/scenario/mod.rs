@@ -21,8 +21,8 @@ use dists::check_dist;
 use network::check_network;
 pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
-pub use sweep::log_grid;
 use sweep::{check_slo, check_sweep};
+pub use sweep::{log_grid, LoadAxis};
 
 use crate::dist::Dist;
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
@@ -98,6 +98,14 @@ pub struct Workload {
     pub requests: Vec<RequestSpec>,
 }
 
+impl Scenario {
+    /// An open workload at its one arrival rate: a single point, with no
+    /// load axis to sweep, chart or search for a capacity along.
+    pub fn one_rate(&self) -> bool {
+        self.workload.is_open() && self.sweep.load == LoadAxis::Users
+    }
+}
+
 impl Workload {
     /// Whether arrivals are open (`arrival_rate_per_s`) rather than a closed
     /// population of users.
@@ -143,8 +151,13 @@ pub struct Sweep {
     /// Closed populations to simulate, ascending and distinct: `sweep.users`
     /// (a list, or a log-spaced grid `{ from, to, points }`; default up to
     /// 25 points from 3 to 1000000) plus every claim's user count, at most
-    /// [`MAX_POINTS`]. For an open workload one point, `[0]`.
+    /// [`MAX_POINTS`]. For an open workload one point, `[0]`, unless its
+    /// arrival rate is swept: then the rates of `sweep.arrival_rates_per_s`
+    /// (same forms, whole arrivals per second) — the load levels of
+    /// [`Sweep::load`].
     pub users: Vec<u32>,
+    /// What the load levels in `users` count: users, or arrivals per second.
+    pub load: LoadAxis,
     /// `sweep.replications`: independent runs per point to start with,
     /// 1–1000 (default 5).
     pub replications: u32,
@@ -651,8 +664,15 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         )
         .map(|n| n as u32),
     };
-    let workload = check_workload(d, &raw.workload);
-    let is_open = workload.as_ref().is_some_and(|w| w.is_open());
+    // An arrival-rate sweep makes a workload open by itself: its own
+    // arrival_rate_per_s may then be left out.
+    let swept_rates = raw
+        .sweep
+        .as_ref()
+        .is_some_and(|s| s.get_ref().arrival_rates_per_s.is_some());
+    let workload = check_workload(d, &raw.workload, swept_rates);
+    let w = raw.workload.get_ref();
+    let is_open = w.think_time.is_none() && (w.arrival_rate_per_s.is_some() || swept_rates);
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
     let slo = check_slo(d, raw.slo.as_ref());
     let phases = check_phases(d, &raw.phase, workload.as_ref());
@@ -740,7 +760,7 @@ pub const MAX_REQUESTS: usize = 1000;
 /// Fastest open arrivals: one per nanosecond, the clock's resolution.
 const MAX_ARRIVAL_RATE_PER_S: f64 = 1e9;
 
-fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
+fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>, swept_rates: bool) -> Option<Workload> {
     let span = w.span();
     let w = w.get_ref();
     // A bad population does not stop the checks of the requests below, so
@@ -768,6 +788,9 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             );
             None
         }
+        // Every point sets its own rate (the sweep's); this one is only
+        // what the compiled model holds until a run replaces it.
+        (None, None) if swept_rates => Some(Population::Open { rate_per_s: 1.0 }),
         (None, None) => {
             d.error(
                 span.clone(),
