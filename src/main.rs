@@ -75,6 +75,14 @@ struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
     designs: Option<u32>,
 
+    /// Override a field of every scenario, e.g. `--set workload.think_time.mean_s=5`
+    /// or `--set phase.Base.app.hosts=4` (repeatable). The value is TOML (a
+    /// bare word is a string) and is checked as if written in the file; a
+    /// list sweeps the field: `--set phase.Base.app.hosts=[1,2,4]` runs one
+    /// variant per value, into OUT/STEM@hosts=1/ and so on.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+
     /// Validate the scenario files and exit without running.
     #[arg(long)]
     check: bool,
@@ -267,6 +275,7 @@ fn main() {
             precision: cli.precision,
             designs: cli.designs,
         },
+        sets: cli.set,
     };
     exit_on_failure(run::run(&opts));
 }

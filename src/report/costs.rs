@@ -49,6 +49,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "capacity_status",
     "capacity_users_at_least",
     "bottleneck_beyond_capacity_id",
+    "capacity_unit",
 ];
 
 /// A count, or a blank cell when there is none: never a 0 that a
@@ -139,6 +140,9 @@ pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
                 p.capacity.status.name().to_string(),
                 count(p.capacity.at_least()),
                 bn.to_string(),
+                // One file for every scenario: say what each row's capacity
+                // counts (users, or arrivals per second along a rate sweep).
+                o.load.column().to_string(),
             ]
         })
         .collect()

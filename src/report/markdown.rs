@@ -97,7 +97,21 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
     if let Some(g) = &sc.guide {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
     }
-    let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    if sc.overrides.is_empty() {
+        let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    } else {
+        let _ = writeln!(s, "- **Scenario file:** `{}`", sc.path.display());
+        let sets: Vec<String> = sc
+            .overrides
+            .iter()
+            .map(|o| format!("`--set {}`", o.replace('`', "'")))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- **Overrides** (applied to the file before it was checked): {}\n",
+            sets.join(", ")
+        );
+    }
     if let Some(study) = &o.uncertainty {
         s.push_str(&super::uncertainty::robust_section(
             o,

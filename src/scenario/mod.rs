@@ -11,6 +11,7 @@ mod path;
 mod ranges;
 mod raw;
 mod scale;
+mod set;
 mod sweep;
 mod value;
 
@@ -21,6 +22,7 @@ use dists::check_dist;
 use network::check_network;
 pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
+pub use set::{load_with, Override, SetError, MAX_VARIANTS};
 use sweep::{check_slo, check_sweep};
 pub use sweep::{log_grid, LoadAxis};
 
@@ -65,6 +67,10 @@ pub struct Scenario {
     /// `[calibration]`: the scenario was fitted to measurements by
     /// `simulate calibrate`; `None` for a scenario written by hand.
     pub calibration: Option<Calibrated>,
+    /// The `--set path=value` overrides applied to the file's text before it
+    /// was checked, as given on the command line (each with the one value
+    /// of this variant, for a list that sweeps); empty without `--set`.
+    pub overrides: Vec<String>,
 }
 
 /// `[calibration]` of a scenario `simulate calibrate` wrote.
@@ -371,6 +377,9 @@ pub enum LoadError {
     /// The file was read but is not a valid scenario.
     #[error(transparent)]
     Invalid(#[from] ScenarioError),
+    /// A `--set` argument cannot be applied to the file.
+    #[error(transparent)]
+    Set(#[from] SetError),
 }
 
 /// Read and validate a scenario file.
@@ -378,6 +387,12 @@ pub enum LoadError {
 /// Only a regular file is opened (a FIFO would block the loader forever, a
 /// device would be read without end), and at most [`MAX_FILE_BYTES`] are read.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    Ok(parse_bytes(path, &read_file(path)?)?)
+}
+
+/// The bytes of a scenario file: a regular file of at most
+/// [`MAX_FILE_BYTES`].
+fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let read_err = |source| LoadError::Read {
         path: path.to_path_buf(),
@@ -412,7 +427,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             exact: false,
         });
     }
-    Ok(parse_bytes(path, &bytes)?)
+    Ok(bytes)
 }
 
 /// What a path that is not a regular file is, in words.
@@ -743,6 +758,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         phases: phases?,
         claims: claims?,
         calibration: calibration?,
+        overrides: Vec::new(),
         uncertainty: Uncertainty {
             designs: designs?,
             ..Uncertainty::default()
