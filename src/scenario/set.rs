@@ -329,12 +329,14 @@ fn apply(text: &str, o: &Override, literal: &str) -> Result<Option<(String, Edit
                     }
                 }
             }
-            (None | Some(DeValue::Table(_)), Seg::Index(n)) => return Err(Miss {
-                at: stop,
-                message: format!(
+            (None | Some(DeValue::Table(_)), Seg::Index(n)) => {
+                return Err(Miss {
+                    at: stop,
+                    message: format!(
                     "{here} is a table, not a list, so it has no entry [{n}]: name one of its keys"
                 ),
-            }),
+                })
+            }
             (Some(DeValue::Array(a)), seg) => {
                 let found = match seg {
                     Seg::Index(n) => a.get(*n).map(|v| (*n, v)).ok_or_else(|| Miss {

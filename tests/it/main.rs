@@ -39,3 +39,4 @@ mod shards;
 mod sweep;
 mod uncertainty;
 mod validation;
+mod what_if;
