@@ -697,6 +697,25 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
     let claims = claims::check_claims(d, &raw.claim, &names, is_open);
+    // Along arrival rates only what holds for the whole phase whatever the
+    // load can be judged: a capacity or a cost per user is read in users,
+    // and a point's metric at a user count.
+    let claims = claims.filter(|c| {
+        let mut ok = true;
+        if swept_rates && is_open {
+            for (i, (claim, raw)) in c.iter().zip(&raw.claim).enumerate() {
+                if !matches!(claim.metric, Metric::MaxThroughputRps | Metric::CostUsdMonth) {
+                    d.error(
+                        raw.span(),
+                        format!("claim[{i}].expect.{}", claim.metric.name()),
+                        "an arrival-rate sweep judges only claims on the whole phase whatever the load (max_throughput_rps, cost_usd_month); this metric is read in users or at a user count: check it in a scenario that sweeps users",
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
+    });
     let calibration = match &raw.calibration {
         None => Some(None),
         Some(c) => int_in(

@@ -42,7 +42,10 @@ fn the_readme_snippet_of_every_block_is_a_valid_scenario() {
 fn the_readme_snippet_of_an_arrival_rate_sweep_is_a_valid_scenario() {
     let readme = read(&repo("README.md"));
     let marker = "<!-- capsim:arrival-sweep -->\n```toml\n";
-    let start = readme.find(marker).expect("README has the arrival-rate snippet") + marker.len();
+    let start = readme
+        .find(marker)
+        .expect("README has the arrival-rate snippet")
+        + marker.len();
     let end = start + readme[start..].find("```").unwrap();
     let sc = parse("README.md", &readme[start..end]);
     assert!(sc.workload.is_open());
