@@ -46,7 +46,8 @@ struct Cli {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
 
-    /// Simulate only these user counts instead of the sweep (comma-separated).
+    /// Simulate only these user counts instead of the sweep (comma-separated;
+    /// the arrival rates, for an arrival-rate sweep).
     #[arg(long, value_name = "N", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     users: Option<Vec<u32>>,
 
