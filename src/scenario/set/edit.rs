@@ -262,13 +262,14 @@ pub(super) fn entry_name<'v>(v: &'v Spanned<DeValue<'_>>) -> Option<&'v str> {
         .map(str::trim)
 }
 
+/// The field's dotted path one step further, as the loader names fields.
 fn push_field(field: &mut String, seg: &Seg) {
     match seg {
         Seg::Key(k) => {
             if !field.is_empty() {
                 field.push('.');
             }
-            field.push_str(&key_text(k));
+            crate::scenario::path::push_key(field, k);
         }
         Seg::Index(n) => field.push_str(&format!("[{n}]")),
     }
