@@ -183,19 +183,28 @@ impl Analytic {
     /// Asymptotic bound on throughput: X(N) ≤ min(N / (D + Z), 1 / D_max);
     /// for an open workload, min(λ, 1 / D_max).
     pub fn throughput_bound_rps(&self, users: u32) -> f64 {
-        let demand = match self.open_rate_per_s {
+        let demand = match self.open_rate(users) {
             Some(rate) => rate,
             None => users as f64 / (self.total_demand_s() + self.think_s),
         };
         demand.min(self.max_throughput_rps())
     }
 
-    /// An open workload whose arrival rate reaches a limit, in a model that
-    /// cannot shed the excess, has no steady state.
-    pub fn open_overloaded(&self) -> bool {
+    /// The arrival rate of an open workload at load level `users`: the
+    /// level itself when above 0 (a point of an arrival-rate sweep), else
+    /// the workload's own rate; `None` for a closed population.
+    pub fn open_rate(&self, users: u32) -> Option<f64> {
+        self.open_rate_per_s
+            .map(|rate| if users > 0 { f64::from(users) } else { rate })
+    }
+
+    /// An open workload whose arrival rate (at load level `users`, see
+    /// [`Self::open_rate`]) reaches a limit, in a model that cannot shed the
+    /// excess, has no steady state.
+    pub fn open_overloaded(&self, users: u32) -> bool {
         !self.sheds_load
             && self
-                .open_rate_per_s
+                .open_rate(users)
                 .is_some_and(|rate| rate >= self.max_throughput_rps())
     }
 
@@ -218,13 +227,13 @@ impl Analytic {
         (q, self.delay_s + extra)
     }
 
-    /// MVA at `users` (ignored for open workloads, which get the
-    /// M/M/1-per-centre product form at their arrival rate; NaN when the
-    /// rate reaches a limit).
+    /// MVA at `users` (for open workloads, the M/M/1-per-centre product
+    /// form at the arrival rate of load level `users`, see
+    /// [`Self::open_rate`]; NaN when the rate reaches a limit).
     pub fn mva(&self, users: u32) -> MvaPoint {
         let (q, delay) = self.seidmann();
-        if let Some(rate) = self.open_rate_per_s {
-            if self.open_overloaded() {
+        if let Some(rate) = self.open_rate(users) {
+            if self.open_overloaded(users) {
                 return MvaPoint {
                     throughput_rps: f64::NAN,
                     response_s: f64::NAN,

@@ -46,7 +46,8 @@ struct Cli {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
 
-    /// Simulate only these user counts instead of the sweep (comma-separated).
+    /// Simulate only these user counts instead of the sweep (comma-separated;
+    /// the arrival rates, for an arrival-rate sweep).
     #[arg(long, value_name = "N", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     users: Option<Vec<u32>>,
 
@@ -74,6 +75,14 @@ struct Cli {
     /// `[uncertainty] designs`, default 32); 0 runs the point scenario alone.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
     designs: Option<u32>,
+
+    /// Override a field of every scenario, e.g. `--set workload.think_time.mean_s=5`
+    /// or `--set phase.Base.app.hosts=4` (repeatable). The value is TOML (a
+    /// bare word is a string) and is checked as if written in the file; a
+    /// list sweeps the field: `--set phase.Base.app.hosts=[1,2,4]` runs one
+    /// variant per value, into OUT/STEM@hosts=1/ and so on.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
 
     /// Validate the scenario files and exit without running.
     #[arg(long)]
@@ -274,6 +283,7 @@ fn main() {
             precision: cli.precision,
             designs: cli.designs,
         },
+        sets: cli.set,
     };
     exit_on_failure(run::run(&opts));
 }

@@ -96,7 +96,9 @@ fn response_histogram() -> Histogram<u64> {
 /// How long one run goes on.
 #[derive(Clone, Copy, Debug)]
 pub struct RunConfig {
-    /// Closed population size (ignored by open models).
+    /// The load level: a closed population's size; for an open model, a
+    /// level above 0 is its arrival rate in arrivals per second (a point of
+    /// an arrival-rate sweep), and 0 keeps the model's own rate.
     pub users: u32,
     /// Seed of the run's random stream: the same seed, the same run.
     pub seed: u64,
@@ -505,9 +507,21 @@ impl<'m> Engine<'m> {
                 }
             }
             Population::Open { rate_per_s } => {
-                let t = Self::interarrival(&mut self.rng, rate_per_s);
+                let rate = self.open_rate(rate_per_s);
+                let t = Self::interarrival(&mut self.rng, rate);
                 self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
             }
+        }
+    }
+
+    /// The open arrival rate of this run: the load level when one is given
+    /// (an arrival-rate sweep), else the model's `rate_per_s`.
+    #[inline]
+    fn open_rate(&self, rate_per_s: f64) -> f64 {
+        if self.cfg.users > 0 {
+            f64::from(self.cfg.users)
+        } else {
+            rate_per_s
         }
     }
 
@@ -621,7 +635,8 @@ impl<'m> Engine<'m> {
         let Population::Open { rate_per_s } = self.model.population else {
             return;
         };
-        let t = later(self.now, Self::interarrival(&mut self.rng, rate_per_s));
+        let rate = self.open_rate(rate_per_s);
+        let t = later(self.now, Self::interarrival(&mut self.rng, rate));
         self.cal.schedule(t, EventKind::Arrival, NO_JOB, 0);
         if self.live >= self.cfg.max_in_system as u64 {
             self.stop = Some(StopReason::Overflow);

@@ -23,13 +23,16 @@ pub use utilisation::GroupUtilisation;
 pub use verdict::{ClaimVerdict, Verdict};
 
 use crate::analytic::Analytic;
-use crate::scenario::{Scenario, Slo};
+use crate::scenario::{LoadAxis, Scenario, Slo};
 use crate::sweep::{Capacity, CapacityStatus, PointEstimate, RunRecord, SweepPlan, SweepResult};
 
 /// What one scenario's sweep came to: everything its outputs show.
 pub struct Outcome<'p> {
     /// What was run: the scenario, its compiled phases, the sweep's settings.
     pub plan: &'p SweepPlan<'p>,
+    /// What the points' load levels count (users, or arrivals per second):
+    /// the name of every load axis and load column the writers print.
+    pub load: LoadAxis,
     /// Every estimated point (grid and capacity search), by phase then users.
     pub points: Vec<LoadPoint>,
     /// Every run, by phase, users, replication.
@@ -71,7 +74,8 @@ impl LoadPoint {
         self.estimate.key.phase
     }
 
-    /// Users of the point (0 for an open workload).
+    /// The point's load level: users, or arrivals per second along an
+    /// arrival-rate sweep (0 for an open workload at its one rate).
     pub fn users(&self) -> u32 {
         self.estimate.key.users
     }
@@ -153,7 +157,8 @@ fn finite_or_zero(x: f64) -> f64 {
 /// The analytic (asymptotic-bound and mean-value) facts of one phase.
 #[derive(Clone, Debug)]
 pub struct PhaseBounds {
-    /// Users at the knee, N* = (D + Z) / D_max (NaN for an open workload).
+    /// Users at the knee, N* = (D + Z) / D_max (NaN for an open workload at
+    /// one rate; along arrival rates, the rate 1 / D_max).
     pub knee_users: f64,
     /// 1 / D_max: the most the bottleneck can carry.
     pub max_throughput_rps: f64,
@@ -217,9 +222,16 @@ impl<'p> Outcome<'p> {
                 noise: o.noise,
             })
             .collect();
-        let migration = cost::cheapest_plan(&candidates, &users, sc.slo.headroom);
+        // The plan is in users (cost items scale per so many users): an
+        // arrival-rate sweep has none.
+        let migration = if sc.sweep.load == LoadAxis::Users {
+            cost::cheapest_plan(&candidates, &users, sc.slo.headroom)
+        } else {
+            Vec::new()
+        };
         Outcome {
             plan,
+            load: sc.sweep.load,
             points,
             runs,
             run_busiest,
@@ -277,6 +289,7 @@ fn phase_outcome(
     c: Capacity,
 ) -> PhaseOutcome {
     let ph = c.phase;
+    let rate_swept = sc.sweep.load == LoadAxis::ArrivalRate;
     // What the phase is known to carry: a value, or the grid's top as a
     // lower bound (the cost then says it is one).
     let capacity_users = c.at_least();
@@ -301,12 +314,20 @@ fn phase_outcome(
     PhaseOutcome {
         phase: ph,
         noise,
-        cost: PhaseCost::new(&sc.phases[ph].name, &sc.phases[ph].costs, capacity_users)
+        cost: phase_cost(sc, ph, capacity_users, rate_swept)
             .with_lower_bound(c.status == CapacityStatus::AboveGrid),
         at_capacity,
         beyond_capacity,
         bounds: PhaseBounds {
-            knee_users: if open { f64::NAN } else { a.knee_users() },
+            // Along arrival rates the knee is the rate the bottleneck
+            // saturates at, 1 / D_max.
+            knee_users: if rate_swept {
+                a.max_throughput_rps()
+            } else if open {
+                f64::NAN
+            } else {
+                a.knee_users()
+            },
             max_throughput_rps: a.max_throughput_rps(),
             bottleneck: a.bottleneck().map(|l| l.name.clone()),
             mva_max_throughput_rps: if open {
@@ -314,14 +335,29 @@ fn phase_outcome(
             } else {
                 a.mva(u32::MAX / 2).throughput_rps
             },
-            curve: bound_curve(a, users),
+            curve: bound_curve(a, users, rate_swept),
         },
         capacity: c,
     }
 }
 
+/// What phase `ph` costs at its capacity. Cost items scale per so many
+/// users: along arrival rates the capacity is a rate, so a bill with such an
+/// item has no cost "at capacity", and no phase a cost per 1,000 users.
+fn phase_cost(sc: &Scenario, ph: usize, capacity: Option<u32>, rate_swept: bool) -> PhaseCost {
+    let costs = &sc.phases[ph].costs;
+    let mut cost = PhaseCost::new(&sc.phases[ph].name, costs, capacity);
+    if rate_swept {
+        cost.usd_per_1k_users = None;
+        if costs.iter().any(|c| c.per_users.is_some()) {
+            cost.usd_month_at_capacity = None;
+        }
+    }
+    cost
+}
+
 /// The throughput bound over the simulated range (see [`PhaseBounds::curve`]).
-fn bound_curve(a: &Analytic, users: &[u32]) -> Vec<(u32, f64)> {
+fn bound_curve(a: &Analytic, users: &[u32], rate_swept: bool) -> Vec<(u32, f64)> {
     let (Some(&lo), Some(&hi)) = (users.first(), users.last()) else {
         return Vec::new();
     };
@@ -331,7 +367,11 @@ fn bound_curve(a: &Analytic, users: &[u32]) -> Vec<(u32, f64)> {
             (f64::from(lo) * ratio.powf(f64::from(k) / f64::from(BOUND_CURVE_STEPS))).round() as u32
         })
         .collect();
-    let knee = a.knee_users();
+    let knee = if rate_swept {
+        a.max_throughput_rps()
+    } else {
+        a.knee_users()
+    };
     if knee.is_finite() && knee >= f64::from(lo) && knee <= f64::from(hi) {
         ns.extend([knee.floor() as u32, knee.ceil() as u32]);
     }

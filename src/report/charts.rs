@@ -68,13 +68,11 @@ pub struct ChartMeta {
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
-    /// What the x axis measures, e.g. [`USERS_AXIS`]; every chart against
-    /// load takes its label from here.
+    /// The load axis of the charts against load, as drawn
+    /// ("Concurrent users (log scale)", "Arrivals per second (log scale)"):
+    /// the outcome's load axis.
     pub load_axis: String,
 }
-
-/// The x axis of a sweep over users.
-pub const USERS_AXIS: &str = "Concurrent users";
 
 /// One line with its 95% confidence band: `mean[i]` at `users[i]`, the band
 /// from `lo[i]` to `hi[i]`. Non-finite or (on log axes) non-positive values
@@ -852,10 +850,10 @@ fn log_range(curves: &[&Curve], extra: &[f64]) -> (f64, f64) {
 /// labelled with the meta's load axis.
 /// (A macro, because plotters' mesh bounds on generic axes are unwieldy.)
 macro_rules! users_mesh {
-    ($chart:expr, $meta:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
+    ($chart:expr, $x_desc:expr, $y_desc:expr, $y_fmt:expr, $axis_px:expr, $tick_px:expr) => {
         $chart
             .configure_mesh()
-            .x_desc(format!("{} (log scale)", $meta.load_axis))
+            .x_desc($x_desc)
             .y_desc($y_desc)
             .axis_desc_style((FONT, $axis_px).into_font().color(&INK))
             .label_style((FONT, $tick_px).into_font().color(&INK))
@@ -976,7 +974,7 @@ pub fn latency_chart(
                 .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
             users_mesh!(
                 chart,
-                meta,
+                meta.load_axis.as_str(),
                 "Response time (log scale)",
                 &|v| duration_label(*v),
                 AXIS_PX,
@@ -1041,7 +1039,7 @@ pub fn error_chart(
         let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
         users_mesh!(
             chart,
-            meta,
+            meta.load_axis.as_str(),
             "Requests failed or never served (%)",
             &|v| format!("{}%", trim_pct(*v)),
             AXIS_PX,
@@ -1107,7 +1105,12 @@ pub fn throughput_chart(
             .collect();
         if !bound.is_empty() {
             items.push((
-                "dashed dark: analytic bound, min(N / (D + Z), 1 / D_max)".to_string(),
+                // Along arrival rates the bound is the offered load itself.
+                if meta.load_axis.starts_with("Arrivals") {
+                    "dashed dark: analytic bound, min(λ, 1 / D_max)".to_string()
+                } else {
+                    "dashed dark: analytic bound, min(N / (D + Z), 1 / D_max)".to_string()
+                },
                 Swatch::Dashed(INK, 14, 9),
             ));
         }
@@ -1120,7 +1123,7 @@ pub fn throughput_chart(
             builder(&body).build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
         users_mesh!(
             chart,
-            meta,
+            meta.load_axis.as_str(),
             "Throughput (requests/s, log scale)",
             &|v| si(*v),
             AXIS_PX,
@@ -1255,7 +1258,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
                 .build_cartesian_2d(log_axis(x.0, x.1), 0.0..105.0)?;
             users_mesh!(
                 chart,
-                meta,
+                meta.load_axis.as_str(),
                 "Utilisation (%)",
                 &|v| format!("{v:.0}%"),
                 if small { 24 } else { AXIS_PX },
@@ -1475,7 +1478,7 @@ pub fn plan_chart(
         let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
         users_mesh!(
             chart,
-            meta,
+            meta.load_axis.as_str(),
             "Monthly cost (USD)",
             &|v| dollars(*v),
             AXIS_PX,
@@ -1810,7 +1813,7 @@ mod tests {
             assumptions: "Assumed: think 1 s".into(),
             slo_error_rate: 0.01,
             slo_p95_ms: 100.0,
-            load_axis: USERS_AXIS.into(),
+            load_axis: "Concurrent users (log scale)".into(),
         }
     }
 

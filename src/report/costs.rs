@@ -49,6 +49,7 @@ pub const SUMMARY_COLUMNS: &[&str] = &[
     "capacity_status",
     "capacity_users_at_least",
     "bottleneck_beyond_capacity_id",
+    "capacity_unit",
 ];
 
 /// A count, or a blank cell when there is none: never a 0 that a
@@ -62,7 +63,7 @@ pub fn write_costs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let slug = &o.scenario().slug;
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(COSTS_COLUMNS)?;
+        out.write_record(o.load.header(COSTS_COLUMNS))?;
         for p in &o.phases {
             let c = &p.cost;
             out.write_record([
@@ -86,7 +87,7 @@ pub fn write_plan_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(PLAN_COLUMNS)?;
+        out.write_record(o.load.header(PLAN_COLUMNS))?;
         for p in &o.migration {
             let phase = p
                 .phase
@@ -139,6 +140,9 @@ pub fn summary_rows(o: &Outcome) -> Vec<Vec<String>> {
                 p.capacity.status.name().to_string(),
                 count(p.capacity.at_least()),
                 bn.to_string(),
+                // One file for every scenario: say what each row's capacity
+                // counts (users, or arrivals per second along a rate sweep).
+                o.load.column().to_string(),
             ]
         })
         .collect()

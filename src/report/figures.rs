@@ -5,6 +5,7 @@
 use super::charts::{self, ChartMeta, CostBar, Curve, Panel, PlanStep};
 use crate::outcome::utilisation::display_name;
 use crate::outcome::{Estimate, LoadPoint, Outcome};
+use crate::scenario::LoadAxis;
 use std::path::Path;
 
 /// The chart files of a scenario, in the order report.md shows them: each
@@ -43,7 +44,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
-        load_axis: charts::USERS_AXIS.to_string(),
+        load_axis: o.load.axis().into(),
     };
     let mut written = Vec::new();
     // Every chart is drawn against users (the cost one at the capacity in
@@ -65,7 +66,13 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
             usd_month: p.usd_month,
         })
         .collect();
-    charts::plan_chart(&dir.join("plan.png"), &meta, &names, &steps)?;
+    // The plan and the bill are read in users (cost items scale per so
+    // many users): along arrival rates only the load charts are drawn.
+    let by_users = o.load == LoadAxis::Users;
+    if by_users {
+        charts::plan_chart(&dir.join("plan.png"), &meta, &names, &steps)?;
+        written.push("plan.png");
+    }
     let capacities: Vec<Option<f64>> = o
         .phases
         .iter()
@@ -92,12 +99,14 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
     )?;
     charts::utilisation_chart(&dir.join("utilisation.png"), &meta, &utilisation_panels(o))?;
     written.extend([
-        "plan.png",
         "latency.png",
         "errors.png",
         "throughput.png",
         "utilisation.png",
     ]);
+    if !by_users {
+        return Ok(written);
+    }
     let bars: Vec<CostBar> = o
         .phases
         .iter()

@@ -10,7 +10,7 @@ use crate::outcome::cost;
 use crate::outcome::sensitivity::PARAMETERS;
 use crate::outcome::utilisation::display_name;
 use crate::outcome::{ClaimVerdict, Outcome, Sensitivity};
-use crate::scenario::{RequestKind, Scenario};
+use crate::scenario::{LoadAxis, RequestKind, Scenario};
 use crate::sweep::{Capacity, CapacityStatus};
 use crate::sweep::{FULL_LENGTH_BUSY, MIN_RUN_LENGTH_SCALE};
 use std::fmt::Write as _;
@@ -50,7 +50,14 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
         fmt_num(sc.slo.p95_ms),
         fmt_num(sc.slo.error_rate * 100.0)
     );
-    let counts = if users.iter().any(|&u| u > 0) {
+    let counts = if users.iter().any(|&u| u > 0) && o.load == LoadAxis::ArrivalRate {
+        format!(
+            "{} arrival rates from {} to {} per second",
+            users.len(),
+            thousands(users[0]),
+            thousands(users[users.len() - 1])
+        )
+    } else if users.iter().any(|&u| u > 0) {
         format!(
             "{} user counts from {} to {}",
             users.len(),
@@ -90,7 +97,21 @@ pub fn render(o: &Outcome, charts: &[&str]) -> String {
     if let Some(g) = &sc.guide {
         let _ = writeln!(s, "- **Guide:** {}", cell(g));
     }
-    let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    if sc.overrides.is_empty() {
+        let _ = writeln!(s, "- **Scenario file:** `{}`\n", sc.path.display());
+    } else {
+        let _ = writeln!(s, "- **Scenario file:** `{}`", sc.path.display());
+        let sets: Vec<String> = sc
+            .overrides
+            .iter()
+            .map(|o| format!("`--set {}`", o.replace('`', "'")))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- **Overrides** (applied to the file before it was checked): {}\n",
+            sets.join(", ")
+        );
+    }
     if let Some(study) = &o.uncertainty {
         s.push_str(&super::uncertainty::robust_section(
             o,
@@ -173,6 +194,9 @@ pub fn assumptions_block(o: &Outcome) -> String {
             ms_or_s(think.mean_ns()),
             dist_name(&think)
         ),
+        Population::Open { .. } if o.load == LoadAxis::ArrivalRate => {
+            "open: Poisson arrivals at each swept rate (the load axis, in arrivals per second), whatever the response times".to_string()
+        }
         Population::Open { rate_per_s } => format!(
             "open: Poisson arrivals at {} requests/s, whatever the response times",
             fmt_num(rate_per_s)
@@ -228,6 +252,9 @@ pub fn assumptions_footer(o: &Outcome) -> String {
     let sc = o.scenario();
     let workload = match sc.workload.population {
         Population::Closed { think } => format!("think {}", ms_or_s(think.mean_ns())),
+        Population::Open { .. } if o.load == LoadAxis::ArrivalRate => {
+            "open arrivals, rate swept".to_string()
+        }
         Population::Open { rate_per_s } => format!("{} req/s open", fmt_num(rate_per_s)),
     };
     let mix: Vec<String> = sc
@@ -279,13 +306,18 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
     let _ = writeln!(s, "## Capacity\n");
     let _ = writeln!(
         s,
-        "Capacity is the largest user count whose p95 and error rate meet the SLO, searched by bisection \
+        "Capacity is the largest {} whose p95 and error rate meet the SLO, searched by bisection \
          between the grid's last passing and first failing loads (as in `capacity.csv`). The bottleneck is \
-         the busiest resource at the load just above capacity.\n"
+         the busiest resource at the load just above capacity.\n",
+        match o.load {
+            LoadAxis::Users => "user count",
+            LoadAxis::ArrivalRate => "arrival rate (whole arrivals per second)",
+        }
     );
     let _ = writeln!(
         s,
-        "| Phase | Capacity (users) | p95 at capacity (ms) | Throughput at capacity (req/s) | Bottleneck beyond capacity |"
+        "| Phase | Capacity ({}) | p95 at capacity (ms) | Throughput at capacity (req/s) | Bottleneck beyond capacity |",
+        o.load.noun()
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---|");
     for p in &o.phases {
@@ -294,7 +326,7 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
             s,
             "| {} | {} | {} | {} | {} |",
             cell(&sc.phases[p.phase].name),
-            capacity_cell(&p.capacity),
+            capacity_cell(&p.capacity, o.load),
             at.map_or("–".into(), |a| fmt_num(a.p95_ms.mean)),
             at.map_or("–".into(), |a| fmt_num(a.throughput_rps.mean)),
             p.beyond_capacity
@@ -309,7 +341,7 @@ fn capacity_table(s: &mut String, sc: &Scenario, o: &Outcome) {
 }
 
 /// A capacity as report.md shows it: a value, or the bound it is known by.
-fn capacity_cell(c: &Capacity) -> String {
+fn capacity_cell(c: &Capacity, load: LoadAxis) -> String {
     match (c.status, c.measured(), c.at_least()) {
         (_, Some(u), _) => thousands(u),
         (CapacityStatus::AboveGrid, None, Some(u)) => {
@@ -319,6 +351,9 @@ fn capacity_cell(c: &Capacity) -> String {
             "< {} (the smallest load simulated misses the SLO)",
             c.fails_at.map_or("–".into(), thousands)
         ),
+        _ if load == LoadAxis::ArrivalRate => {
+            "none (not even the lightest rate meets the SLO)".into()
+        }
         _ => "none (not even one user meets the SLO)".into(),
     }
 }

@@ -70,7 +70,7 @@ pub fn write_runs_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(RUNS_COLUMNS)?;
+        out.write_record(o.load.header(RUNS_COLUMNS))?;
         for (r, busiest) in o.runs.iter().zip(&o.run_busiest) {
             let p = r.point;
             let (bn, bu) = busiest
@@ -176,7 +176,7 @@ pub fn write_resources_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(RESOURCES_COLUMNS)?;
+        out.write_record(o.load.header(RESOURCES_COLUMNS))?;
         for r in &o.runs {
             let p = r.point;
             let m = &o.plan.models[p.phase];
@@ -281,7 +281,7 @@ pub fn write_requests_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(REQUESTS_COLUMNS)?;
+        out.write_record(o.load.header(REQUESTS_COLUMNS))?;
         for r in &o.runs {
             let p = r.point;
             for (k, (req, t)) in sc.workload.requests.iter().zip(&r.per_type).enumerate() {

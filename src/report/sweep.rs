@@ -55,7 +55,7 @@ pub fn write_sweep_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
-        out.write_record(SWEEP_COLUMNS)?;
+        out.write_record(o.load.header(SWEEP_COLUMNS))?;
         for lp in &o.points {
             let p = &lp.estimate;
             let mut row = vec![
@@ -98,9 +98,9 @@ fn busiest_cells(b: Option<&Busiest>) -> (String, Estimate) {
     })
 }
 
-/// Open workloads have no user count: leave the cell blank.
+/// An open workload at one rate has no load level: leave the cell blank.
 fn users_cell(sc: &Scenario, users: u32) -> String {
-    if sc.workload.is_open() {
+    if sc.one_rate() {
         String::new()
     } else {
         users.to_string()
@@ -140,7 +140,7 @@ pub const CAPACITY_COLUMNS: &[&str] = &[
 /// Write `capacity.csv`: one row per phase.
 pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
     let sc = o.scenario();
-    let open = sc.workload.is_open();
+    let open = sc.one_rate();
     write_atomically(path, |w| {
         let mut out = csv::Writer::from_writer(w);
         let study = o.uncertainty.as_ref();
@@ -148,7 +148,7 @@ pub fn write_capacity_csv(path: &Path, o: &Outcome) -> anyhow::Result<()> {
         if study.is_some() {
             head.extend(super::uncertainty::CAPACITY_STUDY_COLUMNS);
         }
-        out.write_record(&head)?;
+        out.write_record(o.load.header(&head))?;
         for ph in &o.phases {
             let c = &ph.capacity;
             let b = &ph.bounds;

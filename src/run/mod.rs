@@ -9,7 +9,7 @@ pub mod units;
 
 use crate::outcome::{Outcome, Verdict};
 use crate::report;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, LoadAxis, Scenario};
 use crate::sweep::{self, CapacityStatus, PointStop, Progress, SweepOptions, SweepPlan};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -58,6 +58,9 @@ pub struct RunOptions {
     /// What to run of each scenario (`--seed`, `--users`, `--phase`,
     /// `--replications`, …), the same for all.
     pub sweep: SweepOptions,
+    /// `--set path=value` overrides, as given, applied to every scenario
+    /// file in order (a list sweeps the field: one scenario per value).
+    pub sets: Vec<String>,
 }
 
 /// A failure, with the exit code it maps to.
@@ -72,11 +75,31 @@ pub struct Failure {
 /// Load all scenarios first, so that one invalid file stops the job before
 /// any run starts, and every invalid file is reported, not just the first.
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Failure> {
-    let mut scenarios = Vec::new();
+    load_all_with(paths, &[])
+}
+
+/// [`load_all`] with the `--set path=value` overrides `sets` applied to
+/// every file: a file whose overrides sweep a list gives one scenario per
+/// value (see [`scenario::load_with`]), in order.
+pub fn load_all_with(paths: &[PathBuf], sets: &[String]) -> Result<Vec<Scenario>, Failure> {
+    let mut overrides = Vec::new();
     let mut errors = Vec::new();
+    for a in sets {
+        match scenario::Override::parse(a) {
+            Ok(o) => overrides.push(o),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(errors.join("\n")),
+        });
+    }
+    let mut scenarios = Vec::new();
     for p in paths {
-        match scenario::load(p) {
-            Ok(s) => scenarios.push(s),
+        match scenario::load_with(p, &overrides) {
+            Ok(s) => scenarios.extend(s),
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
@@ -138,7 +161,17 @@ const RUN_FILES: &[&str] = &["summary.csv"];
 /// (`check_only`), list or run one shard's units, or sweep every scenario
 /// and write its folder, then summary.csv.
 pub fn run(opts: &RunOptions) -> Result<(), Failure> {
-    let scenarios = load_all(&opts.scenarios)?;
+    if !opts.sets.is_empty() && (opts.list_units || opts.shard.is_some()) {
+        // A shard and `merge` read the scenario files as they are written.
+        return Err(Failure {
+            code: EXIT_INVALID_INPUT,
+            error: anyhow::anyhow!(
+                "--set is not supported with --shard or --list-units yet: shards and `simulate merge` \
+                 read the scenario files as written; write the override into a copy of the file instead"
+            ),
+        });
+    }
+    let scenarios = load_all_with(&opts.scenarios, &opts.sets)?;
     let mut plans = Vec::new();
     for s in &scenarios {
         let plan = sweep::plan(s, &opts.sweep).map_err(|e| Failure {
@@ -158,8 +191,13 @@ pub fn run(opts: &RunOptions) -> Result<(), Failure> {
     if opts.check_only {
         if !opts.quiet {
             for p in &plans {
+                let variant = if p.scenario.overrides.is_empty() {
+                    String::new()
+                } else {
+                    format!(" as `{}`", p.scenario.slug)
+                };
                 eprintln!(
-                    "{}: valid ({} phases, {} runs)",
+                    "{}{variant}: valid ({} phases, {} runs)",
                     p.scenario.path.display(),
                     p.scenario.phases.len(),
                     p.points.len()
@@ -572,17 +610,21 @@ fn summary_line(o: &Outcome, started: Instant, dir: &Path) -> String {
         .filter_map(|ph| {
             let c = &ph.capacity;
             let name = &sc.phases[c.phase].name;
+            let unit = match o.load {
+                LoadAxis::Users => "users",
+                LoadAxis::ArrivalRate => "arrivals/s",
+            };
             match c.status {
-                CapacityStatus::Found => Some(format!("{name} {} users", c.users)),
-                CapacityStatus::AboveGrid => Some(format!("{name} ≥ {} users", c.users)),
+                CapacityStatus::Found => Some(format!("{name} {} {unit}", c.users)),
+                CapacityStatus::AboveGrid => Some(format!("{name} ≥ {} {unit}", c.users)),
                 CapacityStatus::Bracketed => Some(format!(
-                    "{name} {}–{} users",
+                    "{name} {}–{} {unit}",
                     c.users,
                     c.fails_at.unwrap_or(c.users)
                 )),
                 CapacityStatus::None => Some(format!("{name} none")),
                 CapacityStatus::BelowGrid => {
-                    Some(format!("{name} < {} users", c.fails_at.unwrap_or(c.users)))
+                    Some(format!("{name} < {} {unit}", c.fails_at.unwrap_or(c.users)))
                 }
                 CapacityStatus::Open => None,
             }

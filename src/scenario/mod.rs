@@ -11,6 +11,7 @@ mod path;
 mod ranges;
 mod raw;
 mod scale;
+mod set;
 mod sweep;
 mod value;
 
@@ -21,8 +22,9 @@ use dists::check_dist;
 use network::check_network;
 pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
-pub use sweep::log_grid;
+pub use set::{load_with, Override, SetError, MAX_VARIANTS};
 use sweep::{check_slo, check_sweep};
+pub use sweep::{log_grid, LoadAxis};
 
 use crate::dist::Dist;
 use crate::model::{self, Discipline, Population, Step, WaitPolicy};
@@ -65,6 +67,10 @@ pub struct Scenario {
     /// `[calibration]`: the scenario was fitted to measurements by
     /// `simulate calibrate`; `None` for a scenario written by hand.
     pub calibration: Option<Calibrated>,
+    /// The `--set path=value` overrides applied to the file's text before it
+    /// was checked, as given on the command line (each with the one value
+    /// of this variant, for a list that sweeps); empty without `--set`.
+    pub overrides: Vec<String>,
 }
 
 /// `[calibration]` of a scenario `simulate calibrate` wrote.
@@ -96,6 +102,14 @@ pub struct Workload {
     /// `[[workload.request]]`: the request types, 1–[`MAX_REQUESTS`], in file
     /// order.
     pub requests: Vec<RequestSpec>,
+}
+
+impl Scenario {
+    /// An open workload at its one arrival rate: a single point, with no
+    /// load axis to sweep, chart or search for a capacity along.
+    pub fn one_rate(&self) -> bool {
+        self.workload.is_open() && self.sweep.load == LoadAxis::Users
+    }
 }
 
 impl Workload {
@@ -152,8 +166,13 @@ pub struct Sweep {
     /// Closed populations to simulate, ascending and distinct: `sweep.users`
     /// (a list, or a log-spaced grid `{ from, to, points }`; default up to
     /// 25 points from 3 to 1000000) plus every claim's user count, at most
-    /// [`MAX_POINTS`]. For an open workload one point, `[0]`.
+    /// [`MAX_POINTS`]. For an open workload one point, `[0]`, unless its
+    /// arrival rate is swept: then the rates of `sweep.arrival_rates_per_s`
+    /// (same forms, whole arrivals per second) — the load levels of
+    /// [`Sweep::load`].
     pub users: Vec<u32>,
+    /// What the load levels in `users` count: users, or arrivals per second.
+    pub load: LoadAxis,
     /// `sweep.replications`: independent runs per point to start with,
     /// 1–1000 (default 5).
     pub replications: u32,
@@ -367,6 +386,9 @@ pub enum LoadError {
     /// The file was read but is not a valid scenario.
     #[error(transparent)]
     Invalid(#[from] ScenarioError),
+    /// A `--set` argument cannot be applied to the file.
+    #[error(transparent)]
+    Set(#[from] SetError),
 }
 
 /// Read and validate a scenario file.
@@ -374,6 +396,12 @@ pub enum LoadError {
 /// Only a regular file is opened (a FIFO would block the loader forever, a
 /// device would be read without end), and at most [`MAX_FILE_BYTES`] are read.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    Ok(parse_bytes(path, &read_file(path)?)?)
+}
+
+/// The bytes of a scenario file: a regular file of at most
+/// [`MAX_FILE_BYTES`].
+fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let read_err = |source| LoadError::Read {
         path: path.to_path_buf(),
@@ -408,7 +436,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             exact: false,
         });
     }
-    Ok(parse_bytes(path, &bytes)?)
+    Ok(bytes)
 }
 
 /// What a path that is not a regular file is, in words.
@@ -660,8 +688,15 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         )
         .map(|n| n as u32),
     };
-    let workload = check_workload(d, &raw.workload);
-    let is_open = workload.as_ref().is_some_and(|w| w.is_open());
+    // An arrival-rate sweep makes a workload open by itself: its own
+    // arrival_rate_per_s may then be left out.
+    let swept_rates = raw
+        .sweep
+        .as_ref()
+        .is_some_and(|s| s.get_ref().arrival_rates_per_s.is_some());
+    let workload = check_workload(d, &raw.workload, swept_rates);
+    let w = raw.workload.get_ref();
+    let is_open = w.think_time.is_none() && (w.arrival_rate_per_s.is_some() || swept_rates);
     let sweep = check_sweep(d, raw.sweep.as_ref(), is_open);
     let slo = check_slo(d, raw.slo.as_ref());
     let phases = check_phases(d, &raw.phase, workload.as_ref());
@@ -671,6 +706,25 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         .map(|p| p.get_ref().name.get_ref().trim().to_string())
         .collect();
     let claims = claims::check_claims(d, &raw.claim, &names, is_open);
+    // Along arrival rates only what holds for the whole phase whatever the
+    // load can be judged: a capacity or a cost per user is read in users,
+    // and a point's metric at a user count.
+    let claims = claims.filter(|c| {
+        let mut ok = true;
+        if swept_rates && is_open {
+            for (i, (claim, raw)) in c.iter().zip(&raw.claim).enumerate() {
+                if !matches!(claim.metric, Metric::MaxThroughputRps | Metric::CostUsdMonth) {
+                    d.error(
+                        raw.span(),
+                        format!("claim[{i}].expect.{}", claim.metric.name()),
+                        "an arrival-rate sweep judges only claims on the whole phase whatever the load (max_throughput_rps, cost_usd_month); this metric is read in users or at a user count: check it in a scenario that sweeps users",
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok
+    });
     let calibration = match &raw.calibration {
         None => Some(None),
         Some(c) => int_in(
@@ -732,6 +786,7 @@ fn check(d: &mut Diagnostics, path: &Path, raw: RawScenario) -> Option<Scenario>
         phases: phases?,
         claims: claims?,
         calibration: calibration?,
+        overrides: Vec::new(),
         uncertainty: Uncertainty {
             designs: designs?,
             ..Uncertainty::default()
@@ -749,7 +804,7 @@ pub const MAX_REQUESTS: usize = 1000;
 /// Fastest open arrivals: one per nanosecond, the clock's resolution.
 const MAX_ARRIVAL_RATE_PER_S: f64 = 1e9;
 
-fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
+fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>, swept_rates: bool) -> Option<Workload> {
     let span = w.span();
     let w = w.get_ref();
     // A bad population does not stop the checks of the requests below, so
@@ -777,6 +832,9 @@ fn check_workload(d: &mut Diagnostics, w: &S<RawWorkload>) -> Option<Workload> {
             );
             None
         }
+        // Every point sets its own rate (the sweep's); this one is only
+        // what the compiled model holds until a run replaces it.
+        (None, None) if swept_rates => Some(Population::Open { rate_per_s: 1.0 }),
         (None, None) => {
             d.error(
                 span.clone(),

@@ -77,8 +77,9 @@ fn walk_value(v: &Spanned<DeValue>, at: usize, path: &mut String, depth: usize, 
     }
 }
 
-/// A key as the author would write it: bare if it can be, else quoted.
-fn push_key(path: &mut String, key: &str) {
+/// A key as the author would write it: bare if it can be, else quoted
+/// (also how `--set` names the field it sets).
+pub(super) fn push_key(path: &mut String, key: &str) {
     let bare = !key.is_empty()
         && key
             .chars()

@@ -87,6 +87,8 @@ pub(super) struct RawDist {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSweep {
     pub users: Option<S<RawUsers>>,
+    /// An open workload's arrival rates, in the same two forms as `users`.
+    pub arrival_rates_per_s: Option<S<RawUsers>>,
     pub replications: Option<S<Num>>,
     pub warmup_requests: Option<S<Num>>,
     pub measured_requests: Option<S<Num>>,
@@ -99,7 +101,8 @@ pub(super) struct RawSweep {
     pub event_budget: Option<S<Num>>,
 }
 
-/// `users = [10, 100, 1000]` or `users = { from = 3, to = 1000, points = 13 }`.
+/// `users = [10, 100, 1000]` or `users = { from = 3, to = 1000, points = 13 }`
+/// (and `arrival_rates_per_s` alike).
 pub(super) enum RawUsers {
     List(Vec<S<Num>>),
     Grid(RawGrid),

@@ -2,6 +2,66 @@
 
 use super::*;
 
+/// What a sweep varies: the load axis of its points, charts and tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LoadAxis {
+    /// A closed population's size (`sweep.users`); also an open workload at
+    /// its one arrival rate, which has no axis (its one point is at load 0).
+    #[default]
+    Users,
+    /// An open workload's arrival rate, in whole arrivals per second
+    /// (`sweep.arrival_rates_per_s`): each point's load level is its rate.
+    ArrivalRate,
+}
+
+impl LoadAxis {
+    /// The load in words, as axes and report.md name it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            LoadAxis::Users => "users",
+            LoadAxis::ArrivalRate => "arrivals per second",
+        }
+    }
+
+    /// The load axis of a chart drawn on a log scale.
+    pub fn axis(self) -> &'static str {
+        match self {
+            LoadAxis::Users => "Concurrent users (log scale)",
+            LoadAxis::ArrivalRate => "Arrivals per second (log scale)",
+        }
+    }
+
+    /// The word CSV column names use for the load (`users`,
+    /// `capacity_users` → `arrivals_per_s`, `capacity_arrivals_per_s`).
+    pub fn column(self) -> &'static str {
+        match self {
+            LoadAxis::Users => "users",
+            LoadAxis::ArrivalRate => "arrivals_per_s",
+        }
+    }
+
+    /// A CSV column name with the load word of this axis: the load column
+    /// `users` and the load-valued `capacity_users…`, `fails_at_users` and
+    /// `knee_users` name [`Self::column`] instead; other columns (such as
+    /// `aborted_users`, a count of users) are kept.
+    pub fn rename(self, column: &str) -> String {
+        const LOAD: [&str; 4] = ["users", "capacity_users", "fails_at_users", "knee_users"];
+        if LOAD
+            .iter()
+            .any(|c| column == *c || column.starts_with(&format!("{c}_")))
+        {
+            column.replacen("users", self.column(), 1)
+        } else {
+            column.to_string()
+        }
+    }
+
+    /// Every column name of a header, through [`Self::rename`].
+    pub fn header(self, columns: &[&str]) -> Vec<String> {
+        columns.iter().map(|c| self.rename(c)).collect()
+    }
+}
+
 pub(super) fn check_sweep(
     d: &mut Diagnostics,
     s: Option<&S<RawSweep>>,
@@ -19,6 +79,7 @@ pub(super) fn check_sweep(
         precision: 0.05,
         max_replications: 30,
         event_budget: 300_000_000,
+        load: LoadAxis::Users,
     };
     let Some(s) = s else {
         if is_open {
@@ -29,97 +90,9 @@ pub(super) fn check_sweep(
     let r = s.get_ref();
     let mut ok = true;
     if let Some(u) = &r.users {
-        match u.get_ref() {
-            RawUsers::List(list) if list.is_empty() => {
-                d.error(
-                    u.span(),
-                    "sweep.users",
-                    format!("the list must not be empty: give user counts from 1 to {MAX_USERS}, e.g. users = [10, 100, 1000]"),
-                );
-                ok = false;
-            }
-            RawUsers::List(list) if list.len() > MAX_POINTS => {
-                d.error(
-                    list[MAX_POINTS].span(),
-                    "sweep.users",
-                    format!(
-                        "lists {} user counts; at most {MAX_POINTS} points are simulated (or use a grid: users = {{ from, to, points }})",
-                        list.len()
-                    ),
-                );
-                ok = false;
-            }
-            RawUsers::List(list) => {
-                let mut v = Vec::with_capacity(list.len());
-                for (k, x) in list.iter().enumerate() {
-                    match int_in(
-                        d,
-                        x,
-                        &format!("sweep.users[{k}]"),
-                        1,
-                        MAX_USERS,
-                        "a user count",
-                    ) {
-                        Some(n) => v.push(n as u32),
-                        None => ok = false,
-                    }
-                }
-                v.sort_unstable();
-                v.dedup();
-                sweep.users = v;
-            }
-            RawUsers::Grid(g) => {
-                let from = int_in(
-                    d,
-                    &g.from,
-                    "sweep.users.from",
-                    1,
-                    MAX_USERS,
-                    "the smallest user count",
-                );
-                let to = int_in(
-                    d,
-                    &g.to,
-                    "sweep.users.to",
-                    1,
-                    MAX_USERS,
-                    "the largest user count",
-                );
-                let points = int_in(
-                    d,
-                    &g.points,
-                    "sweep.users.points",
-                    1,
-                    MAX_POINTS as i64,
-                    "the number of user counts, spaced evenly on a log scale",
-                );
-                match (from, to, points) {
-                    (Some(from), Some(to), _) if from > to => {
-                        d.error(
-                            u.span(),
-                            "sweep.users",
-                            format!(
-                                "needs 1 ≤ from ≤ to ≤ {MAX_USERS} (got from = {from}, to = {to})"
-                            ),
-                        );
-                        ok = false;
-                    }
-                    (Some(from), Some(to), Some(1)) if from != to => {
-                        d.error(
-                            g.points.span(),
-                            "sweep.users.points",
-                            format!(
-                                "must be from 2 to {MAX_POINTS} (1 only when from = to) (got 1)"
-                            ),
-                        );
-                        ok = false;
-                    }
-                    (Some(from), Some(to), Some(points)) => {
-                        sweep.users = log_grid(from as u32, to as u32, points as u32);
-                    }
-                    _ => ok = false,
-                }
-            }
+        match levels(d, u, &USERS) {
+            Some(v) => sweep.users = v,
+            None => ok = false,
         }
     }
     if is_open {
@@ -127,11 +100,29 @@ pub(super) fn check_sweep(
             d.error(
                 u.span(),
                 "sweep.users",
-                "an open workload (arrival_rate_per_s) has no user count to sweep; remove sweep.users",
+                "an open workload (arrival_rate_per_s) has no user count to sweep; remove sweep.users, or sweep its arrival rate with sweep.arrival_rates_per_s",
             );
             ok = false;
         }
         sweep.users = vec![0];
+    }
+    if let Some(u) = &r.arrival_rates_per_s {
+        if !is_open {
+            d.error(
+                u.span(),
+                "sweep.arrival_rates_per_s",
+                "sweeps an open workload's arrival rate, but this workload is a closed population (think_time): sweep it with sweep.users, or replace think_time with open arrivals",
+            );
+            ok = false;
+        } else {
+            match levels(d, u, &RATES) {
+                Some(v) => {
+                    sweep.users = v;
+                    sweep.load = LoadAxis::ArrivalRate;
+                }
+                None => ok = false,
+            }
+        }
     }
     if let Some(v) = &r.replications {
         match int_in(
@@ -235,6 +226,133 @@ pub(super) fn check_sweep(
         }
     }
     ok.then_some(sweep)
+}
+
+/// What a list or grid of load levels counts, for its messages.
+struct Levels {
+    /// The key, under `[sweep]`.
+    key: &'static str,
+    /// One level, in words ("a user count").
+    one: &'static str,
+    /// One level, bare ("user count").
+    bare: &'static str,
+    /// Levels, in words ("user counts").
+    plural: &'static str,
+    /// The example of a list.
+    example: &'static str,
+}
+
+const USERS: Levels = Levels {
+    key: "users",
+    one: "a user count",
+    bare: "user count",
+    plural: "user counts",
+    example: "users = [10, 100, 1000]",
+};
+
+const RATES: Levels = Levels {
+    key: "arrival_rates_per_s",
+    one: "an arrival rate in whole arrivals per second",
+    bare: "arrival rate",
+    plural: "arrival rates (whole arrivals per second)",
+    example: "arrival_rates_per_s = [10, 20, 40]",
+};
+
+/// A list or a log-spaced grid of whole load levels from 1 to
+/// [`MAX_USERS`], ascending and distinct: `sweep.users` or
+/// `sweep.arrival_rates_per_s`.
+fn levels(d: &mut Diagnostics, u: &S<RawUsers>, what: &Levels) -> Option<Vec<u32>> {
+    let key = format!("sweep.{}", what.key);
+    match u.get_ref() {
+        RawUsers::List(list) if list.is_empty() => {
+            d.error(
+                u.span(),
+                key,
+                format!(
+                    "the list must not be empty: give {} from 1 to {MAX_USERS}, e.g. {}",
+                    what.plural, what.example
+                ),
+            );
+            None
+        }
+        RawUsers::List(list) if list.len() > MAX_POINTS => {
+            d.error(
+                list[MAX_POINTS].span(),
+                key,
+                format!(
+                    "lists {} {}; at most {MAX_POINTS} points are simulated (or use a grid: {} = {{ from, to, points }})",
+                    list.len(),
+                    what.plural,
+                    what.key
+                ),
+            );
+            None
+        }
+        RawUsers::List(list) => {
+            let mut v = Vec::with_capacity(list.len());
+            let mut ok = true;
+            for (k, x) in list.iter().enumerate() {
+                match int_in(d, x, &format!("{key}[{k}]"), 1, MAX_USERS, what.one) {
+                    Some(n) => v.push(n as u32),
+                    None => ok = false,
+                }
+            }
+            v.sort_unstable();
+            v.dedup();
+            ok.then_some(v)
+        }
+        RawUsers::Grid(g) => {
+            let from = int_in(
+                d,
+                &g.from,
+                &format!("{key}.from"),
+                1,
+                MAX_USERS,
+                &format!("the smallest {}", what.bare),
+            );
+            let to = int_in(
+                d,
+                &g.to,
+                &format!("{key}.to"),
+                1,
+                MAX_USERS,
+                &format!("the largest {}", what.bare),
+            );
+            let points = int_in(
+                d,
+                &g.points,
+                &format!("{key}.points"),
+                1,
+                MAX_POINTS as i64,
+                &format!(
+                    "the number of {}, spaced evenly on a log scale",
+                    what.plural
+                ),
+            );
+            match (from, to, points) {
+                (Some(from), Some(to), _) if from > to => {
+                    d.error(
+                        u.span(),
+                        key,
+                        format!("needs 1 ≤ from ≤ to ≤ {MAX_USERS} (got from = {from}, to = {to})"),
+                    );
+                    None
+                }
+                (Some(from), Some(to), Some(1)) if from != to => {
+                    d.error(
+                        g.points.span(),
+                        format!("{key}.points"),
+                        format!("must be from 2 to {MAX_POINTS} (1 only when from = to) (got 1)"),
+                    );
+                    None
+                }
+                (Some(from), Some(to), Some(points)) => {
+                    Some(log_grid(from as u32, to as u32, points as u32))
+                }
+                _ => None,
+            }
+        }
+    }
 }
 
 /// `points` user counts from `from` to `to`, evenly spaced on a log scale,

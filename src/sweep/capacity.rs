@@ -120,7 +120,9 @@ pub(super) fn search(plan: &SweepPlan, progress: &dyn Progress) -> SweepResult {
         })
         .collect();
     let (mut points, mut runs) = plan.estimate(&keys, progress);
-    let open = plan.scenario.workload.is_open();
+    // An open workload at one rate has nothing to search along; an
+    // arrival-rate sweep is searched like users.
+    let open = plan.scenario.one_rate();
     let mut searches: Vec<Search> = plan
         .phases
         .iter()

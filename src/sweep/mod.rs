@@ -39,7 +39,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct SweepOptions {
     /// Seed of the whole sweep (`--seed`), instead of the scenario's.
     pub seed: Option<u64>,
-    /// Simulate these user counts instead of the scenario's grid.
+    /// Simulate these user counts (arrival rates, for an arrival-rate
+    /// sweep) instead of the scenario's grid.
     pub users: Option<Vec<u32>>,
     /// Only the phase with this name.
     pub phase: Option<String>,
@@ -65,7 +66,8 @@ pub struct SweepOptions {
 pub struct Point {
     /// Index into `Scenario::phases`.
     pub phase: usize,
-    /// Closed population size (0 for an open workload).
+    /// The load level: a closed population's size, an arrival rate of an
+    /// arrival-rate sweep, or 0 for an open workload at its one rate.
     pub users: u32,
     /// Replication number at this (phase, users), from 0.
     pub replication: u32,
@@ -151,7 +153,7 @@ pub fn plan<'s>(scenario: &'s Scenario, opts: &SweepOptions) -> Result<SweepPlan
             found
         }
     };
-    let users: Vec<u32> = if scenario.workload.is_open() {
+    let users: Vec<u32> = if scenario.one_rate() {
         vec![0]
     } else {
         opts.users

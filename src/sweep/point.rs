@@ -233,7 +233,7 @@ fn decide(plan: &SweepPlan, s: &mut State) {
     let unsettled = s.runs.iter().filter(|r| !r.stable()).count();
     if s.runs.iter().any(|r| r.stop == StopReason::Overflow)
         || 2 * unsettled > s.runs.len()
-        || plan.analytic[s.key.phase].open_overloaded()
+        || plan.analytic[s.key.phase].open_overloaded(s.key.users)
     {
         s.stop = Some(PointStop::Unstable);
         return;

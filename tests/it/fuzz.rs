@@ -52,6 +52,28 @@ proptest! {
             prop_assert!(e.to_string().starts_with("fuzz.toml:"));
         }
     }
+
+    #[test]
+    fn a_set_never_panics_and_every_failure_says_where(
+        path in "(workload|sweep|phase|phase\\[[0-2]\\]|phase\\.P|app|database|x)(\\.(app|hosts|cores|users|think_time|mean_s|request|\\[0\\]|name|y)){0,4}",
+        value in "(\\PC{0,12}|\\[[0-9, ]{0,8}\\]|\\{ ?[a-z]{0,4} ?= ?[0-9]{0,3} ?\\})",
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fuzz.toml");
+        std::fs::write(&file, VALID).unwrap();
+        let arg = format!("{path}={value}");
+        let Ok(o) = capsim::scenario::Override::parse(&arg) else {
+            return Ok(());
+        };
+        match capsim::scenario::load_with(&file, &[o]) {
+            Ok(scenarios) => prop_assert!(!scenarios.is_empty()),
+            Err(capsim::scenario::LoadError::Invalid(e)) => {
+                prop_assert!(!e.diagnostics.is_empty());
+                prop_assert!(e.diagnostics.iter().all(|d| d.line >= 1 && d.column >= 1));
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("--set "), "{e}"),
+        }
+    }
 }
 
 /// A random but valid model: a few stations and resources, plans that

@@ -40,3 +40,4 @@ mod shards;
 mod sweep;
 mod uncertainty;
 mod validation;
+mod what_if;

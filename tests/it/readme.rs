@@ -37,3 +37,18 @@ fn the_readme_snippet_of_every_block_is_a_valid_scenario() {
     assert!(last.replicas.is_some(), "replicas");
     assert!(last.shards.is_some(), "shards");
 }
+
+#[test]
+fn the_readme_snippet_of_an_arrival_rate_sweep_is_a_valid_scenario() {
+    let readme = read(&repo("README.md"));
+    let marker = "<!-- capsim:arrival-sweep -->\n```toml\n";
+    let start = readme
+        .find(marker)
+        .expect("README has the arrival-rate snippet")
+        + marker.len();
+    let end = start + readme[start..].find("```").unwrap();
+    let sc = parse("README.md", &readme[start..end]);
+    assert!(sc.workload.is_open());
+    assert_eq!(sc.sweep.load, capsim::scenario::LoadAxis::ArrivalRate);
+    assert_eq!(sc.sweep.users, [10, 20, 40, 60, 80]);
+}
