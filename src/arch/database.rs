@@ -3,6 +3,7 @@
 use super::builder::ModelBuilder;
 use super::pooler::PoolerInstance;
 use super::postgres::PostgresDb;
+use super::routing::Net;
 use super::sqlite::SqliteDb;
 use crate::dist::Dist;
 use crate::model::StationId;
@@ -18,6 +19,8 @@ pub(super) struct DbSite<'a> {
     pub pooler: Option<&'a PoolerInstance>,
     /// The workload draws keys: writes lock their row.
     pub keyed: bool,
+    /// App hosts: each keeps its own client pool, if the database has one.
+    pub app_hosts: u32,
 }
 
 /// One database server (a primary, a replica or a shard) in a compiled model.
@@ -39,6 +42,7 @@ impl DbInstance {
                 site.keyed,
                 site.pooler,
                 site.app_cpu,
+                site.app_hosts,
             )),
         }
     }
@@ -63,11 +67,19 @@ impl DbInstance {
         }
     }
 
-    /// Steps of one transaction of request `req` with service demand `demand`.
-    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
+    /// Steps of one transaction of request `req` with service demand
+    /// `demand`, from app host `host`, the network hop `n` away.
+    pub(super) fn call(
+        &self,
+        b: &mut ModelBuilder,
+        req: &RequestSpec,
+        demand: Dist,
+        host: u32,
+        n: Net,
+    ) {
         match self {
             DbInstance::Sqlite(s) => s.call(b, req, demand),
-            DbInstance::Postgres(p) => p.call(b, req, demand),
+            DbInstance::Postgres(p) => p.call(b, req, demand, host, n),
         }
     }
 }
