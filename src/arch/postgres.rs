@@ -22,8 +22,8 @@ use super::builder::ModelBuilder;
 use super::pooler::{PoolRef, PoolerInstance};
 use super::routing::{net, Net};
 use crate::defaults::{PG_COMMIT_CPU_MS, PG_CONNECT_ROUND_TRIPS};
-use crate::dist::{Dist, NS_PER_MS};
 use crate::dist::NS_PER_S;
+use crate::dist::{Dist, NS_PER_MS};
 use crate::model::{
     Discipline, GaugeSource, MemoryGauge, ResourceId, ServerPoolSpec, StationId, Step, WaitPolicy,
 };

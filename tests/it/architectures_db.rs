@@ -612,7 +612,11 @@ fn a_transaction_that_waits_past_the_client_pools_timeout_fails() {
         .replace("mean_ms = 1 }", "mean_ms = 10 }");
     let s = simulate(&model(&text), 20, 5_000, 5);
     let failed: u64 = s.errors.iter().sum();
-    assert!(failed > s.completed, "{failed} failed, {} served", s.completed);
+    assert!(
+        failed > s.completed,
+        "{failed} failed, {} served",
+        s.completed
+    );
     // With the default timeout (10 s) nobody fails.
     let text = text.replace("client_pool_timeout_s = 0.05", "");
     let s = simulate(&model(&text), 20, 5_000, 5);
