@@ -34,16 +34,9 @@ impl DbInstance {
     pub(super) fn build(b: &mut ModelBuilder, spec: &Database, name: &str, site: &DbSite) -> Self {
         match &spec.engine {
             DbEngine::Sqlite(s) => DbInstance::Sqlite(SqliteDb::build(b, s, name, site.app_cpu)),
-            DbEngine::Postgres(p) => DbInstance::Postgres(PostgresDb::build(
-                b,
-                p,
-                spec.cores,
-                name,
-                site.keyed,
-                site.pooler,
-                site.app_cpu,
-                site.app_hosts,
-            )),
+            DbEngine::Postgres(p) => {
+                DbInstance::Postgres(PostgresDb::build(b, p, spec.cores, name, site))
+            }
         }
     }
 

@@ -19,7 +19,8 @@
 //! its WAL flush, which it shares with every commit waiting at the same time.
 
 use super::builder::ModelBuilder;
-use super::pooler::{PoolRef, PoolerInstance};
+use super::database::DbSite;
+use super::pooler::PoolRef;
 use super::routing::{net, Net};
 use crate::defaults::{PG_COMMIT_CPU_MS, PG_CONNECT_ROUND_TRIPS};
 use crate::dist::NS_PER_S;
@@ -61,18 +62,16 @@ impl PostgresDb {
         spec: &Postgres,
         cores: u32,
         name: &str,
-        keyed: bool,
-        pooler: Option<&PoolerInstance>,
-        app_cpu: StationId,
-        app_hosts: u32,
+        site: &DbSite,
     ) -> Self {
+        let (keyed, pooler, app_cpu) = (site.keyed, site.pooler, site.app_cpu);
         // Each app host's pool: its connections are server connections
         // (opened with a backend start-up) or, behind PgBouncer, client
         // connections to it, which PgBouncer accepts without one.
         let client_pools: Vec<u32> = spec
             .client_pool
             .map(|cp| {
-                (0..app_hosts)
+                (0..site.app_hosts)
                     .map(|h| {
                         let pool = b.server_pool(ServerPoolSpec {
                             name: format!("app{h}.{name}.client_pool"),
