@@ -170,8 +170,11 @@ pub const PG_CONNECTION_MB: f64 = 5.0;
 pub const PG_CONTENTION: f64 = 0.005;
 
 /// Opening a server connection (backend fork and authentication), in ms
-/// (`database.connect_ms`); paid by PgBouncer when it opens one. An
-/// assumption (not measured here).
+/// (`database.connect_ms`): the server's CPU for each request that opens
+/// its own connection (`connections = "request"`), a wait when PgBouncer or
+/// an app's pool opens one. An assumption (not measured here; connecting
+/// anew per transaction, pgbench -C, is known to cost PostgreSQL on the
+/// order of a millisecond or more of backend start-up).
 pub const PG_CONNECT_MS: f64 = 2.0;
 
 /// PostgreSQL CPU per TPC-B-like transaction, in ms, for workloads that want
@@ -217,3 +220,21 @@ pub const PGBOUNCER_MAX_DB_CONNECTIONS: u32 = 0;
 /// Longest a client waits for a server connection, in seconds, before it is
 /// disconnected with an error (`pooler.query_wait_timeout`; 0 = forever).
 pub const PGBOUNCER_QUERY_WAIT_TIMEOUT_S: f64 = 120.0;
+
+// ------------------------------------------------------- App-side pools
+
+/// How long a transaction waits for a connection of the app's own pool, in s
+/// (`database.client_pool_timeout_s`). Prisma's `pool_timeout` default
+/// (Prisma documentation, "Connection pool": "pool_timeout … Default: 10"
+/// seconds; past it the query fails with P2024, "Timed out fetching a new
+/// connection from the connection pool").
+pub const CLIENT_POOL_TIMEOUT_S: f64 = 10.0;
+
+/// Network round trips a client waits for while it opens a PostgreSQL
+/// connection (`database.connections = "request"`): the TCP handshake, the
+/// startup packet answered by the authentication request, and SCRAM-SHA-256
+/// (PostgreSQL's default `password_encryption` since 14) in two exchanges,
+/// the last answered by AuthenticationOk and ReadyForQuery (PostgreSQL
+/// documentation, "Frontend/Backend Protocol: Message Flow", SASL
+/// authentication). No TLS (it would add one or two more).
+pub const PG_CONNECT_ROUND_TRIPS: u32 = 4;

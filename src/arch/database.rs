@@ -19,6 +19,8 @@ pub(super) struct DbSite<'a> {
     pub pooler: Option<&'a PoolerInstance>,
     /// The workload draws keys: writes lock their row.
     pub keyed: bool,
+    /// App hosts: each keeps its own client pool, if the database has one.
+    pub app_hosts: u32,
 }
 
 /// One database server (a primary, a replica or a shard) in a compiled model.
@@ -32,15 +34,9 @@ impl DbInstance {
     pub(super) fn build(b: &mut ModelBuilder, spec: &Database, name: &str, site: &DbSite) -> Self {
         match &spec.engine {
             DbEngine::Sqlite(s) => DbInstance::Sqlite(SqliteDb::build(b, s, name, site.app_cpu)),
-            DbEngine::Postgres(p) => DbInstance::Postgres(PostgresDb::build(
-                b,
-                p,
-                spec.cores,
-                name,
-                site.keyed,
-                site.pooler,
-                site.app_cpu,
-            )),
+            DbEngine::Postgres(p) => {
+                DbInstance::Postgres(PostgresDb::build(b, p, spec.cores, name, site))
+            }
         }
     }
 
@@ -65,12 +61,18 @@ impl DbInstance {
     }
 
     /// Steps of one transaction of request `req` with service demand
-    /// `demand`; `n` is the client's round trip, taken again before each
-    /// statement after the first (SQLite runs in the process: none).
-    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
+    /// `demand`, from app host `host`, the network hop `n` away.
+    pub(super) fn call(
+        &self,
+        b: &mut ModelBuilder,
+        req: &RequestSpec,
+        demand: Dist,
+        host: u32,
+        n: Net,
+    ) {
         match self {
             DbInstance::Sqlite(s) => s.call(b, req, demand),
-            DbInstance::Postgres(p) => p.call(b, req, demand, n),
+            DbInstance::Postgres(p) => p.call(b, req, demand, host, n),
         }
     }
 }

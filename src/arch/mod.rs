@@ -88,6 +88,7 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
         app_cpu: hosts[0].cpus[0],
         pooler: pooler.as_ref(),
         keyed: w.keys.is_some(),
+        app_hosts: t.app.hosts,
     };
     let data = t
         .database
@@ -135,7 +136,7 @@ fn tiers(w: &Workload, t: &Tiers) -> Model {
                     let h = h as u32;
                     let cached = cache.as_ref().filter(|_| r.cacheable);
                     let lookup = cached.map(|c| c.lookup(&mut b, h, cpu));
-                    data.call(&mut b, ri, r, demand, net);
+                    data.call(&mut b, ri, r, demand, h, net);
                     if let Some(c) = cached {
                         c.fill(&mut b, h, cpu);
                     }

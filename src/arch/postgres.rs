@@ -5,7 +5,11 @@
 //! "sorry, too many clients already"), or borrows one from PgBouncer's pool;
 //! with `connections = "session"` each user keeps the connection it opened
 //! (pgbench's clients), and a refused user gets an error or, with
-//! `on_refused = "abort"`, stops as a pgbench client does. With
+//! `on_refused = "abort"`, stops as a pgbench client does; with
+//! `connections = "request"` each request opens its own (Django's default
+//! `CONN_MAX_AGE = 0`) and pays the handshake and the backend start-up; with
+//! `client_pool` each app host keeps a pool of connections open (Prisma's
+//! `connection_limit`) and a transaction waits for one of them. With
 //! `host = "app"` the server runs on the app host and shares its cores.
 //! Under MVCC reads never wait; a write locks its row — the request's key,
 //! drawn from the workload's Zipf popularity — until it commits, so writers
@@ -15,11 +19,15 @@
 //! its WAL flush, which it shares with every commit waiting at the same time.
 
 use super::builder::ModelBuilder;
-use super::pooler::{PoolRef, PoolerInstance};
+use super::database::DbSite;
+use super::pooler::PoolRef;
 use super::routing::{net, Net};
-use crate::defaults::PG_COMMIT_CPU_MS;
+use crate::defaults::{PG_COMMIT_CPU_MS, PG_CONNECT_ROUND_TRIPS};
+use crate::dist::NS_PER_S;
 use crate::dist::{Dist, NS_PER_MS};
-use crate::model::{Discipline, GaugeSource, MemoryGauge, ResourceId, StationId, Step, WaitPolicy};
+use crate::model::{
+    Discipline, GaugeSource, MemoryGauge, ResourceId, ServerPoolSpec, StationId, Step, WaitPolicy,
+};
 use crate::scenario::{Postgres, RequestKind, RequestSpec};
 
 pub(super) struct PostgresDb {
@@ -29,6 +37,10 @@ pub(super) struct PostgresDb {
     /// Row locks, when the workload has keys.
     rows: Option<u32>,
     access: Access,
+    /// Each app host's pool of connections (`client_pool`), by host.
+    client_pools: Vec<u32>,
+    /// `connections = "request"`: the backend start-up a request pays.
+    connect: Option<Dist>,
 }
 
 /// How the app reaches the server.
@@ -50,10 +62,43 @@ impl PostgresDb {
         spec: &Postgres,
         cores: u32,
         name: &str,
-        keyed: bool,
-        pooler: Option<&PoolerInstance>,
-        app_cpu: StationId,
+        site: &DbSite,
     ) -> Self {
+        let (keyed, pooler, app_cpu) = (site.keyed, site.pooler, site.app_cpu);
+        // Each app host's pool: its connections are server connections
+        // (opened with a backend start-up) or, behind PgBouncer, client
+        // connections to it, which PgBouncer accepts without one.
+        let client_pools: Vec<u32> = spec
+            .client_pool
+            .map(|cp| {
+                (0..site.app_hosts)
+                    .map(|h| {
+                        let pool = b.server_pool(ServerPoolSpec {
+                            name: format!("app{h}.{name}.client_pool"),
+                            size: cp.size,
+                            min_open: 0,
+                            reserve: 0,
+                            reserve_timeout_ns: 0,
+                            wait_timeout_ns: cp.timeout_s.map(|t| (t * NS_PER_S) as u64),
+                            connect: Dist::Constant {
+                                ns: if pooler.is_some() {
+                                    0.0
+                                } else {
+                                    spec.connect_ms * NS_PER_MS
+                                },
+                            },
+                        });
+                        if pooler.is_none() {
+                            b.memory(MemoryGauge {
+                                source: GaugeSource::PoolOpen(pool),
+                                mb_per_unit: spec.connection_mb,
+                            });
+                        }
+                        pool
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let access = match pooler {
             Some(p) => Access::Pooled(p.pool_for(
                 b,
@@ -71,10 +116,14 @@ impl PostgresDb {
                         timeout_ns: None,
                     },
                 );
-                b.memory(MemoryGauge {
-                    source: GaugeSource::Resource(r),
-                    mb_per_unit: spec.connection_mb,
-                });
+                // With a client pool the open connections are the pools'
+                // (the loader keeps them within max_connections).
+                if client_pools.is_empty() {
+                    b.memory(MemoryGauge {
+                        source: GaugeSource::Resource(r),
+                        mb_per_unit: spec.connection_mb,
+                    });
+                }
                 if spec.session_connections {
                     Access::Session {
                         connections: r,
@@ -110,24 +159,59 @@ impl PostgresDb {
             },
             rows: keyed.then(|| b.row_table(format!("{name}.rows"))),
             access,
+            client_pools,
+            connect: spec.connect_per_request.then_some(Dist::Constant {
+                ns: spec.connect_ms * NS_PER_MS,
+            }),
         }
     }
 
+    /// At the start of a request: a client connection to PgBouncer, unless
+    /// the app's pool keeps its own open (the loader keeps them within
+    /// max_client_conn).
     pub(super) fn session_begin(&self, b: &mut ModelBuilder) {
-        if let Access::Pooled(p) = &self.access {
+        if let (Access::Pooled(p), true) = (&self.access, self.client_pools.is_empty()) {
             p.session_begin(b);
         }
     }
 
     pub(super) fn session_end(&self, b: &mut ModelBuilder) {
-        if let Access::Pooled(p) = &self.access {
+        if let (Access::Pooled(p), true) = (&self.access, self.client_pools.is_empty()) {
             p.session_end(b);
         }
     }
 
-    pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
+    /// One transaction of `req` from app host `host`, the network hop `n`
+    /// away (already taken once to get here).
+    pub(super) fn call(
+        &self,
+        b: &mut ModelBuilder,
+        req: &RequestSpec,
+        demand: Dist,
+        host: u32,
+        n: Net,
+    ) {
+        let client_pool = self.client_pools.get(host as usize).copied();
+        if let Some(p) = client_pool {
+            b.step(Step::PoolAcquire(p));
+        }
         match &self.access {
-            Access::Direct(r) => b.step(Step::Acquire(*r)),
+            Access::Direct(r) => {
+                // With a client pool its connections are the server's; the
+                // loader keeps them within max_connections: never refused.
+                b.step(Step::Acquire(*r));
+                if let Some(connect) = self.connect {
+                    // The handshake (one hop already taken), then the
+                    // backend start-up on the server's cores.
+                    for _ in 1..PG_CONNECT_ROUND_TRIPS {
+                        net(b, n);
+                    }
+                    b.step(Step::Use {
+                        station: self.cpu,
+                        demand: connect,
+                    });
+                }
+            }
             &Access::Session { connections, abort } => b.step(Step::Connect {
                 resource: connections,
                 abort,
@@ -183,6 +267,9 @@ impl PostgresDb {
             // Kept for the user's next request.
             Access::Session { .. } => {}
             Access::Pooled(p) => p.transaction_end(b),
+        }
+        if let Some(p) = client_pool {
+            b.step(Step::PoolRelease(p));
         }
     }
 }

@@ -45,14 +45,21 @@ impl ReplicaSet {
     }
 
     /// A read served by the next replica in turn.
-    pub(super) fn read(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist, n: Net) {
+    pub(super) fn read(
+        &self,
+        b: &mut ModelBuilder,
+        req: &RequestSpec,
+        demand: Dist,
+        host: u32,
+        n: Net,
+    ) {
         let by = SwitchBy::RoundRobin {
             counter: self.counter,
         };
         switch(b, by, self.dbs.len() as u32, |b, k| {
             net(b, n);
             b.step(Step::ReplicaRead { group: self.group });
-            self.dbs[k as usize].call(b, req, demand, n);
+            self.dbs[k as usize].call(b, req, demand, host, n);
         });
     }
 

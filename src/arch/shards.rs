@@ -72,25 +72,27 @@ impl DataTier {
         self.shards[0].primary.session_end(b);
     }
 
-    /// The database work of request `r` (index `ri` in the workload).
+    /// The database work of request `r` (index `ri` in the workload) from
+    /// app host `host`.
     pub(super) fn call(
         &self,
         b: &mut ModelBuilder,
         ri: usize,
         r: &RequestSpec,
         demand: Dist,
+        host: u32,
         n: Net,
     ) {
         let on_replica = r.kind == RequestKind::Read && !self.primary_reads.contains(&ri);
         let shard_call = |b: &mut ModelBuilder, s: u32| {
             let shard = &self.shards[s as usize];
             match &shard.replicas {
-                Some(reps) if on_replica => reps.read(b, r, demand, n),
+                Some(reps) if on_replica => reps.read(b, r, demand, host, n),
                 reps => {
                     if !shard.primary.in_process() {
                         net(b, n);
                     }
-                    shard.primary.call(b, r, demand, n);
+                    shard.primary.call(b, r, demand, host, n);
                     if let (Some(reps), RequestKind::Write) = (reps, r.kind) {
                         reps.ship(b, demand);
                     }

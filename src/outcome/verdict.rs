@@ -134,6 +134,7 @@ fn judge_one(sc: &Scenario, result: &SweepResult, index: usize, c: &Claim) -> Cl
                 );
             };
             let mut v = judge_capacity(c, cap, index);
+            within_noise(sc, result, c, cap, &mut v);
             // Capacity scales with the time between a user's requests.
             let r = cap
                 .at
@@ -521,6 +522,45 @@ fn think_sentence(z: f64, r: f64, n: f64) -> String {
             "holds for {n:.0} users if each thinks ≥ {z:.1} s between requests (≤ {:.2} requests per user per minute)",
             60.0 / (z + r)
         )
+    }
+}
+
+/// A capacity claim whose bound lies where the replications cannot tell
+/// whether the SLO is met — above the largest count whose intervals surely
+/// meet it, below the smallest that surely misses it
+/// ([`super::CapacityNoise`]) — is inconclusive: the bracket of the capacity
+/// search alone would give it a verdict another seed could reverse.
+fn within_noise(
+    sc: &Scenario,
+    result: &SweepResult,
+    c: &Claim,
+    cap: &Capacity,
+    v: &mut ClaimVerdict,
+) {
+    if v.verdict == Verdict::Inconclusive || cap.measured().is_none() {
+        return;
+    }
+    let noise = super::CapacityNoise::of(
+        &sc.slo,
+        result.points.iter().filter(|p| p.key.phase == c.phase),
+    );
+    // Capacity ≥ n holds surely if n users surely meet the SLO, fails surely
+    // if a count at or below n surely misses it; capacity ≤ n the other way.
+    let unsure = |n: f64| {
+        f64::from(noise.surely_meets) < n && noise.surely_fails.is_none_or(|f| n < f64::from(f))
+    };
+    let at_min = c.min.filter(|&n| unsure(n));
+    let at_max = c.max.filter(|&n| unsure(n + 1.0));
+    if let Some(n) = at_min.or(at_max) {
+        v.verdict = Verdict::Inconclusive;
+        v.reason = format!(
+            "{}; but {n:.0} users lie inside the capacity's noise: {} users surely meet the SLO, {} surely miss it",
+            v.reason,
+            noise.surely_meets,
+            noise
+                .surely_fails
+                .map_or("no simulated count".into(), |f| f.to_string())
+        );
     }
 }
 

@@ -24,8 +24,15 @@ pub(super) struct RawDatabase {
     pub wal_flush_per_commit_ms: Option<S<Num>>,
     pub contention: Option<S<Num>>,
     pub connect_ms: Option<S<Num>>,
-    /// "transaction" (a connection per transaction) or "session" (kept).
+    /// "transaction" (from connections kept open), "request" (opened and
+    /// closed by each request) or "session" (kept by each user).
     pub connections: Option<S<String>>,
+    /// Connections each app host keeps open to this server (or to PgBouncer
+    /// in front of it) and lends per transaction: Prisma's `connection_limit`.
+    pub client_pool: Option<S<Num>>,
+    /// How long a transaction waits for one of them, in s (Prisma's
+    /// `pool_timeout`).
+    pub client_pool_timeout_s: Option<S<Num>>,
     /// What a client refused a session connection does: "error" or "abort".
     pub on_refused: Option<S<String>>,
     /// "own" (its own host) or "app" (sharing the app host's cores).
@@ -106,13 +113,26 @@ pub struct Postgres {
     /// backends on c cores, the cores do c / (1 + κ(n − c)) of useful work.
     pub contention: f64,
     /// `database.connect_ms`: opening a server connection (fork and
-    /// authentication), in ms; paid by a pooler when it opens one.
+    /// authentication), in ms: on the server's cores for each request with
+    /// `connections = "request"`, and as a wait when a pooler or a client
+    /// pool opens one.
     pub connect_ms: f64,
     /// `database.connections = "session"`: each client (user) opens one
-    /// connection at its first request and keeps it (pgbench, Django's
-    /// `CONN_MAX_AGE`, a Prisma client); `"transaction"` (the default): one
-    /// per transaction, closed after it.
+    /// connection at its first request and keeps it (pgbench's clients: the
+    /// load's users are the connection holders); `"transaction"` (the
+    /// default): a transaction borrows one of the connections the app keeps
+    /// open and gives it back, at no connect cost.
     pub session_connections: bool,
+    /// `database.connections = "request"`: each request opens its own
+    /// connection and closes it when done (Django's default `CONN_MAX_AGE =
+    /// 0`), paying the handshake's round trips
+    /// (`defaults::PG_CONNECT_ROUND_TRIPS`) and `connect_ms` of the server's
+    /// cores (the backend start-up).
+    pub connect_per_request: bool,
+    /// `database.client_pool`: connections each app host keeps open and lends
+    /// per transaction (Prisma's `connection_limit`; one per Django worker
+    /// with `CONN_MAX_AGE > 0`); `None`: no pool in the app.
+    pub client_pool: Option<ClientPool>,
     /// `database.on_refused = "abort"`: a client refused its session
     /// connection stops for good, as a pgbench client does (pgbench then
     /// exits with an error); `"error"` (the default): the request fails and
@@ -123,6 +143,19 @@ pub struct Postgres {
     /// one machine; `"own"` (the default): a host of its own with
     /// `database.cores`.
     pub on_app_host: bool,
+}
+
+/// A pool of connections in each app instance (`database.client_pool`):
+/// opened when first needed and kept, lent per transaction; a transaction
+/// that finds them all lent waits its turn (FIFO).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientPool {
+    /// Connections per app host, 1–10000.
+    pub size: u32,
+    /// `database.client_pool_timeout_s`: longest wait for a connection, in s,
+    /// before the request fails (Prisma's `pool_timeout`, default
+    /// `defaults::CLIENT_POOL_TIMEOUT_S`; 0: wait forever).
+    pub timeout_s: Option<f64>,
 }
 
 /// SQLite's journal (`database.journal_mode`).
@@ -243,6 +276,8 @@ pub(super) fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDat
             contention: pick(&cr.contention, &pr.contention),
             connect_ms: pick(&cr.connect_ms, &pr.connect_ms),
             connections: pick(&cr.connections, &pr.connections),
+            client_pool: pick(&cr.client_pool, &pr.client_pool),
+            client_pool_timeout_s: pick(&cr.client_pool_timeout_s, &pr.client_pool_timeout_s),
             on_refused: pick(&cr.on_refused, &pr.on_refused),
             host: pick(&cr.host, &pr.host),
             journal_mode: pick(&cr.journal_mode, &pr.journal_mode),
@@ -403,6 +438,11 @@ pub(super) fn check_database(
         given("contention", r.contention.as_ref().map(|v| v.span())),
         given("connect_ms", r.connect_ms.as_ref().map(|v| v.span())),
         given("connections", r.connections.as_ref().map(|v| v.span())),
+        given("client_pool", r.client_pool.as_ref().map(|v| v.span())),
+        given(
+            "client_pool_timeout_s",
+            r.client_pool_timeout_s.as_ref().map(|v| v.span()),
+        ),
         given("on_refused", r.on_refused.as_ref().map(|v| v.span())),
         given("host", r.host.as_ref().map(|v| v.span())),
     ];
@@ -573,7 +613,7 @@ fn check_postgres(
         &r.connections,
         &f("database.connections"),
         "transaction",
-        &["transaction", "session"],
+        &["transaction", "request", "session"],
     );
     let on_refused = word(
         d,
@@ -582,12 +622,12 @@ fn check_postgres(
         "error",
         &["error", "abort"],
     );
-    if on_refused == Some("abort") && connections == Some("transaction") {
+    if on_refused == Some("abort") && matches!(connections, Some("transaction" | "request")) {
         if let Some(v) = &r.on_refused {
             d.error(
                 v.span(),
                 f("database.on_refused"),
-                "a client aborts when its session connection is refused; with connections = \"transaction\" each request connects anew and a refusal is an error: add connections = \"session\", or use on_refused = \"error\"",
+                "a client aborts when its session connection is refused; with connections = \"transaction\" or \"request\" a refusal fails one request: add connections = \"session\", or use on_refused = \"error\"",
             );
         }
         return None;
@@ -679,6 +719,7 @@ fn check_postgres(
         (0.0, 10.0),
         "the throughput lost per active backend beyond the cores",
     );
+    let client_pool = check_client_pool(d, f, r, connections)?;
     Some(Database {
         cores: cores? as u32,
         engine: DbEngine::Postgres(Postgres {
@@ -690,10 +731,68 @@ fn check_postgres(
             contention: contention?,
             connect_ms: connect?,
             session_connections: connections? == "session",
+            connect_per_request: connections? == "request",
+            client_pool,
             abort_on_refusal: on_refused? == "abort",
             on_app_host: host?.eq("app"),
         }),
     })
+}
+
+/// `database.client_pool` and its timeout: `Some(None)` when there is no
+/// pool, `None` after an error.
+fn check_client_pool(
+    d: &mut Diagnostics,
+    f: &dyn Fn(&str) -> String,
+    r: &RawDatabase,
+    connections: Option<&str>,
+) -> Option<Option<ClientPool>> {
+    let Some(v) = &r.client_pool else {
+        if let Some(t) = &r.client_pool_timeout_s {
+            d.error(
+                t.span(),
+                f("database.client_pool_timeout_s"),
+                "a wait for the app's pool of connections needs a pool: add client_pool, or remove client_pool_timeout_s",
+            );
+            return None;
+        }
+        return Some(None);
+    };
+    let size = int_in(
+        d,
+        v,
+        &f("database.client_pool"),
+        1,
+        10_000,
+        "the connections each app host keeps open",
+    );
+    let timeout = time_or(
+        d,
+        &r.client_pool_timeout_s,
+        &f("database.client_pool_timeout_s"),
+        def::CLIENT_POOL_TIMEOUT_S,
+        Unit::S,
+        TIMEOUT.or_zero(),
+    );
+    let size = size? as u32;
+    let timeout = timeout?;
+    if let Some(c @ ("session" | "request")) = connections {
+        let what = if c == "session" {
+            "each user keeps its own connection"
+        } else {
+            "each request opens and closes its own connection"
+        };
+        d.error(
+            v.span(),
+            f("database.client_pool"),
+            format!("a client pool keeps its connections open and lends them per transaction, but connections = \"{c}\" says {what}: remove client_pool, or use connections = \"transaction\""),
+        );
+        return None;
+    }
+    Some(Some(ClientPool {
+        size,
+        timeout_s: (timeout > 0.0).then_some(timeout),
+    }))
 }
 
 /// Check `[phase.pooler]`; a pooler needs a PostgreSQL database behind it.

@@ -16,7 +16,9 @@ mod sweep;
 mod value;
 
 pub use claims::{Claim, Metric};
-pub use database::{Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous};
+pub use database::{
+    ClientPool, Database, DbEngine, Journal, PoolMode, Pooler, Postgres, Sqlite, Synchronous,
+};
 pub use diag::{Diagnostic, ScenarioError};
 use dists::check_dist;
 use network::check_network;
@@ -1473,6 +1475,43 @@ fn check_tiers(
                 "with a pooler the app's connections go to PgBouncer and pool_mode decides how long a server connection is kept: remove connections = \"session\" (or the pooler)",
             );
             return None;
+        }
+        if pg.connect_per_request && p.pooler.is_some() {
+            d.error(
+                at,
+                f("database.connections"),
+                "with a pooler each request is a client connection to PgBouncer, which keeps its server connections open: remove connections = \"request\" (or the pooler)",
+            );
+            return None;
+        }
+        if let (Some(cp), Some(h)) = (pg.client_pool, hosts) {
+            let at = p
+                .database
+                .as_ref()
+                .and_then(|db| db.get_ref().client_pool.as_ref().map(|v| v.span()))
+                .unwrap_or(span.clone());
+            let open = u64::from(h) * u64::from(cp.size);
+            let limit = match &pooler {
+                Some(Some(pl)) if pl.mode == PoolMode::Session => {
+                    d.error(
+                        at,
+                        f("database.client_pool"),
+                        "a client pool keeps its connections open, and in pool_mode = \"session\" PgBouncer would give each a server connection for good: use pool_mode = \"transaction\", or remove client_pool",
+                    );
+                    return None;
+                }
+                Some(Some(pl)) => Some((pl.max_client_conn, "pooler.max_client_conn")),
+                Some(None) => Some((pg.max_connections, "database.max_connections")),
+                None => None,
+            };
+            if let Some((max, name)) = limit.filter(|&(max, _)| open > u64::from(max)) {
+                d.error(
+                    at,
+                    f("database.client_pool"),
+                    format!("{h} app hosts × client_pool {} = {open} connections kept open, more than {name} = {max} accepts: the rest would be refused; use a smaller pool or raise {name}", cp.size),
+                );
+                return None;
+            }
         }
         if pg.session_connections && w.is_some_and(|w| w.is_open()) {
             d.error(

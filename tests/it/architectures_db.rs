@@ -666,3 +666,97 @@ database = { engine = "postgres", cores = 2 }
         "{e}"
     );
 }
+
+// ------------------------------------------------- connection lifetimes
+
+/// `users` closed-loop users without think time against PostgreSQL on cores
+/// too many to queue: a request is 1 ms of database work (constant), no app
+/// CPU; `db_extra` goes into `[phase.database]`.
+fn connection_lifetime(hosts: u32, rtt_ms: f64, db_extra: &str) -> String {
+    format!(
+        r#"
+[workload]
+think_time = {{ dist = "constant", mean_s = 0 }}
+[[workload.request]]
+name = "q"
+weight = 1
+db = {{ dist = "constant", mean_ms = 1 }}
+[[phase]]
+name = "p"
+app = {{ hosts = {hosts}, cores_per_host = 64, workers_per_host = 1000 }}
+network = {{ rtt_ms = {rtt_ms} }}
+[phase.database]
+engine = "postgres"
+cores = 256
+max_connections = 1000
+connect_ms = 2
+{db_extra}
+"#
+    )
+}
+
+#[test]
+fn a_request_that_opens_its_own_connection_pays_the_handshake_and_the_backend_start_up() {
+    let rtt = 0.5;
+    let mean_ms = |extra: &str| {
+        let s = simulate(&model(&connection_lifetime(1, rtt, extra)), 1, 2_000, 3);
+        s.response_sum_ns / s.completed as f64 / 1e6
+    };
+    // Kept-open connections: one round trip and the query.
+    let kept = mean_ms("");
+    assert!((kept - (rtt + 1.0)).abs() < 1e-6, "kept open: {kept} ms");
+    // Opened per request: the handshake's round trips, the backend's
+    // start-up (connect_ms) on the server, then the query.
+    let trips = capsim::defaults::PG_CONNECT_ROUND_TRIPS as f64;
+    let opened = mean_ms("connections = \"request\"");
+    let want = trips * rtt + 2.0 + 1.0;
+    assert!(
+        (opened - want).abs() < 1e-6,
+        "opened per request: {opened} ms, want {want} ms"
+    );
+}
+
+#[test]
+fn a_client_pool_per_app_host_caps_each_hosts_transactions_and_stays_open() {
+    // 40 users without think time, 1 ms per transaction: a pool of 2 per host
+    // is always lent out, so each host completes 2 transactions per ms, and
+    // its 2 connections, once opened, stay open.
+    for hosts in [1u32, 2] {
+        let m = model(&connection_lifetime(hosts, 0.0, "client_pool = 2"));
+        let s = simulate(&m, 40, 40_000, 4);
+        let x = s.completed as f64 / s.window_s;
+        let want = 2_000.0 * hosts as f64;
+        assert!(
+            (x / want - 1.0).abs() < 0.01,
+            "{hosts} hosts: {x} transactions/s, want {want}"
+        );
+        let open = s.db.connections;
+        assert!(
+            (open - 2.0 * hosts as f64).abs() < 1e-3,
+            "{hosts} hosts: {open} connections open on average"
+        );
+    }
+    // Without the pool the same load runs 40 transactions at once.
+    let s = simulate(&model(&connection_lifetime(1, 0.0, "")), 40, 40_000, 4);
+    let x = s.completed as f64 / s.window_s;
+    assert!((x / 40_000.0 - 1.0).abs() < 0.01, "no pool: {x}/s");
+}
+
+#[test]
+fn a_transaction_that_waits_past_the_client_pools_timeout_fails() {
+    // One connection, 10 ms per transaction, 20 users: a transaction waits
+    // ~190 ms for its turn, past a 50 ms pool_timeout.
+    let text = connection_lifetime(1, 0.0, "client_pool = 1\nclient_pool_timeout_s = 0.05")
+        .replace("mean_ms = 1 }", "mean_ms = 10 }");
+    let s = simulate(&model(&text), 20, 5_000, 5);
+    let failed: u64 = s.errors.iter().sum();
+    assert!(
+        failed > s.completed,
+        "{failed} failed, {} served",
+        s.completed
+    );
+    // With the default timeout (10 s) nobody fails.
+    let text = text.replace("client_pool_timeout_s = 0.05", "");
+    let s = simulate(&model(&text), 20, 5_000, 5);
+    assert_eq!(s.errors.iter().sum::<u64>(), 0);
+}

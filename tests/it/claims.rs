@@ -72,3 +72,50 @@ fn verdicts_and_break_even_on_a_known_model() {
     let report = render(&outcome, &[]);
     snapshot_settings(&[]).bind(|| insta::assert_snapshot!("claims_report_md", report));
 }
+
+#[test]
+fn a_capacity_claim_inside_the_capacitys_noise_is_inconclusive() {
+    // The known model's capacity, read with the noise of its points: the
+    // largest count whose intervals surely meet the SLO, and the smallest
+    // above it that surely misses it.
+    let base = std::fs::read_to_string(data("claims.toml")).unwrap();
+    let sc = crate::helpers::parse("claims.toml", &base);
+    let opts = SweepOptions::default();
+    let first = plan(&sc, &opts);
+    let outcome = capsim::run::analyse(&first, &Silent);
+    let noise = outcome.phases[0].noise;
+    let fails = noise
+        .surely_fails
+        .expect("the SLO is surely missed somewhere");
+    assert!(
+        fails > noise.surely_meets + 1,
+        "no count lies inside the noise: {noise:?}"
+    );
+    // The same sweep (capacity claims add no point) with three claims: at
+    // the count that surely meets, inside the noise, and at the one that
+    // surely misses.
+    let inside = (noise.surely_meets + fails) / 2;
+    let mut text = base.clone();
+    for (id, n) in [
+        ("sure", noise.surely_meets),
+        ("inside", inside),
+        ("miss", fails),
+    ] {
+        text.push_str(&format!(
+            "\n[[claim]]\nid = \"{id}\"\nphase = \"One server\"\nquote = \"{n} users\"\nexpect = {{ capacity_users = {{ min = {n} }} }}\n"
+        ));
+    }
+    let sc = crate::helpers::parse("claims.toml", &text);
+    let second = plan(&sc, &opts);
+    let outcome = capsim::run::analyse(&second, &Silent);
+    assert_eq!(outcome.phases[0].noise, noise, "the sweep changed");
+    let verdict = |id: &str| {
+        let i = sc.claims.iter().position(|c| c.id == id).unwrap();
+        outcome.verdicts.iter().find(|v| v.claim == i).unwrap()
+    };
+    assert_eq!(verdict("sure").verdict, Verdict::Supported);
+    assert_eq!(verdict("miss").verdict, Verdict::Refuted);
+    let v = verdict("inside");
+    assert_eq!(v.verdict, Verdict::Inconclusive, "{}", v.reason);
+    assert!(v.reason.contains("noise"), "{}", v.reason);
+}
