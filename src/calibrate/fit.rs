@@ -521,7 +521,7 @@ fn fit_at(
         interval: ((t.interval.0 - z_ms).max(0.0), (t.interval.1 - z_ms).max(0.0)),
         unit: "ms",
         estimator: format!(
-            "L = T − Z, T = Z + L the total delay from exact MVA (c = {c}) inverted on throughput at N = {levels}{} (Levenberg–Marquardt on log X); interval: T's 95% delta-method interval less Z",
+            "L = T − Z, T = Z + L the total delay from the contended loop (c = {c}) solved exactly and inverted on throughput at N = {levels}{} (Levenberg–Marquardt on log X); interval: T's 95% delta-method interval less Z",
             if d_fixed { " given D" } else { "" }
         ),
         source: sources.clone(),
