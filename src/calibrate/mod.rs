@@ -17,6 +17,7 @@ pub mod output;
 pub mod scenario_file;
 pub mod usl;
 
+use crate::outcome::uncertainty::quantile;
 use crate::run::{self, Failure, EXIT_INVALID_INPUT, EXIT_RUNTIME};
 use crate::scenario;
 use crate::sweep::{self, Silent, SweepOptions};
@@ -145,12 +146,7 @@ impl Report {
         let stat = |f: &dyn Fn(&BackTestPoint) -> f64| {
             let mut v: Vec<f64> = held.iter().map(|p| f(p).abs()).collect();
             v.sort_by(f64::total_cmp);
-            let med = if v.len() % 2 == 1 {
-                v[v.len() / 2]
-            } else {
-                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-            };
-            (med, *v.last().unwrap_or(&f64::NAN))
+            (quantile(&v, 0.5), *v.last().unwrap_or(&f64::NAN))
         };
         Some((stat(&|p| p.capsim_error()), stat(&|p| p.usl_error())))
     }

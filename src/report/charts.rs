@@ -685,6 +685,14 @@ enum Swatch {
 /// One legend entry.
 type Item = (String, Swatch);
 
+/// One legend entry per styled series.
+fn series_items(styled: &[(Look, String)]) -> Vec<Item> {
+    styled
+        .iter()
+        .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
+        .collect()
+}
+
 const SWATCH_W: i32 = 44;
 const ROW_H: i32 = 36;
 
@@ -942,10 +950,7 @@ pub fn latency_chart(
             })
             .collect();
         let all: Vec<&Curve> = p50.iter().chain(p95).collect();
-        let mut items: Vec<Item> = styled
-            .iter()
-            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
-            .collect();
+        let mut items = series_items(&styled);
         if let Some(slo) = slo {
             items.push((
                 format!("SLO: p95 ≤ {}", duration_label(slo)),
@@ -1022,10 +1027,7 @@ pub fn error_chart(
             .fold(0.0f64, f64::max);
         let top = (top * 1.15).clamp(1.0, 105.0);
         let styled = looks(&pct, YAxis::Linear(0.0, top));
-        let mut items: Vec<Item> = styled
-            .iter()
-            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
-            .collect();
+        let mut items = series_items(&styled);
         if slo.is_finite() {
             items.push((
                 format!("SLO: errors ≤ {}%", trim_pct(slo)),
@@ -1099,10 +1101,7 @@ pub fn throughput_chart(
     render!(path, meta, |area| {
         let all: Vec<&Curve> = sim.iter().chain(bound).collect();
         let styled = looks(sim, YAxis::Log);
-        let mut items: Vec<Item> = styled
-            .iter()
-            .map(|(look, label)| (label.clone(), Swatch::Series(*look)))
-            .collect();
+        let mut items = series_items(&styled);
         if !bound.is_empty() {
             items.push((
                 // Along arrival rates the bound is the offered load itself.

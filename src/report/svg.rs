@@ -143,6 +143,21 @@ fn short(x: f64) -> String {
     }
 }
 
+/// The fill or the outline of a shape in style `s`.
+fn paint<S: BackendStyle>(s: &S, fill: bool) -> String {
+    let c = s.color();
+    if fill {
+        format!("fill=\"{}\"{}", colour(c), opacity("fill-opacity", c))
+    } else {
+        format!(
+            "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}",
+            colour(c),
+            s.stroke_width(),
+            opacity("stroke-opacity", c)
+        )
+    }
+}
+
 fn points(path: impl IntoIterator<Item = BackendCoord>) -> String {
     let mut s = String::new();
     for (x, y) in path {
@@ -215,16 +230,7 @@ impl DrawingBackend for SvgCanvas<'_> {
             return Ok(());
         }
         let (x, y, w, h) = (x0.min(x1), y0.min(y1), (x1 - x0).abs(), (y1 - y0).abs());
-        let paint = if fill {
-            format!("fill=\"{}\"{}", colour(c), opacity("fill-opacity", c))
-        } else {
-            format!(
-                "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}",
-                colour(c),
-                s.stroke_width(),
-                opacity("stroke-opacity", c)
-            )
-        };
+        let paint = paint(s, fill);
         // A filled rectangle covers its corner pixels, as on the bitmap.
         let (w, h) = if fill { (w + 1, h + 1) } else { (w, h) };
         let _ = writeln!(
@@ -266,16 +272,7 @@ impl DrawingBackend for SvgCanvas<'_> {
         if c.alpha <= 0.0 {
             return Ok(());
         }
-        let paint = if fill {
-            format!("fill=\"{}\"{}", colour(c), opacity("fill-opacity", c))
-        } else {
-            format!(
-                "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}",
-                colour(c),
-                s.stroke_width(),
-                opacity("stroke-opacity", c)
-            )
-        };
+        let paint = paint(s, fill);
         let _ = writeln!(
             self.body,
             "<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\" {paint}/>"

@@ -154,21 +154,32 @@ fn check(name: &str) {
     );
 }
 
+/// One test per measured series, `check`ed by `$check`, ignored with its
+/// reason where it misses; and a test that every series has one. Shared
+/// with `fidelity_predictions`.
 macro_rules! series_tests {
-    ($($test:ident: $name:literal $(, ignore = $why:literal)?;)*) => {
+    ($check:path; $($test:ident: $name:literal $(, ignore = $why:literal)?;)*) => {
         $(
             #[test]
             $(#[ignore = $why])?
             fn $test() {
-                check($name);
+                $check($name);
             }
         )*
-        /// Every series has its test.
-        const NAMED: &[&str] = &[$($name),*];
+
+        #[test]
+        fn every_measured_series_has_its_test() {
+            let mut named: Vec<&str> = vec![$($name),*];
+            named.sort();
+            let all: Vec<String> = crate::calibrate_real::series().into_keys().collect();
+            assert_eq!(named, all);
+        }
     };
 }
+pub(crate) use series_tests;
 
 series_tests! {
+    check;
     postgres_tpcb_sync_on: "tpcb_sync_on", ignore = "misses the tolerance: the levels fitted on (c ≤ 16) show at most one point past the peak, too little for the F test to keep a contention term, so the fitted loop levels off where the held-out levels fall (to −31% at c = 90)";
     postgres_tpcb_sync_off: "tpcb_sync_off", ignore = "misses the tolerance: the levels fitted on (c ≤ 16) show at most one point past the peak, too little for the F test to keep a contention term, so the fitted loop levels off where the held-out levels fall (to −31% at c = 90)";
     postgres_select_only: "select_only", ignore = "misses the tolerance: the levels fitted on (c ≤ 16) show at most one point past the peak, too little for the F test to keep a contention term, so the fitted loop levels off where the held-out levels fall (to −31% at c = 90)";
@@ -186,14 +197,6 @@ series_tests! {
     sqlite_wal_normal_write_50: "sqlite_wal_normal_write_50ms", ignore = "misses the tolerance: with busy_timeout 50 ms waits turn into SQLITE_BUSY errors as K grows (up to 59% of attempts at K = 64), so what is served changes with K in a way a loop without errors cannot follow";
     sqlite_wal_normal_rw80_5000: "sqlite_wal_normal_rw80_5000ms", ignore = "misses the tolerance: the levels fitted on fall from 149k (K = 2) to 96k tps (K = 16) and the fitted contention carries the fall on, but the held-out levels recover to 120k and 110k";
     sqlite_wal_normal_rw80_50: "sqlite_wal_normal_rw80_50ms", ignore = "misses the tolerance: with busy_timeout 50 ms waits turn into SQLITE_BUSY errors as K grows (up to 59% of attempts at K = 64), so what is served changes with K in a way a loop without errors cannot follow";
-}
-
-#[test]
-fn every_measured_series_has_its_test() {
-    let mut named: Vec<&str> = NAMED.to_vec();
-    named.sort();
-    let all: Vec<String> = series().into_keys().collect();
-    assert_eq!(named, all);
 }
 
 #[test]
