@@ -173,7 +173,7 @@ fn chart(r: &Report, path: &Path, seed: u64) -> anyhow::Result<()> {
         assumptions: "fitted to the load-test files named in calibration.csv".into(),
         slo_error_rate: f64::NAN,
         slo_p95_ms: f64::NAN,
-        load_axis: crate::scenario::LoadAxis::Users.axis().into(),
+        load: crate::scenario::LoadAxis::Users,
     };
     throughput_chart(path, &meta, &curves, &[])
 }

@@ -9,6 +9,7 @@
 
 use super::svg::{self, SvgCanvas};
 use super::write_atomically;
+use crate::scenario::LoadAxis;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
@@ -68,10 +69,9 @@ pub struct ChartMeta {
     /// The SLO's p95 response time in ms, drawn as a line on the latency
     /// chart (none when not finite and positive).
     pub slo_p95_ms: f64,
-    /// The load axis of the charts against load, as drawn
-    /// ("Concurrent users (log scale)", "Arrivals per second (log scale)"):
-    /// the outcome's load axis.
-    pub load_axis: String,
+    /// What the charts against load have on their x axis: users or
+    /// arrivals per second (the outcome's load axis).
+    pub load: LoadAxis,
 }
 
 /// One line with its 95% confidence band: `mean[i]` at `users[i]`, the band
@@ -979,7 +979,7 @@ pub fn latency_chart(
                 .build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
             users_mesh!(
                 chart,
-                meta.load_axis.as_str(),
+                meta.load.axis(),
                 "Response time (log scale)",
                 &|v| duration_label(*v),
                 AXIS_PX,
@@ -1041,7 +1041,7 @@ pub fn error_chart(
         let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..top)?;
         users_mesh!(
             chart,
-            meta.load_axis.as_str(),
+            meta.load.axis(),
             "Requests failed or never served (%)",
             &|v| format!("{}%", trim_pct(*v)),
             AXIS_PX,
@@ -1105,11 +1105,11 @@ pub fn throughput_chart(
         if !bound.is_empty() {
             items.push((
                 // Along arrival rates the bound is the offered load itself.
-                if meta.load_axis.starts_with("Arrivals") {
-                    "dashed dark: analytic bound, min(λ, 1 / D_max)".to_string()
-                } else {
-                    "dashed dark: analytic bound, min(N / (D + Z), 1 / D_max)".to_string()
-                },
+                match meta.load {
+                    LoadAxis::ArrivalRate => "dashed dark: analytic bound, min(λ, 1 / D_max)",
+                    LoadAxis::Users => "dashed dark: analytic bound, min(N / (D + Z), 1 / D_max)",
+                }
+                .to_string(),
                 Swatch::Dashed(INK, 14, 9),
             ));
         }
@@ -1122,7 +1122,7 @@ pub fn throughput_chart(
             builder(&body).build_cartesian_2d(log_axis(x.0, x.1), log_axis(ylo, yhi))?;
         users_mesh!(
             chart,
-            meta.load_axis.as_str(),
+            meta.load.axis(),
             "Throughput (requests/s, log scale)",
             &|v| si(*v),
             AXIS_PX,
@@ -1257,7 +1257,7 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
                 .build_cartesian_2d(log_axis(x.0, x.1), 0.0..105.0)?;
             users_mesh!(
                 chart,
-                meta.load_axis.as_str(),
+                meta.load.axis(),
                 "Utilisation (%)",
                 &|v| format!("{v:.0}%"),
                 if small { 24 } else { AXIS_PX },
@@ -1477,7 +1477,7 @@ pub fn plan_chart(
         let mut chart = builder(&body).build_cartesian_2d(log_axis(x.0, x.1), 0.0..ymax)?;
         users_mesh!(
             chart,
-            meta.load_axis.as_str(),
+            meta.load.axis(),
             "Monthly cost (USD)",
             &|v| dollars(*v),
             AXIS_PX,
@@ -1812,7 +1812,7 @@ mod tests {
             assumptions: "Assumed: think 1 s".into(),
             slo_error_rate: 0.01,
             slo_p95_ms: 100.0,
-            load_axis: "Concurrent users (log scale)".into(),
+            load: LoadAxis::Users,
         }
     }
 

@@ -44,7 +44,7 @@ pub fn write_charts(dir: &Path, o: &Outcome) -> anyhow::Result<Vec<&'static str>
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
-        load_axis: o.load.axis().into(),
+        load: o.load,
     };
     let mut written = Vec::new();
     // Every chart is drawn against users (the cost one at the capacity in

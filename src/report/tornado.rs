@@ -52,7 +52,7 @@ pub(super) fn write_tornado_png(path: &Path, o: &Outcome, study: &Study) -> anyh
         assumptions: super::markdown::assumptions_footer(o),
         slo_error_rate: sc.slo.error_rate,
         slo_p95_ms: sc.slo.p95_ms,
-        load_axis: o.load.axis().into(),
+        load: o.load,
     };
     render!(path, &meta, |area| {
         let (head, body) = area.split_vertically(60);

@@ -66,16 +66,22 @@ txn = [{{ use = "cpu", demand = {{ dist = "lognormal", mean_ms = {D_MS}, cv = 0.
 }
 
 fn simulate() -> Vec<Sim> {
-    let sc = capsim::scenario::parse(Path::new("truth.toml"), &truth()).unwrap();
+    levels(&truth(), &USERS)
+}
+
+/// Scenario `text` simulated at `users` through `run::analyse`, as
+/// `simulate` runs it.
+fn levels(text: &str, users: &[u32]) -> Vec<Sim> {
+    let sc = capsim::scenario::parse(Path::new("truth.toml"), text).unwrap();
     let opts = SweepOptions {
-        users: Some(USERS.to_vec()),
+        users: Some(users.to_vec()),
         replications: Some(4),
         measured_requests: Some(50_000),
         ..SweepOptions::default()
     };
     let plan = sweep::plan(&sc, &opts).unwrap();
     let o = run::analyse(&plan, &Silent);
-    USERS
+    users
         .iter()
         .map(|&u| {
             let e = &o.points.iter().find(|p| p.users() == u).unwrap().estimate;
@@ -403,35 +409,16 @@ txn = [{ use = "cpu", demand = { dist = "exponential", mean_ms = 0.5 } },
 /// κ, D and the delay inside their intervals.
 #[test]
 fn a_contended_station_calibrates_back_to_its_contention() {
-    let sc = capsim::scenario::parse(Path::new("contended.toml"), &contended_truth()).unwrap();
-    let opts = SweepOptions {
-        users: Some(CONTENDED_USERS.to_vec()),
-        replications: Some(4),
-        measured_requests: Some(50_000),
-        ..SweepOptions::default()
-    };
-    let plan = sweep::plan(&sc, &opts).unwrap();
-    let o = run::analyse(&plan, &Silent);
-    let sims: Vec<Sim> = CONTENDED_USERS
-        .iter()
-        .map(|&u| {
-            let e = &o.points.iter().find(|p| p.users() == u).unwrap().estimate;
-            let exact = capsim::analytic::closed_load_dependent(0.0005, 0.0003, 2, KAPPA, u).0;
-            assert!(
-                (e.throughput_rps.mean / exact - 1.0).abs() < 0.03,
-                "N = {u}: simulated {} against the exact {exact}",
-                e.throughput_rps.mean
-            );
-            Sim {
-                users: u,
-                x: e.throughput_rps.mean,
-                mean_ms: e.mean_ms.mean,
-                p50_ms: e.p50_ms.mean,
-                p95_ms: e.p95_ms.mean,
-                p99_ms: e.p99_ms.mean,
-            }
-        })
-        .collect();
+    let sims = levels(&contended_truth(), &CONTENDED_USERS);
+    for s in &sims {
+        let exact = capsim::analytic::closed_load_dependent(0.0005, 0.0003, 2, KAPPA, s.users).0;
+        assert!(
+            (s.x / exact - 1.0).abs() < 0.03,
+            "N = {}: simulated {} against the exact {exact}",
+            s.users,
+            s.x
+        );
+    }
     let peak = sims.iter().map(|s| s.x).fold(0.0, f64::max);
     assert!(sims.last().unwrap().x < 0.8 * peak, "no fall past the peak");
     let dir = tempfile::tempdir().unwrap();
