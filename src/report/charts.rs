@@ -32,6 +32,9 @@ const TITLE_PX: u32 = 40;
 const AXIS_PX: u32 = 28;
 const TICK_PX: u32 = 24;
 const LEGEND_PX: u32 = 24;
+/// Axis titles and ticks of the small utilisation panels (four or more).
+const SMALL_AXIS_PX: u32 = 24;
+const SMALL_TICK_PX: u32 = 23;
 
 /// Colour-blind-safe qualitative palette (Okabe & Ito), without the yellow
 /// that vanishes on white.
@@ -1260,8 +1263,8 @@ pub fn utilisation_chart(path: &Path, meta: &ChartMeta, panels: &[Panel]) -> any
                 meta.load.axis(),
                 "Utilisation (%)",
                 &|v| format!("{v:.0}%"),
-                if small { 24 } else { AXIS_PX },
-                if small { 23 } else { TICK_PX }
+                if small { SMALL_AXIS_PX } else { AXIS_PX },
+                if small { SMALL_TICK_PX } else { TICK_PX }
             );
             // Resources at the same utilisation (two replicas) hide each
             // other: the later one is dashed over the first.
@@ -1557,6 +1560,21 @@ fn plan_label(name: &str, phase: usize, steps: &[PlanStep]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A planning document shows a chart about 780 px wide: the smallest
+    /// text drawn (ticks, legends, the small panels' ticks) must
+    /// still be 11 px there, the usual floor for body text on screen.
+    #[test]
+    fn the_smallest_text_is_legible_at_a_documents_width() {
+        let at_780 = |px: u32| f64::from(px) * 780.0 / f64::from(WIDTH);
+        for px in [TICK_PX, LEGEND_PX, AXIS_PX, SMALL_AXIS_PX, SMALL_TICK_PX] {
+            assert!(
+                at_780(px) >= 11.0,
+                "{px} px at {WIDTH} is {:.1} px at 780",
+                at_780(px)
+            );
+        }
+    }
 
     #[test]
     fn tick_labels_are_short() {
