@@ -175,6 +175,16 @@ enum Command {
         /// Write no calibration.png.
         #[arg(long)]
         no_plots: bool,
+        /// Your own scenario (one phase: the engine, its settings, the hosts
+        /// as measured): fit the numbers --fit names in it instead of a
+        /// one-station network.
+        #[arg(long, value_name = "ARCH.toml", requires = "fit")]
+        base: Option<PathBuf>,
+        /// A number of the --base scenario to fit, by its path (repeat for
+        /// more): workload.think_time.mean_s,
+        /// workload.request.update.db.mean_ms, phase[0].database.fsync_ms.
+        #[arg(long, value_name = "FIELD", requires = "base")]
+        fit: Vec<String>,
     },
 }
 
@@ -229,6 +239,8 @@ fn main() {
         users,
         seed,
         no_plots,
+        base,
+        fit,
     }) = cli.command
     {
         let opts = capsim::calibrate::CalibrateOptions {
@@ -241,6 +253,8 @@ fn main() {
             users,
             seed,
             plots: !no_plots,
+            base,
+            fit,
             ..Default::default()
         };
         exit_on_failure(capsim::calibrate::run(&opts).map(|_| ()));

@@ -23,11 +23,38 @@ pub struct Fit {
 }
 
 /// Minimise Σ rᵢ(p)² from `p0`; `clamp` keeps a step inside the parameters'
-/// domain. Numerical Jacobian (forward differences).
+/// domain. Numerical Jacobian (forward differences, a step of 10⁻⁶ of each
+/// parameter).
 pub fn minimise(
     residuals: &dyn Fn(&[f64]) -> Vec<f64>,
     p0: &[f64],
     clamp: &dyn Fn(&mut [f64]),
+) -> Fit {
+    search(residuals, p0, clamp, &|x| 1e-6 * x.abs().max(1e-6), 1e-12)
+}
+
+/// [`minimise`] with the Jacobian's forward differences taken over `step`
+/// (in the parameters' units), ending once a step gains less than
+/// `rel_tol` of the sum of squares: residuals that come from a simulation
+/// move in small jumps under tiny steps, and need a step that measures the
+/// trend; and each evaluation is a simulation, so gains below its noise
+/// are not worth one.
+pub fn minimise_with_step(
+    residuals: &dyn Fn(&[f64]) -> Vec<f64>,
+    p0: &[f64],
+    clamp: &dyn Fn(&mut [f64]),
+    step: f64,
+    rel_tol: f64,
+) -> Fit {
+    search(residuals, p0, clamp, &|_| step, rel_tol)
+}
+
+fn search(
+    residuals: &dyn Fn(&[f64]) -> Vec<f64>,
+    p0: &[f64],
+    clamp: &dyn Fn(&mut [f64]),
+    step: &dyn Fn(f64) -> f64,
+    rel_tol: f64,
 ) -> Fit {
     let k = p0.len();
     let mut p = p0.to_vec();
@@ -36,7 +63,7 @@ pub fn minimise(
     let mut r = residuals(&p);
     let mut cost = ss(&r);
     let mut mu = 1e-3;
-    let mut jac = jacobian(residuals, &p, &r);
+    let mut jac = jacobian(residuals, &p, &r, step);
     for _ in 0..200 {
         let (jtj, jtr) = normal_equations(&jac, &r, k);
         let mut improved = false;
@@ -59,7 +86,7 @@ pub fn minimise(
                 r = rq;
                 cost = cq;
                 mu = (mu / 3.0).max(1e-12);
-                improved = rel > 1e-12;
+                improved = rel > rel_tol;
                 break;
             }
             mu *= 4.0;
@@ -67,7 +94,7 @@ pub fn minimise(
         if !improved {
             break;
         }
-        jac = jacobian(residuals, &p, &r);
+        jac = jacobian(residuals, &p, &r, step);
     }
     let n = r.len();
     let (jtj, _) = normal_equations(&jac, &r, k);
@@ -91,10 +118,15 @@ pub fn minimise(
     }
 }
 
-fn jacobian(f: &dyn Fn(&[f64]) -> Vec<f64>, p: &[f64], r: &[f64]) -> Vec<Vec<f64>> {
+fn jacobian(
+    f: &dyn Fn(&[f64]) -> Vec<f64>,
+    p: &[f64],
+    r: &[f64],
+    step: &dyn Fn(f64) -> f64,
+) -> Vec<Vec<f64>> {
     (0..p.len())
         .map(|j| {
-            let h = 1e-6 * p[j].abs().max(1e-6);
+            let h = step(p[j]);
             let mut q = p.to_vec();
             q[j] += h;
             f(&q).iter().zip(r).map(|(a, b)| (a - b) / h).collect()

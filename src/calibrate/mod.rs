@@ -7,8 +7,11 @@
 //! back-test fits on the lowest levels only and predicts the held-out
 //! higher ones by simulating the fitted scenario through the path every
 //! `simulate` run takes ([`crate::run::analyse`]). [`scenario_file`] writes
-//! the scenario, [`output`] calibration.csv and calibration.png.
+//! the scenario, [`output`] calibration.csv and calibration.png. With
+//! `--base`, [`architecture`] fits named numbers of the user's own
+//! scenario instead of the one-station network.
 
+pub mod architecture;
 pub mod fit;
 pub mod formats;
 pub mod lm;
@@ -54,6 +57,11 @@ pub struct CalibrateOptions {
     pub replications: u32,
     /// Draw calibration.png.
     pub plots: bool,
+    /// The user's own scenario whose numbers `fit` names are fitted, in
+    /// place of the one-station network (see [`architecture`]).
+    pub base: Option<PathBuf>,
+    /// The fields of `base` to fit (`workload.request.update.db.mean_ms`).
+    pub fit: Vec<String>,
 }
 
 impl Default for CalibrateOptions {
@@ -70,6 +78,8 @@ impl Default for CalibrateOptions {
             measured_requests: 20_000,
             replications: 3,
             plots: true,
+            base: None,
+            fit: Vec::new(),
         }
     }
 }
@@ -134,6 +144,9 @@ pub struct Report {
     pub points: Vec<BackTestPoint>,
     /// The scenario text written.
     pub scenario: String,
+    /// With `--base`: the base's fields fitted on every level (what OUT.toml
+    /// holds) and on the lower levels only (the back-test).
+    pub architecture: Option<(architecture::ArchFit, Option<architecture::ArchFit>)>,
 }
 
 impl Report {
@@ -154,9 +167,29 @@ impl Report {
     /// The one-line summary printed on standard output.
     pub fn summary(&self, out: &Path) -> String {
         let c = &self.full;
-        let left: Vec<String> = c.left_out.iter().map(|l| l.users.to_string()).collect();
+        let left_out = match &self.architecture {
+            Some((a, _)) => &a.left_out,
+            None => &c.left_out,
+        };
+        let left: Vec<String> = left_out.iter().map(|l| l.users.to_string()).collect();
+        let fitted = match &self.architecture {
+            Some((a, _)) => a
+                .fields
+                .iter()
+                .map(|f| format!("{} = {}", f.path, scenario_file::sig(f.value)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => format!(
+                "demand {} ms, delay {} ms, think {} ms, contention {}, cv {}",
+                scenario_file::sig(c.demand.value),
+                scenario_file::sig(c.delay.value),
+                scenario_file::sig(c.think.value),
+                scenario_file::sig(c.contention.value),
+                scenario_file::sig(c.cv.value),
+            ),
+        };
         let mut s = format!(
-            "calibrated {} levels (N = {}–{}{}) → {}: demand {} ms, delay {} ms, think {} ms, contention {}, cv {}",
+            "calibrated {} levels (N = {}–{}{}) → {}: {fitted}",
             self.points.len(),
             self.points.first().map_or(0, |p| p.measured.users),
             self.points.last().map_or(0, |p| p.measured.users),
@@ -166,11 +199,6 @@ impl Report {
                 format!("; N = {} left out", left.join(", "))
             },
             out.display(),
-            scenario_file::sig(c.demand.value),
-            scenario_file::sig(c.delay.value),
-            scenario_file::sig(c.think.value),
-            scenario_file::sig(c.contention.value),
-            scenario_file::sig(c.cv.value),
         );
         if let Some(((cm, cw), (um, uw))) = self.held_out_errors() {
             let held: Vec<String> = self
@@ -207,6 +235,11 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
             opts.hold_out
         )));
     }
+    // The base first: a mistake in it is named before any fitting.
+    let base = match &opts.base {
+        Some(path) => Some(architecture::Base::read(path, &opts.fit)?),
+        None => None,
+    };
     let levels = formats::read_all(&opts.files, opts.format, opts.users).map_err(|errors| {
         invalid(anyhow::anyhow!(errors
             .iter()
@@ -274,10 +307,46 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
             seed: opts.seed,
         },
     );
-    let fitted = simulate(&full, &users, opts)?;
-    let predicted = match &back {
-        Some(b) => simulate(b, &users, opts)?,
-        None => fitted.clone(),
+    let (text, fitted, predicted, architecture) = match &base {
+        None => {
+            let fitted = simulate(&full, &users, opts)?;
+            let predicted = match &back {
+                Some(b) => simulate(b, &users, opts)?,
+                None => fitted.clone(),
+            };
+            (text, fitted, predicted, None)
+        }
+        Some(base) => {
+            let a_full = architecture::fit(base, &points, opts)?;
+            let a_back = if held > 0 {
+                Some(architecture::fit(base, lower, opts)?)
+            } else {
+                None
+            };
+            let fitted = simulate_text(&a_full.text, &base.path, &users, opts)?;
+            let predicted = match &a_back {
+                Some(b) => simulate_text(&b.text, &base.path, &users, opts)?,
+                None => fitted.clone(),
+            };
+            let text = architecture::scenario_text(base, &a_full, &points)?;
+            (text, fitted, predicted, Some((a_full, a_back)))
+        }
+    };
+    let left_out: Vec<u32> = match &architecture {
+        Some((a, b)) => b
+            .as_ref()
+            .unwrap_or(a)
+            .left_out
+            .iter()
+            .map(|l| l.users)
+            .collect(),
+        None => back
+            .as_ref()
+            .unwrap_or(&full)
+            .left_out
+            .iter()
+            .map(|l| l.users)
+            .collect(),
     };
     let usl_at = |n: u32| {
         usl_back
@@ -291,12 +360,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
         .map(|(i, p)| BackTestPoint {
             measured: p.clone(),
             held_out: i >= points.len() - held,
-            left_out: back
-                .as_ref()
-                .unwrap_or(&full)
-                .left_out
-                .iter()
-                .any(|l| l.users == p.users),
+            left_out: left_out.contains(&p.users),
             fitted: fitted[i],
             predicted: predicted[i],
             usl_rps: usl_at(p.users),
@@ -309,6 +373,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
         usl_back,
         points: pts,
         scenario: text,
+        architecture,
     })
 }
 
@@ -353,14 +418,38 @@ pub fn simulate(
         code: EXIT_RUNTIME,
         error: anyhow::anyhow!("the fitted scenario does not load (a bug in capsim): {e}\n{text}"),
     })?;
+    simulate_scenario(&sc, users, opts)
+}
+
+/// Simulate a scenario's text (a base with fitted values) at `users`; a
+/// text the loader refuses is the user's input's fault (a value the fit
+/// reached that a check of the loader rejects), named by `path`.
+pub fn simulate_text(
+    text: &str,
+    path: &Path,
+    users: &[u32],
+    opts: &CalibrateOptions,
+) -> Result<Vec<Simulated>, Failure> {
+    let sc = scenario::parse(path, text).map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
+    simulate_scenario(&sc, users, opts)
+}
+
+fn simulate_scenario(
+    sc: &scenario::Scenario,
+    users: &[u32],
+    opts: &CalibrateOptions,
+) -> Result<Vec<Simulated>, Failure> {
     let opts = SweepOptions {
         users: Some(users.to_vec()),
         replications: Some(opts.replications),
         measured_requests: Some(opts.measured_requests),
         warmup_requests: Some(opts.measured_requests / 10),
+        // The point scenario alone: a base with ranges is calibrated at its
+        // written values, not over its designs.
+        designs: Some(0),
         ..SweepOptions::default()
     };
-    let plan = sweep::plan(&sc, &opts).map_err(|e| Failure {
+    let plan = sweep::plan(sc, &opts).map_err(|e| Failure {
         code: EXIT_RUNTIME,
         error: e.into(),
     })?;

@@ -233,7 +233,7 @@ fn is_range(t: &DeTable) -> bool {
 }
 
 /// A number as written: (value, written as a whole number).
-fn number(v: &DeValue) -> Option<(f64, bool)> {
+pub(super) fn number(v: &DeValue) -> Option<(f64, bool)> {
     match v {
         DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
             .ok()

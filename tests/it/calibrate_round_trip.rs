@@ -28,13 +28,13 @@ const USERS: [u32; 6] = [1, 2, 4, 8, 16, 32];
 
 /// One simulated level.
 #[derive(Clone, Copy, Debug)]
-struct Sim {
-    users: u32,
-    x: f64,
-    mean_ms: f64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Sim {
+    pub(crate) users: u32,
+    pub(crate) x: f64,
+    pub(crate) mean_ms: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p95_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 fn truth() -> String {
@@ -71,7 +71,7 @@ fn simulate() -> Vec<Sim> {
 
 /// Scenario `text` simulated at `users` through `run::analyse`, as
 /// `simulate` runs it.
-fn levels(text: &str, users: &[u32]) -> Vec<Sim> {
+pub(crate) fn levels(text: &str, users: &[u32]) -> Vec<Sim> {
     let sc = capsim::scenario::parse(Path::new("truth.toml"), text).unwrap();
     let opts = SweepOptions {
         users: Some(users.to_vec()),
@@ -139,7 +139,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-fn plain(dir: &Path, sims: &[Sim]) -> Vec<PathBuf> {
+pub(crate) fn plain(dir: &Path, sims: &[Sim]) -> Vec<PathBuf> {
     let mut s = String::from("concurrency,throughput_rps,p50_ms,p95_ms,p99_ms,mean_ms\n");
     for l in sims {
         let _ = writeln!(

@@ -12,6 +12,7 @@ mod helpers;
 mod architectures_db;
 mod architectures_scale;
 mod bad_scenarios;
+mod calibrate_base;
 mod calibrate_cli;
 mod calibrate_formats;
 mod calibrate_real;

@@ -2,14 +2,16 @@
 # Measure real SQLite, PostgreSQL and PgBouncer under closed-loop concurrency (issue 12, item 1).
 #
 #   bash validation/real/measure.sh [--quick] [--only sqlite|postgres|pgbouncer[,...]] [--keep-raw DIR]
-#                                   [--scheduler rr|fair]
+#                                   [--scheduler rr|fair] [--out DIR]
 #
 # Run as root on demand (about 30 minutes in full; --quick is a ~3-minute smoke test), never in
 # CI. It installs what is missing with apt-get, creates the system user capsim-measure (PostgreSQL
 # refuses to run as root), starts PostgreSQL and PgBouncer on loopback ports in a fresh mktemp -d
 # folder as that user, runs the loads, writes tidy CSVs, and on exit stops every server it started
 # by its recorded pid and removes the folder. The full run writes tests/data/real/*.csv; --quick
-# writes target/measure-quick/ so that a smoke test never overwrites measured data.
+# writes target/measure-quick/ so that a smoke test never overwrites measured data. --out DIR
+# writes a full run's CSVs to DIR instead (repeat passes: tests/data/real/pass2, pass3, whose
+# spread against the first pass is the measurement's own repeatability).
 #
 # --scheduler rr (the default) runs everything measured (servers, pgbench, the SQLite drivers)
 # under SCHED_RR priority 1 with a 4 ms quantum, so that other work on a shared machine cannot
@@ -22,6 +24,7 @@ QUICK=0
 ONLY=all
 KEEP_RAW=""
 SCHEDULER=rr
+OUT_DIR=""
 RR_QUANTUM_MS=4
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -29,7 +32,8 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="${2:?--only needs sqlite, postgres or pgbouncer}"; shift ;;
     --keep-raw) KEEP_RAW="${2:?--keep-raw needs a folder}"; shift ;;
     --scheduler) SCHEDULER="${2:?--scheduler needs rr or fair}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --out) OUT_DIR="${2:?--out needs a folder}"; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "measure.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -51,6 +55,7 @@ COMMAND="bash validation/real/measure.sh"
 if [[ $QUICK == 1 ]]; then COMMAND+=" --quick"; fi
 if [[ $ONLY != all ]]; then COMMAND+=" --only $ONLY"; fi
 if [[ $SCHEDULER != rr ]]; then COMMAND+=" --scheduler $SCHEDULER"; fi
+if [[ -n $OUT_DIR ]]; then COMMAND+=" --out $OUT_DIR"; fi
 MUSER=capsim-measure
 PY=/usr/bin/python3  # Debian's python, linked to Debian's libsqlite3 (not a pyenv build)
 
@@ -67,6 +72,10 @@ else
   # on pgbench_branches; 100 covers the 90 direct clients and initialises in about a minute.
   PG_SECONDS=15; PG_SCALE=100
   PG_CLIENTS="1,2,4,8,16,32,64,90,150"; BOUNCER_CLIENTS="1,2,4,8,16,32,64,100,200,300,400,500"
+fi
+if [[ -n $OUT_DIR ]]; then
+  mkdir -p "$OUT_DIR"
+  OUT="$(cd "$OUT_DIR" && pwd)"
 fi
 MAX_CONNECTIONS=100
 POOL_SIZE=20

@@ -95,6 +95,11 @@ impl Override {
         })
     }
 
+    /// The path as given (`phase.Base.app.hosts`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The key the path ends with (`hosts` of `phase.Base.app.hosts`).
     fn leaf(&self) -> String {
         match self.segs.last() {
@@ -305,6 +310,51 @@ fn sweeps(o: &Override, text: &str) -> bool {
 /// Whether the field `o` names holds a list in `text` (`None`: not there).
 fn existing(text: &str, o: &Override) -> Option<bool> {
     let doc = DeTable::parse(text).ok()?;
+    value_of(&doc, o).map(|v| matches!(v.get_ref(), DeValue::Array(_)))
+}
+
+/// The number written at the field `o` names (`None`: not there, or not a
+/// number) — where `simulate calibrate --fit` starts from.
+pub fn number_at(text: &str, o: &Override) -> Option<f64> {
+    let doc = DeTable::parse(text).ok()?;
+    super::ranges::number(value_of(&doc, o)?.get_ref()).map(|(x, _)| x)
+}
+
+/// Whether the field `o` names is written in `text`.
+pub fn is_written(text: &str, o: &Override) -> bool {
+    DeTable::parse(text).is_ok_and(|doc| value_of(&doc, o).is_some())
+}
+
+/// `text` with every override applied, each a single value (a list would
+/// make variants: see [`load_with`]): the text `simulate calibrate
+/// --base` simulates and writes.
+pub fn edited(text: &str, sets: &[Override]) -> Result<String, SetError> {
+    let mut t = text.to_string();
+    for o in sets {
+        match apply(&t, o, &o.literal) {
+            Ok(Some((next, _))) => t = next,
+            Ok(None) => {
+                return Err(SetError {
+                    arg: echo(&o.arg),
+                    message: "the scenario is not TOML".into(),
+                })
+            }
+            Err(miss) => {
+                return Err(SetError {
+                    arg: echo(&o.arg),
+                    message: miss.message,
+                })
+            }
+        }
+    }
+    Ok(t)
+}
+
+/// The value at the end of `o`'s path in `doc`.
+fn value_of<'d, 'a>(
+    doc: &'d Spanned<DeTable<'a>>,
+    o: &Override,
+) -> Option<&'d Spanned<DeValue<'a>>> {
     let mut v: Option<&Spanned<DeValue>> = None;
     for seg in &o.segs {
         let next = match (v.map(|v| v.get_ref()), seg) {
@@ -324,7 +374,7 @@ fn existing(text: &str, o: &Override) -> Option<bool> {
         };
         v = Some(next?);
     }
-    v.map(|v| matches!(v.get_ref(), DeValue::Array(_)))
+    v
 }
 
 /// Every combination of the overrides' values: each a list of (override,
