@@ -31,6 +31,7 @@ mod interrupt;
 mod invariants;
 mod kill;
 mod layering;
+mod measured_architectures;
 mod output_folders;
 mod overload;
 mod planning_documents;
