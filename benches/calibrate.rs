@@ -3,7 +3,8 @@
 //! tests/data/real, written as plain CSV — read, fitted, back-tested by
 //! simulation and analysed (`calibrate::calibrate`, what the command runs
 //! before writing); and the eight real pgbench files of
-//! tests/data/calibrate/pgbench (four outputs, four -l logs).
+//! tests/data/calibrate/pgbench (four outputs, four -l logs), alone and on
+//! an architecture (`--base`, three numbers fitted by simulation).
 //!
 //! Run with `cargo bench --bench calibrate`. Seconds per iteration:
 //! criterion takes ten samples each.
@@ -44,6 +45,34 @@ fn dozen(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+const PGBENCH_BASE: &str = r#"
+name = "pgbench tpcb-like"
+seed = 5
+[workload]
+think_time = { dist = "constant", mean_s = 0 }
+keys = { count = 100, zipf = 0 }
+[[workload.request]]
+name = "txn"
+weight = 1
+kind = "write"
+statements = 7
+lock_from_statement = 5
+app_cpu = { dist = "exponential", mean_ms = 0.15 }
+db = { dist = "exponential", mean_ms = 0.5 }
+[sweep]
+users = [1]
+[[phase]]
+name = "measured"
+app = { hosts = 1, cores_per_host = 2, workers_per_host = 1000, quantum_ms = 4 }
+network = { rtt_ms = 0.03 }
+[phase.database]
+engine = "postgres"
+host = "app"
+max_connections = 97
+wal_flush_ms = 0.1
+connections = "session"
+"#;
+
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut g = c.benchmark_group("calibrate");
@@ -70,6 +99,25 @@ fn bench(c: &mut Criterion) {
         ..CalibrateOptions::default()
     };
     g.bench_function("pgbench_8_real_files", |b| {
+        b.iter(|| calibrate::calibrate(&opts).map_err(|e| e.error).unwrap())
+    });
+    // The same files on an architecture (`--base`): PostgreSQL on the
+    // pgbench host, TPC-B as 7 statements, three times fitted by
+    // simulation — each step of the search a sweep of the levels.
+    let base = dir.path().join("base.toml");
+    std::fs::write(&base, PGBENCH_BASE).unwrap();
+    let opts = CalibrateOptions {
+        base: Some(base),
+        fit: [
+            "workload.request.txn.app_cpu.mean_ms",
+            "workload.request.txn.db.mean_ms",
+            "phase.measured.network.rtt_ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..opts
+    };
+    g.bench_function("pgbench_8_real_files_on_an_architecture", |b| {
         b.iter(|| calibrate::calibrate(&opts).map_err(|e| e.error).unwrap())
     });
     g.finish();

@@ -111,6 +111,17 @@ fn a_sqlite_base_calibrates_back_to_its_times_and_predicts_the_flat_median() {
     for f in FIT {
         assert!(text.contains(&format!("#   {f} = ")), "{text}");
     }
+    // The one-line summary names the fitted fields, not a network's.
+    let line = r.summary(&out);
+    assert!(
+        line.starts_with(&format!(
+            "calibrated 6 levels (N = 1–32) → {}: {} = ",
+            out.display(),
+            FIT[0]
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("contention"), "{line}");
     let sc =
         capsim::scenario::parse(Path::new("mine.toml"), text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.calibration.unwrap().measured_max_users, 32);
