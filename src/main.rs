@@ -181,8 +181,8 @@ enum Command {
         #[arg(long, value_name = "ARCH.toml", requires = "fit")]
         base: Option<PathBuf>,
         /// A number of the --base scenario to fit, by its path (repeat for
-        /// more): workload.think_time.mean_s,
-        /// workload.request.update.db.mean_ms, phase[0].database.fsync_ms.
+        /// more): `workload.think_time.mean_s`,
+        /// `workload.request.update.db.mean_ms`, `phase[0].database.fsync_ms`.
         #[arg(long, value_name = "FIELD", requires = "base")]
         fit: Vec<String>,
     },
