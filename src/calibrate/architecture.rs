@@ -159,13 +159,6 @@ pub struct ArchFit {
     pub text: String,
 }
 
-impl ArchFit {
-    /// The fitted values in order.
-    pub fn values(&self) -> Vec<f64> {
-        self.fields.iter().map(|f| f.value).collect()
-    }
-}
-
 /// Residuals at `sim`: log throughput at every level, log median where it
 /// was measured.
 fn residuals(points: &[Point], sim: &[Simulated]) -> Vec<f64> {
@@ -229,11 +222,16 @@ pub fn fit(base: &Base, points: &[Point], opts: &CalibrateOptions) -> Result<Arc
         .fields
         .iter()
         .zip(f.params.iter().zip(&f.half_width))
-        .map(|((o, s), (t, hw))| FieldFit {
-            path: o.path().to_string(),
-            start: *s,
-            value: t.exp(),
-            interval: ((t - hw).exp(), (t + hw).exp()),
+        .map(|((o, s), (t, hw))| {
+            // A Jacobian the search could not take (a step the loader
+            // refused) leaves the value unbounded, not NaN.
+            let hw = if hw.is_nan() { f64::INFINITY } else { *hw };
+            FieldFit {
+                path: o.path().to_string(),
+                start: *s,
+                value: t.exp(),
+                interval: ((t - hw).exp(), (t + hw).exp()),
+            }
         })
         .collect();
     let values: Vec<f64> = fields.iter().map(|x| x.value).collect();
