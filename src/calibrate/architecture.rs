@@ -246,9 +246,14 @@ pub fn fit(base: &Base, points: &[Point], opts: &CalibrateOptions) -> Result<Arc
 /// OUT.toml for a fitted base: a header naming each fitted field, its
 /// interval, the value it started from, the levels and the estimator; the
 /// base's text with the fitted values (rounded to what the intervals
-/// resolve) and the largest load measured, so that sweeps of it mark what
-/// lies beyond.
-pub fn scenario_text(base: &Base, a: &ArchFit, all: &[Point]) -> Result<String, Failure> {
+/// resolve), the sweep over `users` (the measured levels and beyond) and
+/// the largest load measured, so that sweeps of it mark what lies beyond.
+pub fn scenario_text(
+    base: &Base,
+    a: &ArchFit,
+    all: &[Point],
+    users: &[u32],
+) -> Result<String, Failure> {
     let rounded: Vec<f64> = a
         .fields
         .iter()
@@ -256,6 +261,10 @@ pub fn scenario_text(base: &Base, a: &ArchFit, all: &[Point]) -> Result<String, 
         .collect();
     let max_users = all.iter().map(|p| p.users).max().unwrap_or(1);
     let mut text = base.with(&rounded)?;
+    let list: Vec<String> = users.iter().map(u32::to_string).collect();
+    let sweep = Override::parse(&format!("sweep.users=[{}]", list.join(", ")))
+        .map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
+    text = edited(&text, &[sweep]).map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
     let table = Override::parse("calibration={}").map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
     if is_written(&text, &table) {
         let set = Override::parse(&format!("calibration.measured_max_users={max_users}"))

@@ -328,7 +328,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
                 Some(b) => simulate_text(&b.text, &base.path, &users, opts)?,
                 None => fitted.clone(),
             };
-            let text = architecture::scenario_text(base, &a_full, &points)?;
+            let text = architecture::scenario_text(base, &a_full, &points, &sweep_users(&users))?;
             (text, fitted, predicted, Some((a_full, a_back)))
         }
     };

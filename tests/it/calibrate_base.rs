@@ -125,6 +125,8 @@ fn a_sqlite_base_calibrates_back_to_its_times_and_predicts_the_flat_median() {
     let sc =
         capsim::scenario::parse(Path::new("mine.toml"), text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.calibration.unwrap().measured_max_users, 32);
+    // It sweeps the levels measured and beyond, not the base's one level.
+    assert_eq!(sc.sweep.users, [1, 2, 4, 8, 16, 32, 48, 64, 96, 128]);
 }
 
 fn run_calibrate(dir: &Path, base: &str, fit: &[&str]) -> (i32, String) {
