@@ -314,3 +314,27 @@ fn capsim_beats_the_usl_in_most_series_and_the_table() {
         rs.len()
     );
 }
+
+/// The medians are over the same plan: every pass measured every level of
+/// every series (a pass cut short would make some medians of fewer runs).
+#[test]
+fn every_pass_measured_every_level_of_every_series() {
+    let n = passes().len();
+    assert!(
+        n >= 3,
+        "{n} passes: tests/data/real/ and its repeats pass2/, pass3/"
+    );
+    for (name, levels) in measured() {
+        for (level, rows) in levels {
+            assert_eq!(
+                rows.len(),
+                n,
+                "{name} at N = {level}: {} of {n} passes",
+                rows.len()
+            );
+            for r in rows {
+                assert!(r[0] > 0.0, "{name} at N = {level}: no throughput");
+            }
+        }
+    }
+}
