@@ -4,6 +4,7 @@
 //! mark what lies beyond the measured range.
 
 use super::fit::{Calibration, Param};
+use crate::scenario::toml_string;
 use std::fmt::Write;
 
 /// Name of the phase a calibrated scenario holds.
@@ -96,21 +97,6 @@ fn dist(mean_ms: f64, cv: f64) -> String {
     }
 }
 
-/// TOML-quote `s`.
-fn quote(s: &str) -> String {
-    let mut q = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => q.push_str("\\\""),
-            '\\' => q.push_str("\\\\"),
-            c if c.is_control() => q.push_str(&format!("\\u{:04X}", c as u32)),
-            c => q.push(c),
-        }
-    }
-    q.push('"');
-    q
-}
-
 /// Prefix every line of `text` with `# `.
 fn commented(text: &str, indent: &str) -> String {
     text.lines().map(|l| format!("{indent}{l}\n")).collect()
@@ -138,7 +124,7 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
     for l in &c.left_out {
         let _ = writeln!(s, "# Left out of the fit: N = {}: {}.", l.users, l.reason);
     }
-    let _ = writeln!(s, "name = {}", quote(t.name));
+    let _ = writeln!(s, "name = {}", toml_string(t.name));
     let _ = writeln!(s, "seed = {}", t.seed);
     s.push_str("\n[workload]\n");
     s.push_str(&comment(&c.think));
@@ -158,7 +144,7 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
             "# share of requests {:.4}, time {:.4} × the mix's, read from {}",
             r.weight, r.time_ratio, r.source
         );
-        let _ = writeln!(s, "name = {}", quote(&r.name));
+        let _ = writeln!(s, "name = {}", toml_string(&r.name));
         let _ = writeln!(s, "weight = {}", (r.weight * 1e6).round().max(1.0) / 1e6);
     }
     s.push_str("\n[sweep]\n");
@@ -170,11 +156,11 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
         "# the largest load measured: sweep.csv marks points beyond twice it `extrapolated`\n",
     );
     let _ = writeln!(s, "measured_max_users = {max_users}");
-    let _ = writeln!(s, "\n[[phase]]\nname = {}", quote(PHASE));
+    let _ = writeln!(s, "\n[[phase]]\nname = {}", toml_string(PHASE));
     let _ = writeln!(
         s,
         "\n[[phase.station]]\nname = {}\ndiscipline = \"ps\"",
-        quote(STATION)
+        toml_string(STATION)
     );
     let _ = writeln!(
         s,
@@ -186,7 +172,7 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
     let _ = writeln!(
         s,
         "\n[[phase.station]]\nname = {}\ndiscipline = \"delay\"",
-        quote(DELAY)
+        toml_string(DELAY)
     );
     s.push_str("\n[phase.plan]\n");
     s.push_str(&commented(&comment(&c.demand), ""));
@@ -200,18 +186,18 @@ pub fn scenario_text(c: &Calibration, t: &ScenarioText) -> String {
         if d > 1e-6 {
             steps.push(format!(
                 "{{ use = {}, demand = {} }}",
-                quote(STATION),
+                toml_string(STATION),
                 dist(d, c.cv.value)
             ));
         }
         if l > 1e-6 || steps.is_empty() {
             steps.push(format!(
                 "{{ use = {}, demand = {} }}",
-                quote(DELAY),
+                toml_string(DELAY),
                 dist(l.max(1e-6), c.cv.value)
             ));
         }
-        let _ = writeln!(s, "{} = [{}]", quote(&r.name), steps.join(", "));
+        let _ = writeln!(s, "{} = [{}]", toml_string(&r.name), steps.join(", "));
     }
     s
 }

@@ -4,7 +4,7 @@
 //! the wrong place, would otherwise overwrite them without a word.
 
 use super::write_atomically;
-use crate::scenario::Scenario;
+use crate::scenario::{toml_string, Scenario};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -102,22 +102,6 @@ pub fn write(dir: &Path, sc: &Scenario) -> anyhow::Result<()> {
         toml_string(&sc.path.display().to_string())
     );
     write_atomically(&dir.join(FILE), |w| Ok(w.write_all(text.as_bytes())?))
-}
-
-/// A TOML basic string (quoted, with `\`, `"` and control characters escaped).
-fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

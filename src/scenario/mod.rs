@@ -24,7 +24,9 @@ use dists::check_dist;
 use network::check_network;
 pub use ranges::{ParamRange, Spread, Uncertainty, DEFAULT_DESIGNS};
 pub use scale::{Cache, CacheKind, Replicas, ShardBy, Shards, WorkerKind};
-pub use set::{edited, is_written, load_with, number_at, Override, SetError, MAX_VARIANTS};
+pub use set::{
+    edited, is_written, load_with, number_at, toml_string, Override, SetError, MAX_VARIANTS,
+};
 use sweep::{check_slo, check_sweep};
 pub use sweep::{log_grid, LoadAxis};
 

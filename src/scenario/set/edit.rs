@@ -3,7 +3,7 @@
 //! parent module); and the way back from a diagnostic of the edited text to
 //! the file's own line and column.
 
-use super::{quote, Override, Seg};
+use super::{toml_string, Override, Seg};
 use crate::scenario::diag::{echo, Diagnostic};
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
@@ -17,7 +17,7 @@ fn key_text(k: &str) -> String {
     {
         k.to_string()
     } else {
-        quote(k)
+        toml_string(k)
     }
 }
 

@@ -168,12 +168,12 @@ fn parse_value(v: &str) -> Result<(String, Option<Vec<String>>), String> {
     }
     let doc = format!("v = {v}");
     let Ok(t) = DeTable::parse(&doc) else {
-        return Ok((quote(v), None));
+        return Ok((toml_string(v), None));
     };
     let t = t.get_ref();
     let mut it = t.iter();
     let (Some((_, value)), None) = (it.next(), it.next()) else {
-        return Ok((quote(v), None));
+        return Ok((toml_string(v), None));
     };
     let elements = match value.get_ref() {
         DeValue::Array(a) => Some(
@@ -186,8 +186,9 @@ fn parse_value(v: &str) -> Result<(String, Option<Vec<String>>), String> {
     Ok((v.to_string(), elements))
 }
 
-/// A TOML basic string holding `s`.
-fn quote(s: &str) -> String {
+/// A TOML basic string holding `s` (quoted, with `\`, `"` and control
+/// characters escaped): how every writer of TOML text in capsim writes one.
+pub fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
