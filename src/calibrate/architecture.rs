@@ -111,15 +111,24 @@ impl Base {
 
     /// The base's text with the fields at `values`.
     pub fn with(&self, values: &[f64]) -> Result<String, Failure> {
-        let sets: Vec<Override> = self
+        let sets: Vec<String> = self
             .fields
             .iter()
             .zip(values)
-            .map(|((o, _), v)| Override::parse(&format!("{}={}", o.path(), literal(*v))))
-            .collect::<Result<_, _>>()
-            .map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
-        edited(&self.text, &sets).map_err(|e| invalid(anyhow::anyhow!("{e}")))
+            .map(|((o, _), v)| format!("{}={}", o.path(), literal(*v)))
+            .collect();
+        set(&self.text, &sets)
     }
+}
+
+/// `text` with each `path=value` of `args` set, by `--set`'s own edit.
+fn set(text: &str, args: &[String]) -> Result<String, Failure> {
+    let sets: Vec<Override> = args
+        .iter()
+        .map(|a| Override::parse(a))
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
+    edited(text, &sets).map_err(|e| invalid(anyhow::anyhow!("{e}")))
 }
 
 /// A number as TOML writes it: a float, always with a fraction or an
@@ -262,14 +271,13 @@ pub fn scenario_text(
     let max_users = all.iter().map(|p| p.users).max().unwrap_or(1);
     let mut text = base.with(&rounded)?;
     let list: Vec<String> = users.iter().map(u32::to_string).collect();
-    let sweep = Override::parse(&format!("sweep.users=[{}]", list.join(", ")))
-        .map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
-    text = edited(&text, &[sweep]).map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
+    text = set(&text, &[format!("sweep.users=[{}]", list.join(", "))])?;
     let table = Override::parse("calibration={}").map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
     if is_written(&text, &table) {
-        let set = Override::parse(&format!("calibration.measured_max_users={max_users}"))
-            .map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
-        text = edited(&text, &[set]).map_err(|e| invalid(anyhow::anyhow!("{e}")))?;
+        text = set(
+            &text,
+            &[format!("calibration.measured_max_users={max_users}")],
+        )?;
     } else {
         if !text.ends_with('\n') {
             text.push('\n');

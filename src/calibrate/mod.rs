@@ -332,21 +332,10 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
             (text, fitted, predicted, Some((a_full, a_back)))
         }
     };
-    let left_out: Vec<u32> = match &architecture {
-        Some((a, b)) => b
-            .as_ref()
-            .unwrap_or(a)
-            .left_out
-            .iter()
-            .map(|l| l.users)
-            .collect(),
-        None => back
-            .as_ref()
-            .unwrap_or(&full)
-            .left_out
-            .iter()
-            .map(|l| l.users)
-            .collect(),
+    // The levels the back-test's fit left out, whichever model it fitted.
+    let left_out = match &architecture {
+        Some((a, b)) => &b.as_ref().unwrap_or(a).left_out,
+        None => &back.as_ref().unwrap_or(&full).left_out,
     };
     let usl_at = |n: u32| {
         usl_back
@@ -360,7 +349,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<Report, Failure> {
         .map(|(i, p)| BackTestPoint {
             measured: p.clone(),
             held_out: i >= points.len() - held,
-            left_out: left_out.contains(&p.users),
+            left_out: left_out.iter().any(|l| l.users == p.users),
             fitted: fitted[i],
             predicted: predicted[i],
             usl_rps: usl_at(p.users),
