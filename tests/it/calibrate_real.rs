@@ -79,6 +79,22 @@ pub(crate) fn measured() -> &'static BTreeMap<String, BTreeMap<u32, Vec<Figures>
     M.get_or_init(|| {
         let mut out: BTreeMap<String, BTreeMap<u32, Vec<Figures>>> = BTreeMap::new();
         let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        // One level of one pass: the columns both files share, then the
+        // mean (where measured) and the failed fraction.
+        let mut add = |series: String, level: &str, r: &BTreeMap<String, String>, mean, errors| {
+            out.entry(series)
+                .or_default()
+                .entry(level.parse().unwrap())
+                .or_default()
+                .push([
+                    num(&r["throughput_tps"]),
+                    num(&r["p50_ms"]),
+                    num(&r["p95_ms"]),
+                    num(&r["p99_ms"]),
+                    mean,
+                    errors,
+                ]);
+        };
         for dir in passes() {
             for file in ["postgres.csv", "pgbouncer.csv"] {
                 for r in real_in(&dir, file) {
@@ -88,18 +104,13 @@ pub(crate) fn measured() -> &'static BTreeMap<String, BTreeMap<u32, Vec<Figures>
                     }
                     let ok = num(&r["txns_ok"]);
                     let bad = num(&r["txns_failed"]);
-                    out.entry(r["series"].clone())
-                        .or_default()
-                        .entry(r["clients"].parse().unwrap())
-                        .or_default()
-                        .push([
-                            num(&r["throughput_tps"]),
-                            num(&r["p50_ms"]),
-                            num(&r["p95_ms"]),
-                            num(&r["p99_ms"]),
-                            num(&r["mean_ms"]),
-                            bad / (ok + bad),
-                        ]);
+                    add(
+                        r["series"].clone(),
+                        &r["clients"],
+                        &r,
+                        num(&r["mean_ms"]),
+                        bad / (ok + bad),
+                    );
                 }
             }
             for r in real_in(&dir, "sqlite.csv") {
@@ -107,25 +118,21 @@ pub(crate) fn measured() -> &'static BTreeMap<String, BTreeMap<u32, Vec<Figures>
                     "sqlite_{}_{}_{}ms",
                     r["mode"], r["workload"], r["busy_timeout_ms"]
                 );
-                out.entry(name)
-                    .or_default()
-                    .entry(r["processes"].parse().unwrap())
-                    .or_default()
-                    .push([
-                        num(&r["throughput_tps"]),
-                        num(&r["p50_ms"]),
-                        num(&r["p95_ms"]),
-                        num(&r["p99_ms"]),
-                        f64::NAN,
-                        num(&r["busy_fraction"]),
-                    ]);
+                add(
+                    name,
+                    &r["processes"],
+                    &r,
+                    f64::NAN,
+                    num(&r["busy_fraction"]),
+                );
             }
         }
         out
     })
 }
 
-fn median_of(mut v: Vec<f64>) -> f64 {
+/// The median of the numbers of `v` (NaN where none).
+pub(crate) fn median_of(mut v: Vec<f64>) -> f64 {
     v.retain(|x| !x.is_nan());
     if v.is_empty() {
         return f64::NAN;

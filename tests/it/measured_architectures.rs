@@ -6,7 +6,7 @@
 //! those are first guesses from the series' lowest level, where the fit
 //! starts; the fit moves them.
 
-use crate::calibrate_real::{cores, real};
+use crate::calibrate_real::{cores, median_of, real};
 use std::collections::BTreeMap;
 
 type Row = BTreeMap<String, String>;
@@ -15,11 +15,6 @@ fn f(r: &Row, col: &str) -> f64 {
     r[col]
         .parse()
         .unwrap_or_else(|_| panic!("column {col}: `{}` is not a number", r[col]))
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
 }
 
 /// The measured processes' scheduler quantum, ms: machine.csv's
@@ -64,7 +59,7 @@ fn sqlite(rest: &str) -> (String, Vec<String>) {
     };
     let busy = &one["busy_timeout_ms"];
     // The disk's flush, as the probe beside every point read it.
-    let fsync = median(rows.iter().map(|r| f(r, "fdatasync_probe_ms")).collect());
+    let fsync = median_of(rows.iter().map(|r| f(r, "fdatasync_probe_ms")).collect());
     let x1 = f(one, "throughput_tps");
     let p50 = f(one, "p50_ms");
     // The driver's loop between transactions is the think time; the
@@ -152,7 +147,7 @@ fn postgres(series: &str) -> (String, Vec<String>) {
         .expect("a c = 4 row");
     let select = one["script"] == "select-only";
     let sync = one["synchronous_commit"].clone();
-    let fsync = median(low.iter().map(|r| f(r, "fdatasync_probe_ms")).collect());
+    let fsync = median_of(low.iter().map(|r| f(r, "fdatasync_probe_ms")).collect());
     let max_connections: u32 = one["max_connections"].parse().unwrap();
     let client = f(one, "client_cpu_ms_per_txn");
     let server = f(one, "server_cpu_ms_per_txn");
