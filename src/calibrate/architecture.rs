@@ -18,8 +18,9 @@
 //! value moves the simulated levels smoothly), and the delta-method
 //! interval of each value. Every step simulates the levels as the final
 //! prediction does (the same requests and replications): a cheaper search
-//! would fit a different estimator from the one reported, and did — 11%
-//! off a demand the round trip knows, outside its interval.
+//! would fit a different estimator from the one reported (shorter runs and
+//! fewer replications estimate throughput and median with their own bias),
+//! and the intervals would not cover what the prediction simulates.
 
 use super::fit::{representative, LeftOut, Point};
 use super::scenario_file::sig;
