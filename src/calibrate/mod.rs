@@ -164,6 +164,30 @@ impl Report {
         Some((stat(&|p| p.capsim_error()), stat(&|p| p.usl_error())))
     }
 
+    /// The largest |throughput error| of OUT.toml's model at the levels it
+    /// was fitted on (all but those its fit left out), and where: how far
+    /// the fitted model follows its own data. Far off there (more than a
+    /// few %), the model lacks something the system does, and no held-out
+    /// prediction of it should be trusted.
+    pub fn fit_worst(&self) -> Option<(f64, u32)> {
+        let left_out = match &self.architecture {
+            Some((a, _)) => &a.left_out,
+            None => &self.full.left_out,
+        };
+        self.points
+            .iter()
+            .filter(|p| !left_out.iter().any(|l| l.users == p.measured.users))
+            .filter(|p| p.measured.throughput_rps > 0.0)
+            .map(|p| {
+                let e = (p.fitted.throughput_rps / p.measured.throughput_rps - 1.0).abs();
+                (
+                    if e.is_finite() { e } else { f64::INFINITY },
+                    p.measured.users,
+                )
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
     /// The one-line summary printed on standard output.
     pub fn summary(&self, out: &Path) -> String {
         let c = &self.full;
@@ -200,6 +224,12 @@ impl Report {
             },
             out.display(),
         );
+        if let Some((e, n)) = self.fit_worst() {
+            s.push_str(&format!(
+                "; fitted throughput within {:.1}% of the measured at every level fitted on (worst N = {n})",
+                100.0 * e
+            ));
+        }
         if let Some(((cm, cw), (um, uw))) = self.held_out_errors() {
             let held: Vec<String> = self
                 .points

@@ -122,6 +122,14 @@ fn a_sqlite_base_calibrates_back_to_its_times_and_predicts_the_flat_median() {
         "{line}"
     );
     assert!(!line.contains("contention"), "{line}");
+    // The truth is the base's own model: fitted, it follows every level it
+    // was fitted on, and the summary says how closely.
+    let (worst, at) = r.fit_worst().expect("levels fitted on");
+    assert!(worst < 0.05, "fitted {:.1}% off at N = {at}", 100.0 * worst);
+    assert!(
+        line.contains(&format!("fitted throughput within {:.1}%", 100.0 * worst)),
+        "{line}"
+    );
     let sc =
         capsim::scenario::parse(Path::new("mine.toml"), text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.calibration.unwrap().measured_max_users, 32);
