@@ -119,7 +119,7 @@ fn check(name: &str) {
 
 series_tests! {
     check;
-    postgres_tpcb_sync_on: "tpcb_sync_on", ignore = "misses the tolerance (throughput median 23.8%, worst 29.5%; p50 worst 66%, p99 worst 38%): the measured rise from c = 4 to the peak at c = 8, where CPU per transaction falls by a fifth with the cores already busy, is not in the model, so it runs 19–29% low at c = 8–90 and its p50 high";
+    postgres_tpcb_sync_on: "tpcb_sync_on", ignore = "misses the tolerance (throughput median 23.8%, worst 29.5%; p50 worst 66%, p99 worst 38%): the measured rise from c = 4 to the peak at c = 8, where CPU per transaction falls by 11–26% with the cores already more than 90% busy, is not in the model, so it runs 19–29% low at c = 8–90 and its p50 high";
     postgres_tpcb_sync_off: "tpcb_sync_off", ignore = "misses the tolerance (throughput median 9.5%, worst 26.2%; p50 worst 15%, p99 worst 71%): within 10% to c = 32, but c ≤ 4 say nothing of the fall past the peak (+25–26% at c = 64–90), and the run queue's tail is shorter than the measured (p99 −54–71% at c = 32–90)";
     postgres_select_only: "select_only", ignore = "misses the tolerance (throughput median 2.0%, worst 18.6%; p50 worst 21%, p99 worst 68%): throughput holds within 3% except at c = 90 (+19%); p50 runs 13–21% high and the run queue's tail at c = 64–90 is shorter than the measured (p99 −45–68%)";
     pgbouncer_tpcb_sync_on: "bouncer_tpcb_sync_on", ignore = "misses the tolerance (throughput median 12.8%, worst 21.8%; p50 worst 43%, p99 worst 58%): 11–22% low at c = 8–200 and the pooler's queue puts p50 up to 43% high there; the fall past 300 clients is not in c ≤ 4";
