@@ -26,6 +26,9 @@ struct Result {
     fit: Vec<u32>,
     left_out: Vec<u32>,
     held: Vec<u32>,
+    /// The largest |throughput error| of the back-test's model at the
+    /// levels it was fitted on.
+    fit_worst: f64,
     capsim: (f64, f64),
     usl: (f64, f64),
 }
@@ -212,6 +215,12 @@ fn results() -> &'static BTreeMap<String, Result> {
                         fit: users(false, false),
                         left_out: users(false, true),
                         held: users(true, false),
+                        fit_worst: r
+                            .points
+                            .iter()
+                            .filter(|p| !p.held_out && !p.left_out)
+                            .map(|p| p.capsim_error().abs())
+                            .fold(0.0, f64::max),
                         capsim,
                         usl,
                     },
@@ -285,7 +294,7 @@ series_tests! {
 fn capsim_beats_the_usl_in_most_series_and_the_table() {
     let rs = results();
     let mut table = String::from(
-        "| series | fitted on N = | held out N = | capsim median | capsim worst | USL median | USL worst | within 10% / 20% | capsim < USL |\n|---|---|---|---:|---:|---:|---:|---|---|\n",
+        "| series | fitted on N = | fit worst | held out N = | capsim median | capsim worst | USL median | USL worst | within 10% / 20% | capsim < USL |\n|---|---|---:|---|---:|---:|---:|---:|---|---|\n",
     );
     let mut better = 0;
     for (name, r) in rs {
@@ -294,13 +303,14 @@ fn capsim_beats_the_usl_in_most_series_and_the_table() {
         let list = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
         let _ = writeln!(
             table,
-            "| {name} | {}{} | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {} | {} |",
+            "| {name} | {}{} | {:.1}% | {} | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {} | {} |",
             list(&r.fit),
             if r.left_out.is_empty() {
                 String::new()
             } else {
                 format!(" ({} left out)", list(&r.left_out))
             },
+            100.0 * r.fit_worst,
             list(&r.held),
             100.0 * r.capsim.0,
             100.0 * r.capsim.1,
