@@ -124,7 +124,11 @@ fn sigkill_never_leaves_a_partial_file_or_a_folder_mixing_two_runs() {
     let (run_a, _) = reference(root.path(), 1);
     let (run_b, took) = reference(root.path(), 2);
     assert_ne!(run_a, run_b, "two seeds must give distinguishable runs");
-    let span = took.as_secs_f64() * 1.2;
+    // Kills are drawn from the run's time, as the references took it. The
+    // time moves with the machine's load (other tests run beside this one):
+    // a kill that finds the run already finished shortens the window the
+    // next kills are drawn from, so that they keep landing inside a run.
+    let mut span = took.as_secs_f64() * 1.2;
     let mut rng = Lcg(0x6b696c6c);
     let out = root.path().join("out");
     let mut killed_running = 0;
@@ -133,7 +137,11 @@ fn sigkill_never_leaves_a_partial_file_or_a_folder_mixing_two_runs() {
     for i in 0..KILLS_OF_FIRST_RUN {
         let _ = std::fs::remove_dir_all(&out);
         let after = Duration::from_secs_f64(span * rng.next_f64());
-        killed_running += u32::from(kill_after(&out, 2, after));
+        let hit = kill_after(&out, 2, after);
+        killed_running += u32::from(hit);
+        if !hit {
+            span *= 0.7;
+        }
         assert_whole(
             &out.join(SLUG),
             None,
@@ -147,7 +155,11 @@ fn sigkill_never_leaves_a_partial_file_or_a_folder_mixing_two_runs() {
     for i in 0..KILLS_OVER_EARLIER {
         copy_tree(&root.path().join("ref-1"), &out);
         let after = Duration::from_secs_f64(span * rng.next_f64());
-        killed_running += u32::from(kill_after(&out, 2, after));
+        let hit = kill_after(&out, 2, after);
+        killed_running += u32::from(hit);
+        if !hit {
+            span *= 0.7;
+        }
         assert_whole(
             &out.join(SLUG),
             Some(&run_a),
