@@ -14,9 +14,10 @@
 //! base, simulated through the path every `simulate` run takes, matches the
 //! measured throughput and median at the levels fitted on: Levenberg–
 //! Marquardt on the logs of the values (a positive number stays positive),
-//! with the same seed at every step (common random numbers: a step in a
-//! value moves the simulated levels smoothly), and the delta-method
-//! interval of each value. Every step simulates the levels as the final
+//! with the same seed at every step (common random numbers) and the
+//! Jacobian from steps large enough to outweigh how a step reorders the
+//! simulation's events (`LOG_STEP`), and the delta-method interval of
+//! each value. Every step simulates the levels as the final
 //! prediction does (the same requests and replications): a cheaper search
 //! would fit a different estimator from the one reported (shorter runs and
 //! fewer replications estimate throughput and median with their own bias),
@@ -57,8 +58,8 @@ const REL_TOL: f64 = 1e-3;
 /// moves a simulated level by as much as 4% (a WAL NORMAL writer at K = 2,
 /// its checkpoint 7.00 → 7.07 → 7.14 ms: 42.7k, 44.5k, 42.1k tps). A
 /// Jacobian from 1% steps is then mostly that noise, and the search stopped
-/// where it started: 30% off at the levels it was fitted on. A 10% step
-/// moves the levels by more than the reordering does.
+/// where it started: up to a third off at the levels it was fitted on. A
+/// 10% step moves the levels by more than the reordering does.
 const LOG_STEP: f64 = 0.1;
 
 impl Base {
