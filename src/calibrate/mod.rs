@@ -84,6 +84,12 @@ impl Default for CalibrateOptions {
     }
 }
 
+/// How far the fitted model may miss a level it was fitted on before
+/// `calibrate` warns: 10%, what the README's back-test holds a held-out
+/// median to; a model that misses its own data by more cannot be expected
+/// to do better beyond them.
+pub const FIT_WARN: f64 = 0.10;
+
 /// One level of the back-test: measured, in-sample, predicted.
 #[derive(Clone, Debug)]
 pub struct BackTestPoint {
@@ -186,6 +192,20 @@ impl Report {
                 )
             })
             .max_by(|a, b| a.0.total_cmp(&b.0))
+    }
+
+    /// A warning when the fitted model misses a level it was fitted on by
+    /// more than [`FIT_WARN`]: the model lacks something the system does
+    /// (or a fixed number of a base is wrong), and its predictions beyond
+    /// the measured levels should not be trusted as they stand.
+    pub fn fit_warning(&self) -> Option<String> {
+        let (e, n) = self.fit_worst()?;
+        (e > FIT_WARN).then(|| {
+            format!(
+                "the fitted model misses the measured throughput by {:.1}% at N = {n}, a level it was fitted on: it cannot follow these levels (a mechanism of the system is missing from it, or, with --base, a number not fitted is wrong); read calibration.csv's fitted column before trusting its predictions",
+                100.0 * e
+            )
+        })
     }
 
     /// The one-line summary printed on standard output.

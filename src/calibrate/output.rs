@@ -115,6 +115,9 @@ pub fn write(r: &Report, opts: &CalibrateOptions) -> anyhow::Result<()> {
         chart(r, &png_path, opts.seed)?;
     }
     println!("{}", r.summary(&opts.out));
+    if let Some(w) = r.fit_warning() {
+        eprintln!("warning: {w}");
+    }
     Ok(())
 }
 

@@ -126,6 +126,7 @@ fn a_sqlite_base_calibrates_back_to_its_times_and_predicts_the_flat_median() {
     // was fitted on, and the summary says how closely.
     let (worst, at) = r.fit_worst().expect("levels fitted on");
     assert!(worst < 0.05, "fitted {:.1}% off at N = {at}", 100.0 * worst);
+    assert_eq!(r.fit_warning(), None, "a fit that follows its levels");
     assert!(
         line.contains(&format!("fitted throughput within {:.1}%", 100.0 * worst)),
         "{line}"

@@ -239,3 +239,41 @@ fn per_type_rows_become_request_types_with_their_shares_and_times() {
         "{w:?}"
     );
 }
+
+/// Levels no closed loop produces (throughput up and down with the load):
+/// the fitted model cannot follow them, the summary says by how much, and
+/// a warning on standard error says what that means. (Levels it can
+/// follow get none: `calibrate_base`'s round trip.)
+#[test]
+fn a_fit_that_cannot_follow_its_levels_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("zigzag.csv");
+    std::fs::write(
+        &csv,
+        "concurrency,throughput_rps,p50_ms,p95_ms,p99_ms\n\
+         1,100,10,15,20\n2,200,10,15,20\n4,120,33,50,60\n8,400,20,30,40\n16,150,100,150,200\n32,420,76,110,150\n",
+    )
+    .unwrap();
+    let out = dir.path().join("zigzag.toml");
+    let assert = simulate()
+        .arg("calibrate")
+        .arg(&csv)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let within = stdout
+        .split("fitted throughput within ")
+        .nth(1)
+        .and_then(|s| s.split('%').next())
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no fit figure: {stdout}"));
+    assert!(within > 10.0, "{stdout}");
+    assert!(
+        stderr.contains("warning: the fitted model misses the measured throughput by"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a level it was fitted on"), "{stderr}");
+}
