@@ -84,6 +84,23 @@ impl Default for CalibrateOptions {
     }
 }
 
+/// The largest |simulated / measured − 1| throughput over `points` (a
+/// level the model could not serve counts as infinitely far), and its level.
+fn worst_error<'a>(
+    points: impl Iterator<Item = &'a BackTestPoint>,
+    simulated: impl Fn(&BackTestPoint) -> f64,
+) -> Option<(f64, u32)> {
+    points
+        .map(|p| {
+            let e = (simulated(p) / p.measured.throughput_rps - 1.0).abs();
+            (
+                if e.is_finite() { e } else { f64::INFINITY },
+                p.measured.users,
+            )
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
 /// How far the fitted model may miss a level it was fitted on before
 /// `calibrate` warns: 10%, what the README's back-test holds a held-out
 /// median to; a model that misses its own data by more cannot be expected
@@ -180,18 +197,21 @@ impl Report {
             Some((a, _)) => &a.left_out,
             None => &self.full.left_out,
         };
-        self.points
-            .iter()
-            .filter(|p| !left_out.iter().any(|l| l.users == p.measured.users))
-            .filter(|p| p.measured.throughput_rps > 0.0)
-            .map(|p| {
-                let e = (p.fitted.throughput_rps / p.measured.throughput_rps - 1.0).abs();
-                (
-                    if e.is_finite() { e } else { f64::INFINITY },
-                    p.measured.users,
-                )
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))
+        worst_error(
+            self.points
+                .iter()
+                .filter(|p| !left_out.iter().any(|l| l.users == p.measured.users)),
+            |p| p.fitted.throughput_rps,
+        )
+    }
+
+    /// [`Report::fit_worst`] for the back-test's model: at the levels it
+    /// was fitted on (neither held out nor left out), its own prediction.
+    pub fn back_test_fit_worst(&self) -> Option<(f64, u32)> {
+        worst_error(
+            self.points.iter().filter(|p| !p.held_out && !p.left_out),
+            |p| p.predicted.throughput_rps,
+        )
     }
 
     /// A warning when the fitted model misses a level it was fitted on by

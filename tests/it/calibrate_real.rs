@@ -215,12 +215,7 @@ fn results() -> &'static BTreeMap<String, Result> {
                         fit: users(false, false),
                         left_out: users(false, true),
                         held: users(true, false),
-                        fit_worst: r
-                            .points
-                            .iter()
-                            .filter(|p| !p.held_out && !p.left_out)
-                            .map(|p| p.capsim_error().abs())
-                            .fold(0.0, f64::max),
+                        fit_worst: r.back_test_fit_worst().expect("levels fitted on").0,
                         capsim,
                         usl,
                     },

@@ -132,16 +132,21 @@ fn sigkill_never_leaves_a_partial_file_or_a_folder_mixing_two_runs() {
     let mut rng = Lcg(0x6b696c6c);
     let out = root.path().join("out");
     let mut killed_running = 0;
+    // One kill at a random instant of the window; how long after the start.
+    let mut kill = |out: &Path| {
+        let after = Duration::from_secs_f64(span * rng.next_f64());
+        if kill_after(out, 2, after) {
+            killed_running += 1;
+        } else {
+            span *= 0.7;
+        }
+        after
+    };
 
     // A first run into an empty folder: killed, it leaves nothing or all.
     for i in 0..KILLS_OF_FIRST_RUN {
         let _ = std::fs::remove_dir_all(&out);
-        let after = Duration::from_secs_f64(span * rng.next_f64());
-        let hit = kill_after(&out, 2, after);
-        killed_running += u32::from(hit);
-        if !hit {
-            span *= 0.7;
-        }
+        let after = kill(&out);
         assert_whole(
             &out.join(SLUG),
             None,
@@ -154,12 +159,7 @@ fn sigkill_never_leaves_a_partial_file_or_a_folder_mixing_two_runs() {
     // earlier run or the new one, whole.
     for i in 0..KILLS_OVER_EARLIER {
         copy_tree(&root.path().join("ref-1"), &out);
-        let after = Duration::from_secs_f64(span * rng.next_f64());
-        let hit = kill_after(&out, 2, after);
-        killed_running += u32::from(hit);
-        if !hit {
-            span *= 0.7;
-        }
+        let after = kill(&out);
         assert_whole(
             &out.join(SLUG),
             Some(&run_a),
