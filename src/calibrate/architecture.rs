@@ -55,8 +55,9 @@ const REL_TOL: f64 = 1e-3;
 /// seed keeps a step's runs comparable only while the events keep their
 /// order; where a lock sends waiters to sleep (SQLite's busy handler sleeps
 /// 1 ms and more), moving a time by 1% reorders who finds the lock taken and
-/// moves a simulated level by as much as 4% (a WAL NORMAL writer at K = 2,
-/// its checkpoint 7.00 → 7.07 → 7.14 ms: 42.7k, 44.5k, 42.1k tps). A
+/// moves a simulated level by as much as 5% (a WAL NORMAL writer at K = 2,
+/// its checkpoint 7.00 → 7.07 → 7.14 ms: 42.7k, 44.3k, 42.1k tps, where
+/// K = 1 moves by a third of a percent: `tests/it/calibrate_base.rs`). A
 /// Jacobian from 1% steps is then mostly that noise, and the search stopped
 /// where it started: up to a third off at the levels it was fitted on. A
 /// 10% step moves the levels by more than the reordering does.
