@@ -8,6 +8,9 @@
 //!   soon queued at the saturated server: the calendar, the job table and the
 //!   queue at their largest. Peak memory of the same run is measured on the
 //!   release binary with `/usr/bin/time -v` (see the README), not here.
+//! - `sqlite_wal_normal`: the WAL NORMAL phase of
+//!   `scenarios/examples/sqlite_single_host.toml` at 1,000 users: SQLite's
+//!   lock, busy handler and page-cache snapshots on the request path.
 //!
 //! Each benchmark runs one fixed seed, so every iteration processes the same
 //! number of events and criterion's throughput is events per second.
@@ -21,7 +24,7 @@ use std::path::Path;
 
 fn model(file: &str, phase: &str) -> Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/validation")
+        .join("scenarios")
         .join(file);
     let sc = scenario::load(&path).expect("bench scenario loads");
     let p = sc
@@ -33,7 +36,7 @@ fn model(file: &str, phase: &str) -> Model {
 }
 
 fn mm1(c: &mut Criterion) {
-    let m = model("mm1_rho90.toml", "M/M/1");
+    let m = model("validation/mm1_rho90.toml", "M/M/1");
     let cfg = RunConfig {
         warmup_requests: 0,
         measured_requests: 1_000_000,
@@ -48,7 +51,7 @@ fn mm1(c: &mut Criterion) {
 }
 
 fn closed_1m_users(c: &mut Criterion) {
-    let m = model("closed_mva.toml", "PS server");
+    let m = model("validation/closed_mva.toml", "PS server");
     let cfg = RunConfig {
         warmup_requests: 0,
         measured_requests: 200_000,
@@ -65,5 +68,23 @@ fn closed_1m_users(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm1, closed_1m_users);
+fn sqlite_wal_normal(c: &mut Criterion) {
+    let m = model(
+        "examples/sqlite_single_host.toml",
+        "WAL, synchronous=NORMAL",
+    );
+    let cfg = RunConfig {
+        warmup_requests: 0,
+        measured_requests: 200_000,
+        ..RunConfig::new(1_000, 42)
+    };
+    let events = engine::run(&m, &cfg).events;
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(events));
+    g.sample_size(20);
+    g.bench_function("sqlite_wal_normal", |b| b.iter(|| engine::run(&m, &cfg)));
+    g.finish();
+}
+
+criterion_group!(benches, mm1, closed_1m_users, sqlite_wal_normal);
 criterion_main!(benches);

@@ -104,6 +104,22 @@ pub const SQLITE_CHECKPOINT_MS: f64 = 9.0;
 /// wal_autocheckpoint of 1,000 pages, ~1.09 pages per one-row commit).
 pub const SQLITE_CHECKPOINT_EVERY_COMMITS: f64 = 920.0;
 
+/// CPU, in ms, a SQLite transaction spends reading back the pages it needs
+/// when another connection has committed since its last one
+/// (`database.reread_ms`). At the start of every transaction SQLite compares
+/// the database's change marker with the one it saw last (the WAL-index
+/// header in WAL mode, the file change counter with a rollback journal) and,
+/// if another connection changed it, empties its page cache (pager.c:
+/// `pagerBeginReadTransaction` and `pagerSharedLock` call `pager_reset`);
+/// its own commits leave the marker as it knows it. So one process never
+/// pays it, and many processes that all write pay it on almost every
+/// transaction. Measured here by `validation/real/sqlite_reread.py`
+/// (tests/data/real/sqlite_reread.csv): a read of the load's table after
+/// another connection's commit against one right after its own read, 3.5–7.1
+/// µs more over the three journal modes and three passes, 3.9 µs in the
+/// median (`fidelity_shapes::the_reread_default_is_the_probes_measured_read_back`).
+pub const SQLITE_REREAD_MS: f64 = 0.0039;
+
 /// `busy_timeout` in ms (`database.busy_timeout_ms`). SQLite's own default is
 /// 0 (fail at once), but Python's `sqlite3.connect(timeout=5.0)` — and so
 /// Django — sets 5 s.

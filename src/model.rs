@@ -184,8 +184,20 @@ pub enum Step {
         /// The level asked for.
         mode: SqliteMode,
     },
-    /// Drop every level of `lock` this request holds.
+    /// Drop every level of `lock` this request holds; a writer's drop is its
+    /// commit, which every other connection's next snapshot sees.
     SqliteUnlock(u32),
+    /// Begin a transaction's snapshot of SQLite database `lock`: if another
+    /// connection (another user) has committed to it since this user's last
+    /// snapshot, SQLite has emptied this connection's page cache, so fall
+    /// through to the next step (the pages read back); otherwise jump to
+    /// `fresh_to` (plan-relative, forward). See `defaults::SQLITE_REREAD_MS`.
+    SqliteSnapshot {
+        /// The lock, an index in [`DbParts::sqlite_locks`].
+        lock: u32,
+        /// The step a fresh cache jumps to, plan-relative.
+        fresh_to: u32,
+    },
     /// Lock the row of the request's key in table `table` (an index in
     /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
     RowLock(u32),
@@ -505,6 +517,9 @@ impl Model {
                     reach[(hit_to as usize).min(steps.len())] += r * hit;
                     reach[i + 1] += r * (1.0 - hit);
                 }
+                // Whether another connection committed is only known in the
+                // run: count every snapshot as stale (an upper bound).
+                Step::SqliteSnapshot { .. } => reach[i + 1] += r,
                 _ => reach[i + 1] += r,
             }
         }
@@ -580,7 +595,9 @@ impl Model {
                         Step::Release(r) if (r as usize) < self.resources.len() => {
                             next.extend(here.iter().map(|h| h & !(1 << r)));
                         }
-                        Step::Branch { to, .. } | Step::CacheLookup { hit_to: to, .. }
+                        Step::Branch { to, .. }
+                        | Step::CacheLookup { hit_to: to, .. }
+                        | Step::SqliteSnapshot { fresh_to: to, .. }
                             if to as usize > i && to <= plan.len =>
                         {
                             next.extend_from_slice(&here);
@@ -647,6 +664,16 @@ impl Model {
                             if (cache as usize) < self.scaling.caches.len() => {}
                         Step::SqliteLock { lock: x, .. } | Step::SqliteUnlock(x)
                             if (x as usize) < self.db.sqlite_locks.len() => {}
+                        Step::SqliteSnapshot { lock, fresh_to }
+                            if (lock as usize) < self.db.sqlite_locks.len() =>
+                        {
+                            if fresh_to as usize <= i || fresh_to > plan.len {
+                                return Err(ModelError::SnapshotBackwards {
+                                    request: rt.name.clone(),
+                                    step: i,
+                                });
+                            }
+                        }
                         Step::RowLock(x) | Step::RowUnlock(x)
                             if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
                         Step::PoolAcquire(x) | Step::PoolRelease(x)
@@ -716,6 +743,14 @@ pub enum ModelError {
     /// A cache lookup whose hit does not jump forward.
     #[error("request `{request}` has a cache lookup at step {step} whose hit does not jump forward within its plan")]
     CacheHitBackwards {
+        /// The request type.
+        request: String,
+        /// The step.
+        step: usize,
+    },
+    /// A SQLite snapshot whose fresh cache does not jump forward.
+    #[error("request `{request}` has a SQLite snapshot at step {step} whose fresh cache does not jump forward within its plan")]
+    SnapshotBackwards {
         /// The request type.
         request: String,
         /// The step.

@@ -55,6 +55,11 @@ pub(super) struct SqliteLocks {
     /// not waiting), indexed by job and grown on demand. Kept here rather
     /// than in every job: only SQLite models need it.
     retries: Vec<u32>,
+    /// The commits to each file each job's connection has seen, at
+    /// `job * files + lock`, grown on demand (a closed model's job is its
+    /// user, so its connection; an open model's slot stands for one of the
+    /// app's pooled connections).
+    seen: Vec<u64>,
 }
 
 impl SqliteLocks {
@@ -65,6 +70,41 @@ impl SqliteLocks {
                 .map(|l| SqliteLockState::new(l.busy_timeout_ns))
                 .collect(),
             retries: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn seen_slot(&mut self, job: JobId, lock: u32) -> &mut u64 {
+        let at = job as usize * self.states.len() + lock as usize;
+        if self.seen.len() <= at {
+            self.seen.resize(at + 1, 0);
+        }
+        &mut self.seen[at]
+    }
+
+    /// `job` begins a snapshot of `lock`: whether another connection has
+    /// committed since its last (its page cache was emptied). From now on
+    /// it has seen every commit so far.
+    #[inline]
+    pub(super) fn snapshot_is_stale(&mut self, job: JobId, lock: u32) -> bool {
+        let commits = self.states[lock as usize].commits;
+        let seen = self.seen_slot(job, lock);
+        let stale = *seen != commits;
+        *seen = commits;
+        stale
+    }
+
+    /// `job` ends its transaction on `lock` normally: if it is the writer,
+    /// that is a commit, which its own connection knows of and every other
+    /// connection's next snapshot finds.
+    #[inline]
+    pub(super) fn end_transaction(&mut self, job: JobId, lock: u32) {
+        let l = &mut self.states[lock as usize];
+        if l.writer == job {
+            l.commits += 1;
+            let commits = l.commits;
+            *self.seen_slot(job, lock) = commits;
         }
     }
 }
@@ -122,6 +162,8 @@ struct SqliteLockState {
     writer: JobId,
     /// The writer wants EXCLUSIVE: no new reader may enter.
     pending: bool,
+    /// Write transactions committed so far.
+    commits: u64,
 }
 
 impl SqliteLockState {
@@ -131,6 +173,7 @@ impl SqliteLockState {
             shared: 0,
             writer: NOBODY,
             pending: false,
+            commits: 0,
         }
     }
 
@@ -200,6 +243,34 @@ mod tests {
             }
             assert_eq!(total, timeout_ms * MS, "timeout {timeout_ms} ms");
         }
+    }
+
+    #[test]
+    fn a_snapshot_is_stale_only_after_another_connections_commit() {
+        let mut locks = SqliteLocks::new(&[SqliteLockSpec {
+            name: "db".into(),
+            busy_timeout_ns: 0,
+        }]);
+        let (a, b) = (0, 7);
+        assert!(!locks.snapshot_is_stale(a, 0), "nothing committed yet");
+        // A writes and commits: its own commit leaves its cache valid.
+        assert!(locks.states[0].try_lock(a, SqliteMode::Reserved));
+        locks.end_transaction(a, 0);
+        locks.states[0].unlock(a);
+        assert!(!locks.snapshot_is_stale(a, 0), "its own commit");
+        // B has not seen A's commit: its next snapshot finds the cache stale,
+        // once.
+        assert!(locks.snapshot_is_stale(b, 0));
+        assert!(!locks.snapshot_is_stale(b, 0), "seen now");
+        // A reader's end of transaction is no commit.
+        locks.end_transaction(b, 0);
+        assert!(!locks.snapshot_is_stale(a, 0));
+        // B commits: A's next snapshot is stale, B's is not.
+        assert!(locks.states[0].try_lock(b, SqliteMode::Reserved));
+        locks.end_transaction(b, 0);
+        locks.states[0].unlock(b);
+        assert!(!locks.snapshot_is_stale(b, 0));
+        assert!(locks.snapshot_is_stale(a, 0));
     }
 
     #[test]

@@ -379,12 +379,13 @@ impl<'m> Engine<'m> {
                 mean_ns,
                 closed_users,
                 // Read-your-writes remembers, per user, what it wrote; a
-                // session connection is kept by its user.
+                // session connection is kept by its user, and so is the
+                // SQLite page cache a snapshot finds valid or emptied.
                 !model.scaling.replica_groups.is_empty()
                     || model
                         .steps
                         .iter()
-                        .any(|s| matches!(s, Step::Connect { .. })),
+                        .any(|s| matches!(s, Step::Connect { .. } | Step::SqliteSnapshot { .. })),
             )),
             _ => None,
         };
@@ -819,7 +820,15 @@ impl<'m> Engine<'m> {
                 Step::SqliteUnlock(lock) => {
                     j.held.sqlite.remove(lock);
                     j.step += 1;
+                    self.sqlite.end_transaction(job, lock);
                     self.sqlite.release(&mut cx!(self), job, lock);
+                    continue;
+                }
+                Step::SqliteSnapshot { lock, fresh_to } => {
+                    let first = j.plan_first;
+                    let stale = self.sqlite.snapshot_is_stale(job, lock);
+                    let j = &mut self.jobs[job as usize];
+                    j.step = if stale { j.step + 1 } else { first + fresh_to };
                     continue;
                 }
                 Step::RowLock(t) => self.rows.acquire(&mut cx!(self), job, t, ()),

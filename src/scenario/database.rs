@@ -46,6 +46,7 @@ pub(super) struct RawDatabase {
     pub checkpoint_ms: Option<S<Num>>,
     pub checkpoint_every_commits: Option<S<Num>>,
     pub flushes_per_commit: Option<S<Num>>,
+    pub reread_ms: Option<S<Num>>,
 }
 
 /// `[phase.pooler]` as written: pgbouncer.ini's own names and units
@@ -203,6 +204,11 @@ pub struct Sqlite {
     /// (default 1 for WAL; 4 for a rollback journal with FULL, 3 with
     /// NORMAL). WAL with NORMAL flushes at checkpoints only, whatever this says.
     pub flushes_per_commit: u32,
+    /// `database.reread_ms`: CPU a transaction spends reading back the pages
+    /// it needs, in ms, when another connection has committed since this
+    /// one's last transaction (SQLite then empties its page cache: see
+    /// `defaults::SQLITE_REREAD_MS`; 0: never).
+    pub reread_ms: f64,
 }
 
 /// How PgBouncer lends server connections (`pooler.pool_mode`).
@@ -291,6 +297,7 @@ pub(super) fn merge_database(c: &S<RawDatabase>, p: &S<RawDatabase>) -> S<RawDat
                 &pr.checkpoint_every_commits,
             ),
             flushes_per_commit: pick(&cr.flushes_per_commit, &pr.flushes_per_commit),
+            reread_ms: pick(&cr.reread_ms, &pr.reread_ms),
         },
     )
 }
@@ -464,6 +471,7 @@ pub(super) fn check_database(
             "flushes_per_commit",
             r.flushes_per_commit.as_ref().map(|v| v.span()),
         ),
+        given("reread_ms", r.reread_ms.as_ref().map(|v| v.span())),
     ];
     let (wrong, other): (&[_], _) = if engine == "sqlite" {
         (&pg_only, "postgres")
@@ -568,6 +576,7 @@ fn check_sqlite(
         "checkpoint_ms",
         def::SQLITE_CHECKPOINT_MS,
     );
+    let reread = ms(d, &r.reread_ms, "reread_ms", def::SQLITE_REREAD_MS);
     let every = num_or(
         d,
         &r.checkpoint_every_commits,
@@ -595,6 +604,7 @@ fn check_sqlite(
             checkpoint_ms: checkpoint?,
             checkpoint_every_commits: every?,
             flushes_per_commit: flushes?,
+            reread_ms: reread?,
         }),
     })
 }

@@ -529,3 +529,32 @@ fn pgbouncer_keeps_throughput_flat_with_latency_linear_in_clients() {
     );
     assert_eq!(a.error_rate.mean + b.error_rate.mean, 0.0);
 }
+
+/// `defaults::SQLITE_REREAD_MS` is what `validation/real/sqlite_reread.py`
+/// measured (tests/data/real/sqlite_reread.csv, three passes): the median,
+/// over the journal modes and the passes, of a read's extra time when
+/// another connection committed since its connection's last transaction.
+/// Each mode's figure is a read-back, positive and of a few µs; writes are
+/// left out, their flushes being 40–250 times the effect.
+#[test]
+fn the_reread_default_is_the_probes_measured_read_back() {
+    let rows = rows(&passes()[0], "sqlite_reread.csv");
+    let reads: Vec<(String, f64)> = rows
+        .iter()
+        .filter(|r| r["kind"] == "read")
+        .map(|r| (r["mode"].clone(), r["reread_ms"].parse().unwrap()))
+        .collect();
+    assert_eq!(reads.len(), 9, "three journal modes, three passes");
+    for (mode, ms) in &reads {
+        assert!(
+            (0.001..0.010).contains(ms),
+            "{mode}: a stale read took {ms} ms more than a fresh one"
+        );
+    }
+    let median = crate::calibrate_real::median_of(reads.iter().map(|r| r.1).collect());
+    assert!(
+        (capsim::defaults::SQLITE_REREAD_MS - median).abs() < 0.000_05,
+        "the default {} ms is not the measured median {median:.6} ms",
+        capsim::defaults::SQLITE_REREAD_MS
+    );
+}

@@ -5,6 +5,11 @@
 //! database and deletes the journal. Readers that arrive meanwhile go
 //! through the busy handler and, under a short busy_timeout, fail with
 //! SQLITE_BUSY. In WAL mode readers never wait.
+//!
+//! The pages a transaction reads back after another connection's commit
+//! (`database.reread_ms`) are switched off here: the tests count the lock's
+//! waits against statements of exactly known length (that mechanism is
+//! pinned in `architectures_db`).
 
 use capsim::arch::compile;
 use capsim::defaults::SQLITE_ROLLBACK_FLUSHES_UNDER_EXCLUSIVE;
@@ -46,7 +51,7 @@ db = {{ dist = "constant", mean_ms = 0.001 }}
 [[phase]]
 name = "p"
 app = {{ hosts = 1, cores_per_host = 256, workers_per_host = 100000 }}
-database = {{ engine = "sqlite", journal_mode = "{journal}", synchronous = "full", fsync_ms = 5, commit_ms = 0, checkpoint_ms = 0, flushes_per_commit = 4, busy_timeout_ms = 60000 }}
+database = {{ engine = "sqlite", journal_mode = "{journal}", synchronous = "full", fsync_ms = 5, commit_ms = 0, checkpoint_ms = 0, flushes_per_commit = 4, busy_timeout_ms = 60000, reread_ms = 0 }}
 "#
     )
 }
@@ -104,7 +109,7 @@ db = {{ dist = "exponential", mean_ms = 0.5 }}
 [[phase]]
 name = "p"
 app = {{ hosts = 1, cores_per_host = 256, workers_per_host = 256 }}
-database = {{ engine = "sqlite", journal_mode = "{journal}", synchronous = "full", fsync_ms = 2, flushes_per_commit = 4, checkpoint_ms = 0, busy_timeout_ms = 20 }}
+database = {{ engine = "sqlite", journal_mode = "{journal}", synchronous = "full", fsync_ms = 2, flushes_per_commit = 4, checkpoint_ms = 0, busy_timeout_ms = 20, reread_ms = 0 }}
 "#
     )
 }
