@@ -427,10 +427,10 @@ fn delays_and_holding(model: &Model) -> (f64, Vec<Holding>) {
             let mut held: u64 = 0;
             for (step, &r) in steps.iter().zip(&reach) {
                 let mut used: Option<(Option<usize>, f64)> = None;
+                if let Some((station, ns)) = model.step_demand_ns(step) {
+                    used = Some((Some(station as usize), share * r * ns / 1e9));
+                }
                 match *step {
-                    Step::Use { station, demand } => {
-                        used = Some((Some(station as usize), share * r * demand.mean_ns() / 1e9));
-                    }
                     Step::Delay(dist) => {
                         let d = share * r * dist.mean_ns() / 1e9;
                         delay += d;

@@ -187,16 +187,18 @@ pub enum Step {
     /// Drop every level of `lock` this request holds; a writer's drop is its
     /// commit, which every other connection's next snapshot sees.
     SqliteUnlock(u32),
-    /// Begin a transaction's snapshot of SQLite database `lock`: if another
-    /// connection (another user) has committed to it since this user's last
-    /// snapshot, SQLite has emptied this connection's page cache, so fall
-    /// through to the next step (the pages read back); otherwise jump to
-    /// `fresh_to` (plan-relative, forward). See `defaults::SQLITE_REREAD_MS`.
-    SqliteSnapshot {
-        /// The lock, an index in [`DbParts::sqlite_locks`].
-        lock: u32,
-        /// The step a fresh cache jumps to, plan-relative.
-        fresh_to: u32,
+    /// A SQLite transaction's statements on the app's cores: `Use` of
+    /// `station` for `demand`, plus the file's `reread_ns` when another
+    /// connection (another user) has committed to database `lock` since this
+    /// user's last transaction began (SQLite then emptied this connection's
+    /// page cache: its pages are read back; `defaults::SQLITE_REREAD_MS`).
+    SqliteStatements {
+        /// The station that serves them (the app host's cores).
+        station: StationId,
+        /// The database file, an index in [`DbParts::sqlite_locks`].
+        lock: u16,
+        /// Their time at one server, in ns, with a valid page cache.
+        demand: Dist,
     },
     /// Lock the row of the request's key in table `table` (an index in
     /// [`DbParts::row_tables`]); waiters queue FIFO per row, without timeout.
@@ -298,6 +300,10 @@ pub struct SqliteLockSpec {
     pub name: String,
     /// `PRAGMA busy_timeout`: total sleep before SQLITE_BUSY.
     pub busy_timeout_ns: u64,
+    /// What a transaction's statements take more, in ns, when another
+    /// connection has committed since its connection's last transaction
+    /// (`database.reread_ms`; 0: never).
+    pub reread_ns: u64,
 }
 
 /// A pooler's pool of server connections to one database (PgBouncer).
@@ -476,13 +482,36 @@ impl Model {
                 let steps = self.plan_steps(plan);
                 let reach = self.reach_probabilities(steps);
                 for (step, r) in steps.iter().zip(&reach) {
-                    if let Step::Use { station, demand } = *step {
-                        d[station as usize] += share * r * demand.mean_ns() / 1e9;
+                    if let Some((station, ns)) = self.step_demand_ns(step) {
+                        d[station as usize] += share * r * ns / 1e9;
                     }
                 }
             }
         }
         d
+    }
+
+    /// The station a step serves at and its mean demand there, in ns. A
+    /// SQLite transaction's statements count their pages read back every
+    /// time (whether another connection committed is only known in the run:
+    /// an upper bound).
+    pub fn step_demand_ns(&self, step: &Step) -> Option<(StationId, f64)> {
+        match *step {
+            Step::Use { station, demand } => Some((station, demand.mean_ns())),
+            Step::SqliteStatements {
+                station,
+                lock,
+                demand,
+            } => {
+                let reread = self
+                    .db
+                    .sqlite_locks
+                    .get(lock as usize)
+                    .map_or(0, |l| l.reread_ns);
+                Some((station, demand.mean_ns() + reread as f64))
+            }
+            _ => None,
+        }
     }
 
     /// Probability that a request following `steps` (one plan) reaches each
@@ -517,9 +546,6 @@ impl Model {
                     reach[(hit_to as usize).min(steps.len())] += r * hit;
                     reach[i + 1] += r * (1.0 - hit);
                 }
-                // Whether another connection committed is only known in the
-                // run: count every snapshot as stale (an upper bound).
-                Step::SqliteSnapshot { .. } => reach[i + 1] += r,
                 _ => reach[i + 1] += r,
             }
         }
@@ -595,9 +621,7 @@ impl Model {
                         Step::Release(r) if (r as usize) < self.resources.len() => {
                             next.extend(here.iter().map(|h| h & !(1 << r)));
                         }
-                        Step::Branch { to, .. }
-                        | Step::CacheLookup { hit_to: to, .. }
-                        | Step::SqliteSnapshot { fresh_to: to, .. }
+                        Step::Branch { to, .. } | Step::CacheLookup { hit_to: to, .. }
                             if to as usize > i && to <= plan.len =>
                         {
                             next.extend_from_slice(&here);
@@ -664,16 +688,9 @@ impl Model {
                             if (cache as usize) < self.scaling.caches.len() => {}
                         Step::SqliteLock { lock: x, .. } | Step::SqliteUnlock(x)
                             if (x as usize) < self.db.sqlite_locks.len() => {}
-                        Step::SqliteSnapshot { lock, fresh_to }
-                            if (lock as usize) < self.db.sqlite_locks.len() =>
-                        {
-                            if fresh_to as usize <= i || fresh_to > plan.len {
-                                return Err(ModelError::SnapshotBackwards {
-                                    request: rt.name.clone(),
-                                    step: i,
-                                });
-                            }
-                        }
+                        Step::SqliteStatements { station, lock, .. }
+                            if (station as usize) < self.stations.len()
+                                && (lock as usize) < self.db.sqlite_locks.len() => {}
                         Step::RowLock(x) | Step::RowUnlock(x)
                             if (x as usize) < self.db.row_tables.len() && self.keys.is_some() => {}
                         Step::PoolAcquire(x) | Step::PoolRelease(x)
@@ -743,14 +760,6 @@ pub enum ModelError {
     /// A cache lookup whose hit does not jump forward.
     #[error("request `{request}` has a cache lookup at step {step} whose hit does not jump forward within its plan")]
     CacheHitBackwards {
-        /// The request type.
-        request: String,
-        /// The step.
-        step: usize,
-    },
-    /// A SQLite snapshot whose fresh cache does not jump forward.
-    #[error("request `{request}` has a SQLite snapshot at step {step} whose fresh cache does not jump forward within its plan")]
-    SnapshotBackwards {
         /// The request type.
         request: String,
         /// The step.

@@ -59,10 +59,16 @@ impl ModelBuilder {
     }
 
     /// SQLite's lock on one database file; returns its index.
-    pub fn sqlite_lock(&mut self, name: impl Into<String>, busy_timeout_ns: u64) -> u32 {
+    pub fn sqlite_lock(
+        &mut self,
+        name: impl Into<String>,
+        busy_timeout_ns: u64,
+        reread_ns: u64,
+    ) -> u32 {
         self.db.sqlite_locks.push(SqliteLockSpec {
             name: name.into(),
             busy_timeout_ns,
+            reread_ns,
         });
         (self.db.sqlite_locks.len() - 1) as u32
     }

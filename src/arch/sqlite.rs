@@ -3,9 +3,9 @@
 //! Statements run on the app host's CPU. Writers serialise on one lock, and a
 //! writer that finds it taken sleeps on SQLite's busy-handler schedule (see
 //! `engine::busy_lock`), failing with SQLITE_BUSY after `busy_timeout`.
-//! - Every transaction begins with a snapshot: if another connection has
-//!   committed since this one's last, SQLite emptied its page cache and the
-//!   transaction reads its pages back (`database.reread_ms`).
+//! - Every transaction's statements begin with a snapshot: if another
+//!   connection has committed since this one's last, SQLite emptied its page
+//!   cache and the statements read their pages back (`database.reread_ms`).
 //! - WAL: readers take no lock. A write transaction takes the write lock
 //!   (`BEGIN IMMEDIATE`), runs its statements, commits (flushing the WAL once
 //!   with synchronous=FULL, not at all with NORMAL) and lets go; one commit in
@@ -50,46 +50,29 @@ impl SqliteDb {
             lock: b.sqlite_lock(
                 format!("{name}.lock"),
                 (spec.busy_timeout_ms * NS_PER_MS) as u64,
+                (spec.reread_ms * NS_PER_MS).round() as u64,
             ),
-        }
-    }
-
-    /// The start of a transaction: the pages it reads come back from the
-    /// file if another connection committed since this one's last
-    /// (`database.reread_ms`, on the app's cores).
-    fn snapshot(&self, b: &mut ModelBuilder) {
-        if self.spec.reread_ms > 0.0 {
-            let at = b.here();
-            b.step(Step::SqliteSnapshot {
-                lock: self.lock,
-                fresh_to: at + 2,
-            });
-            b.step(Step::Use {
-                station: self.cpu,
-                demand: ms(self.spec.reread_ms),
-            });
         }
     }
 
     pub(super) fn call(&self, b: &mut ModelBuilder, req: &RequestSpec, demand: Dist) {
         let s = &self.spec;
         let lock = self.lock;
-        let work = Step::Use {
+        // The statements, with the pages read back if another connection
+        // committed since this one's last transaction.
+        let work = Step::SqliteStatements {
             station: self.cpu,
+            lock: lock as u16,
             demand,
         };
         if req.kind == RequestKind::Read {
             match s.journal {
-                Journal::Wal => {
-                    self.snapshot(b);
-                    b.step(work);
-                }
+                Journal::Wal => b.step(work),
                 Journal::Rollback => {
                     b.step(Step::SqliteLock {
                         lock,
                         mode: SqliteMode::Shared,
                     });
-                    self.snapshot(b);
                     b.step(work);
                     b.step(Step::SqliteUnlock(lock));
                 }
@@ -103,7 +86,6 @@ impl SqliteDb {
         // BEGIN IMMEDIATE opens its snapshot with the lock (lockBtree, then
         // the write lock, retried together by the busy handler): the pages
         // are read back once it holds it.
-        self.snapshot(b);
         b.step(work);
         // WAL with synchronous=NORMAL flushes only at checkpoints.
         let flushes = match (s.journal, s.synchronous) {

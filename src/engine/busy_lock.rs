@@ -67,7 +67,7 @@ impl SqliteLocks {
         SqliteLocks {
             states: specs
                 .iter()
-                .map(|l| SqliteLockState::new(l.busy_timeout_ns))
+                .map(|l| SqliteLockState::new(l.busy_timeout_ns, l.reread_ns))
                 .collect(),
             retries: Vec::new(),
             seen: Vec::new(),
@@ -83,11 +83,24 @@ impl SqliteLocks {
         &mut self.seen[at]
     }
 
+    /// What `job`'s transaction statements on `lock` take more, in ns: the
+    /// pages read back if another connection committed since its last
+    /// transaction began, else nothing.
+    #[inline]
+    pub(super) fn reread_ns(&mut self, job: JobId, lock: u32) -> u64 {
+        let reread = self.states[lock as usize].reread_ns;
+        if reread > 0 && self.snapshot_is_stale(job, lock) {
+            reread
+        } else {
+            0
+        }
+    }
+
     /// `job` begins a snapshot of `lock`: whether another connection has
     /// committed since its last (its page cache was emptied). From now on
     /// it has seen every commit so far.
     #[inline]
-    pub(super) fn snapshot_is_stale(&mut self, job: JobId, lock: u32) -> bool {
+    fn snapshot_is_stale(&mut self, job: JobId, lock: u32) -> bool {
         let commits = self.states[lock as usize].commits;
         let seen = self.seen_slot(job, lock);
         let stale = *seen != commits;
@@ -156,6 +169,8 @@ impl Mechanism for SqliteLocks {
 /// The lock of one SQLite database file.
 struct SqliteLockState {
     busy_timeout_ns: u64,
+    /// The pages read back after another connection's commit, in ns.
+    reread_ns: u64,
     /// Readers holding SHARED (rollback mode only).
     shared: u32,
     /// The writer holding RESERVED (and maybe PENDING / EXCLUSIVE).
@@ -167,9 +182,10 @@ struct SqliteLockState {
 }
 
 impl SqliteLockState {
-    fn new(busy_timeout_ns: u64) -> Self {
+    fn new(busy_timeout_ns: u64, reread_ns: u64) -> Self {
         SqliteLockState {
             busy_timeout_ns,
+            reread_ns,
             shared: 0,
             writer: NOBODY,
             pending: false,
@@ -250,6 +266,7 @@ mod tests {
         let mut locks = SqliteLocks::new(&[SqliteLockSpec {
             name: "db".into(),
             busy_timeout_ns: 0,
+            reread_ns: 500,
         }]);
         let (a, b) = (0, 7);
         assert!(!locks.snapshot_is_stale(a, 0), "nothing committed yet");
@@ -275,7 +292,7 @@ mod tests {
 
     #[test]
     fn rollback_writer_waits_for_readers_and_keeps_new_ones_out() {
-        let mut l = SqliteLockState::new(0);
+        let mut l = SqliteLockState::new(0, 0);
         assert!(l.try_lock(1, SqliteMode::Shared));
         assert!(l.try_lock(2, SqliteMode::Reserved));
         assert!(!l.try_lock(3, SqliteMode::Reserved), "one writer at a time");

@@ -380,12 +380,13 @@ impl<'m> Engine<'m> {
                 closed_users,
                 // Read-your-writes remembers, per user, what it wrote; a
                 // session connection is kept by its user, and so is the
-                // SQLite page cache a snapshot finds valid or emptied.
+                // SQLite page cache a transaction finds valid or emptied.
                 !model.scaling.replica_groups.is_empty()
+                    || model.db.sqlite_locks.iter().any(|l| l.reread_ns > 0)
                     || model
                         .steps
                         .iter()
-                        .any(|s| matches!(s, Step::Connect { .. } | Step::SqliteSnapshot { .. })),
+                        .any(|s| matches!(s, Step::Connect { .. })),
             )),
             _ => None,
         };
@@ -577,7 +578,9 @@ impl<'m> Engine<'m> {
                 EventKind::Done => {
                     let job = ev.a;
                     let j = self.jobs[job as usize];
-                    if let Step::Use { station, .. } = self.model.steps[j.step as usize] {
+                    if let Step::Use { station, .. } | Step::SqliteStatements { station, .. } =
+                        self.model.steps[j.step as usize]
+                    {
                         self.stations[station as usize].depart(self.now, &mut self.cal);
                     }
                     self.jobs[job as usize].step += 1;
@@ -721,6 +724,21 @@ impl<'m> Engine<'m> {
                     );
                     return;
                 }
+                Step::SqliteStatements {
+                    station,
+                    lock,
+                    demand,
+                } => {
+                    let d = demand.sample(&mut self.rng) + self.sqlite.reread_ns(job, lock as u32);
+                    self.stations[station as usize].arrive(
+                        station,
+                        job,
+                        d,
+                        self.now,
+                        &mut self.cal,
+                    );
+                    return;
+                }
                 Step::Delay(dist) => {
                     let d = dist.sample(&mut self.rng);
                     self.cal
@@ -824,13 +842,7 @@ impl<'m> Engine<'m> {
                     self.sqlite.release(&mut cx!(self), job, lock);
                     continue;
                 }
-                Step::SqliteSnapshot { lock, fresh_to } => {
-                    let first = j.plan_first;
-                    let stale = self.sqlite.snapshot_is_stale(job, lock);
-                    let j = &mut self.jobs[job as usize];
-                    j.step = if stale { j.step + 1 } else { first + fresh_to };
-                    continue;
-                }
+
                 Step::RowLock(t) => self.rows.acquire(&mut cx!(self), job, t, ()),
                 Step::RowUnlock(t) => {
                     j.held.rows.remove(t);

@@ -239,10 +239,8 @@ fn takes_time(model: &Model) -> bool {
     };
     thinks
         || model.steps.iter().any(|s| match s {
-            crate::model::Step::Use { demand, .. } | crate::model::Step::Delay(demand) => {
-                demand.mean_ns() > 0.0
-            }
-            _ => false,
+            crate::model::Step::Delay(demand) => demand.mean_ns() > 0.0,
+            s => model.step_demand_ns(s).is_some_and(|(_, ns)| ns > 0.0),
         })
 }
 
