@@ -842,7 +842,6 @@ impl<'m> Engine<'m> {
                     self.sqlite.release(&mut cx!(self), job, lock);
                     continue;
                 }
-
                 Step::RowLock(t) => self.rows.acquire(&mut cx!(self), job, t, ()),
                 Step::RowUnlock(t) => {
                     j.held.rows.remove(t);

@@ -33,6 +33,19 @@ fn quantum_ms() -> f64 {
         .unwrap_or_else(|| panic!("machine.csv scheduler: {s}"))
 }
 
+/// The seed of a base scenario: `default`, or `CAPSIM_BASE_SEED` when set,
+/// to see how far another order of the simulation's random draws moves a
+/// fit and its predictions (`CAPSIM_BASE_SEED=12 cargo test --release --test
+/// it fidelity_predictions::prediction_table -- --nocapture`).
+fn seed(default: u64) -> u64 {
+    match std::env::var("CAPSIM_BASE_SEED") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("CAPSIM_BASE_SEED: `{v}` is not a seed")),
+        Err(_) => default,
+    }
+}
+
 /// The coefficient of variation of a lognormal whose median is `p50` and
 /// whose quantile `z` standard deviations up is `upper` (σ = ln(upper /
 /// p50) / z, cv² = e^σ² − 1), kept within 0.05–2. A demand written as an
@@ -118,7 +131,7 @@ db = {{ dist = "lognormal", mean_ms = {}, cv = {} }}
     let text = format!(
         r#"
 name = "sqlite {rest}"
-seed = 11
+seed = {seed}
 [workload]
 think_time = {{ dist = "exponential", mean_s = {think_s} }}
 {read}
@@ -143,6 +156,7 @@ commit_ms = 0.004
 {checkpoint}"#,
         w = if reads { 0.2 } else { 1.0 },
         cores = cores(),
+        seed = seed(11),
         q = quantum_ms(),
     );
     (text, fit)
@@ -221,7 +235,7 @@ db = {{ dist = "exponential", mean_ms = {server} }}"#
     let text = format!(
         r#"
 name = "pgbench {series}"
-seed = 5
+seed = {seed}
 [workload]
 think_time = {{ dist = "constant", mean_s = 0 }}
 {request}
@@ -239,6 +253,7 @@ synchronous_commit = "{sync}"
 wal_flush_ms = {fsync}
 {connections}"#,
         cores = cores(),
+        seed = seed(5),
         q = quantum_ms(),
         mc = max_connections - 3,
     );
