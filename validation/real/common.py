@@ -108,8 +108,18 @@ def fmt(value, digits=6):
 
 
 def append_row(path, columns, row):
-    """Append one row to a CSV file, writing the header first if the file is new."""
+    """Append one row to a CSV file, writing the header first if the file is new.
+
+    A file begun with other columns (an older version of the driver) is refused rather than
+    given rows that do not line up with its header.
+    """
     new = not os.path.exists(path) or os.path.getsize(path) == 0
+    if not new:
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), [])
+        if header != list(columns):
+            raise SystemExit(f"{path}: its header has other columns than this driver writes; "
+                             "write to a new file (--out)")
     with open(path, "a", newline="") as f:
         w = csv.writer(f)
         if new:

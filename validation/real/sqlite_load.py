@@ -46,6 +46,7 @@ COLUMNS = [
     "read_p50_ms", "read_p99_ms", "read_max_ms", "busy_wait_p50_ms",
     "client_cpu_ms_per_txn", "disk_flushes_per_write", "first_other_error",
     "fdatasync_probe_ms", "load1_before", "load1_after", "machine_cpu_busy_frac", "started_utc",
+    "client_voluntary_switches_per_txn", "client_involuntary_switches_per_txn",
 ]
 
 
@@ -215,6 +216,12 @@ def point(a):
         "load1_before": load_before, "load1_after": load_after,
         "machine_cpu_busy_frac": common.busy_fraction(cpu_before, cpu_after),
         "started_utc": started,
+        # How often the workers gave up a core (slept: busy handler, flush) and had it taken
+        # (their quantum spent): what a context switch's cost is multiplied by.
+        "client_voluntary_switches_per_txn":
+            (ru_after.ru_nvcsw - ru_before.ru_nvcsw) / max(1, n_ok),
+        "client_involuntary_switches_per_txn":
+            (ru_after.ru_nivcsw - ru_before.ru_nivcsw) / max(1, n_ok),
     }
     common.append_row(a.out, COLUMNS, row)
     print(f"sqlite {tag}: {row['throughput_tps']:.0f} tps ok={n_ok} busy={n_busy} "
