@@ -35,37 +35,46 @@ fn model(file: &str, phase: &str) -> Model {
     compile(&sc.workload, p)
 }
 
-fn mm1(c: &mut Criterion) {
-    let m = model("validation/mm1_rho90.toml", "M/M/1");
+/// A run of `requests` measured requests (no warm-up) of `users` users
+/// (0: open) from seed 42, as the `engine` group's `name`, in events per
+/// second; `batched` drops the returned statistics outside the timing.
+fn bench_run(
+    c: &mut Criterion,
+    name: &str,
+    m: &Model,
+    users: u32,
+    requests: u64,
+    samples: usize,
+    batched: bool,
+) {
     let cfg = RunConfig {
         warmup_requests: 0,
-        measured_requests: 1_000_000,
-        ..RunConfig::new(0, 42)
+        measured_requests: requests,
+        ..RunConfig::new(users, 42)
     };
-    let events = engine::run(&m, &cfg).events;
+    let events = engine::run(m, &cfg).events;
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(events));
-    g.sample_size(20);
-    g.bench_function("mm1", |b| b.iter(|| engine::run(&m, &cfg)));
+    g.sample_size(samples);
+    if batched {
+        g.bench_function(name, |b| {
+            b.iter_batched(|| (), |()| engine::run(m, &cfg), BatchSize::PerIteration)
+        });
+    } else {
+        g.bench_function(name, |b| b.iter(|| engine::run(m, &cfg)));
+    }
     g.finish();
 }
 
+fn mm1(c: &mut Criterion) {
+    let m = model("validation/mm1_rho90.toml", "M/M/1");
+    bench_run(c, "mm1", &m, 0, 1_000_000, 20, false);
+}
+
 fn closed_1m_users(c: &mut Criterion) {
+    // A million users' statistics are large: dropped outside the timing.
     let m = model("validation/closed_mva.toml", "PS server");
-    let cfg = RunConfig {
-        warmup_requests: 0,
-        measured_requests: 200_000,
-        ..RunConfig::new(1_000_000, 42)
-    };
-    let events = engine::run(&m, &cfg).events;
-    let mut g = c.benchmark_group("engine");
-    g.throughput(Throughput::Elements(events));
-    g.sample_size(10);
-    // The returned statistics are dropped outside the timing.
-    g.bench_function("closed_1m_users", |b| {
-        b.iter_batched(|| (), |()| engine::run(&m, &cfg), BatchSize::PerIteration)
-    });
-    g.finish();
+    bench_run(c, "closed_1m_users", &m, 1_000_000, 200_000, 10, true);
 }
 
 fn sqlite_wal_normal(c: &mut Criterion) {
@@ -73,17 +82,7 @@ fn sqlite_wal_normal(c: &mut Criterion) {
         "examples/sqlite_single_host.toml",
         "WAL, synchronous=NORMAL",
     );
-    let cfg = RunConfig {
-        warmup_requests: 0,
-        measured_requests: 200_000,
-        ..RunConfig::new(1_000, 42)
-    };
-    let events = engine::run(&m, &cfg).events;
-    let mut g = c.benchmark_group("engine");
-    g.throughput(Throughput::Elements(events));
-    g.sample_size(20);
-    g.bench_function("sqlite_wal_normal", |b| b.iter(|| engine::run(&m, &cfg)));
-    g.finish();
+    bench_run(c, "sqlite_wal_normal", &m, 1_000, 200_000, 20, false);
 }
 
 criterion_group!(benches, mm1, closed_1m_users, sqlite_wal_normal);

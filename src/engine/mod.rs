@@ -701,6 +701,12 @@ impl<'m> Engine<'m> {
         self.advance(job);
     }
 
+    /// `job` arrives at `station` needing `demand_ns` of service.
+    #[inline(always)]
+    fn serve(&mut self, station: u32, job: JobId, demand_ns: u64) {
+        self.stations[station as usize].arrive(station, job, demand_ns, self.now, &mut self.cal);
+    }
+
     /// Run `job`'s plan from its current step until it must wait for time or
     /// for a resource, or until it ends.
     #[inline]
@@ -715,13 +721,7 @@ impl<'m> Engine<'m> {
             let next = match model.steps[j.step as usize] {
                 Step::Use { station, demand } => {
                     let d = demand.sample(&mut self.rng);
-                    self.stations[station as usize].arrive(
-                        station,
-                        job,
-                        d,
-                        self.now,
-                        &mut self.cal,
-                    );
+                    self.serve(station, job, d);
                     return;
                 }
                 Step::SqliteStatements {
@@ -730,13 +730,7 @@ impl<'m> Engine<'m> {
                     demand,
                 } => {
                     let d = demand.sample(&mut self.rng) + self.sqlite.reread_ns(job, lock as u32);
-                    self.stations[station as usize].arrive(
-                        station,
-                        job,
-                        d,
-                        self.now,
-                        &mut self.cal,
-                    );
+                    self.serve(station, job, d);
                     return;
                 }
                 Step::Delay(dist) => {
